@@ -1,0 +1,105 @@
+namespace SharpCtr.Tensors;
+
+/// <summary>
+/// A scope of tensor work on the current thread. A recording tape (<see cref="Train"/>) remembers
+/// how each result was made so <see cref="Backward"/> can run the chain rule in reverse; an
+/// inference tape (<see cref="Inference"/>) records nothing. Either way, temporaries created in
+/// the scope borrow pooled arrays that go back to the pool when the scope is disposed — copy out
+/// (<see cref="Tensor.Clone"/> / <see cref="Tensor.ToArray"/>) anything needed afterwards.
+/// Without any scope, ops record nothing and allocate ordinary arrays.
+/// </summary>
+public sealed class Tape : IDisposable
+{
+    [ThreadStatic] static Tape? current;
+    public static Tape? Current => current;
+
+    /// <summary>True when the current scope records gradients.</summary>
+    public static bool IsRecording => current is { Recording: true };
+
+    public readonly bool Recording;
+    readonly Tape? previous;
+    readonly List<Action> backward = new();
+    readonly List<Tensor> owned = new();
+    readonly List<Tensor> ownedGrads = new();
+    readonly List<Tensor> views = new();
+    readonly HashSet<Tensor> ownedSet = new(ReferenceEqualityComparer.Instance);
+    bool disposed;
+
+    Tape(bool recording)
+    {
+        Recording = recording;
+        previous = current;
+        current = this;
+    }
+
+    public static Tape Train() => new(recording: true);
+    public static Tape Inference() => new(recording: false);
+
+    /// <summary>Whether an op on these inputs must record its backward step.</summary>
+    internal static bool Needs(Tensor a) => current is { Recording: true } && a.RequiresGrad;
+    internal static bool Needs(Tensor a, Tensor b) => current is { Recording: true } && (a.RequiresGrad || b.RequiresGrad);
+
+    internal static void Record(Tensor result, Action backwardStep)
+    {
+        result.RequiresGrad = true;
+        current!.backward.Add(backwardStep);
+    }
+
+    internal void Own(Tensor t)
+    {
+        owned.Add(t);
+        ownedSet.Add(t);
+    }
+
+    /// <summary>A view shares another tensor's array: its gradient is pooled, its data is not returned.</summary>
+    internal void OwnView(Tensor t)
+    {
+        views.Add(t);
+        ownedSet.Add(t);
+    }
+
+    internal bool Owns(Tensor t) => ownedSet.Contains(t);
+    internal void OwnGrad(Tensor g) => ownedGrads.Add(g);
+
+    /// <summary>Number of backward steps recorded so far.</summary>
+    public int Count => backward.Count;
+
+    /// <summary>
+    /// Back-propagates from a scalar: seeds d(loss)/d(loss) = <paramref name="seed"/> and runs the
+    /// recorded steps in reverse. Gradients accumulate into existing <see cref="Tensor.Grad"/>.
+    /// </summary>
+    public void Backward(Tensor loss, float seed = 1f)
+    {
+        if (!Recording) throw new InvalidOperationException("Backward() on an inference tape: nothing was recorded");
+        if (loss.Size != 1) throw new ArgumentException($"Backward() needs a scalar loss, got shape {Tensor.ShapeString(loss.Shape)}");
+        if (!loss.RequiresGrad) throw new InvalidOperationException("the loss does not depend on any parameter that requires a gradient");
+        loss.GradBuffer().Data[0] += seed;
+        for (int i = backward.Count - 1; i >= 0; i--) backward[i]();
+        backward.Clear();
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        if (current != this) throw new InvalidOperationException("tape scopes must be disposed in reverse order of creation");
+        current = previous;
+        foreach (var t in ownedGrads) TensorPool.Return(t.Data);
+        foreach (var t in owned)
+        {
+            TensorPool.Return(t.Data);
+            t.Data = [];   // a tensor used after its scope fails loudly instead of reading reused memory
+            t.Grad = null;
+        }
+        foreach (var t in views)
+        {
+            t.Data = [];
+            t.Grad = null;
+        }
+        views.Clear();
+        owned.Clear();
+        ownedGrads.Clear();
+        ownedSet.Clear();
+        backward.Clear();
+    }
+}
