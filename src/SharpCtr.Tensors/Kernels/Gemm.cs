@@ -52,8 +52,6 @@ public static unsafe class Gemm
                 Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                 return;
             }
-            // Small items: one item per call, items spread over threads (each item on one thread).
-            nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc;
             bool blas = UseBlas(macs);
             int workers = KernelThreads.For(macs * batch, ParallelMinMacs);
             if (blas && workers > 1 && macs >= ParallelMinMacs)
@@ -63,17 +61,33 @@ public static unsafe class Gemm
                     OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa + i * strideA, lda, pb + i * strideB, ldb, beta, pc + i * strideC, ldc, workers);
                 return;
             }
-            KernelThreads.Run(batch, workers, (start, end) =>
+            // Small items: each item on one thread, items spread over threads.
+            var job = new BatchJob
             {
-                float* xa = (float*)ia, xb = (float*)ib, xc = (float*)ic;
-                for (int i = start; i < end; i++)
-                {
-                    if (blas)
-                        OpenBlas.Sgemm(transA, transB, m, n, k, alpha, xa + i * strideA, lda, xb + i * strideB, ldb, beta, xc + i * strideC, ldc, 1);
-                    else
-                        ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, xa + i * strideA, lda, xb + i * strideB, ldb, beta, xc + i * strideC, ldc);
-                }
-            });
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, Blas = blas,
+                A = pa, Lda = lda, StrideA = strideA, B = pb, Ldb = ldb, StrideB = strideB, C = pc, Ldc = ldc, StrideC = strideC,
+            };
+            KernelThreads.Run(job, batch, workers);
+        }
+    }
+
+    private struct BatchJob : IRangeJob
+    {
+        public bool TransA, TransB, Blas;
+        public int M, N, K, Lda, Ldb, Ldc;
+        public float Alpha, Beta;
+        public float* A, B, C;
+        public long StrideA, StrideB, StrideC;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                if (Blas)
+                    OpenBlas.Sgemm(TransA, TransB, M, N, K, Alpha, A + i * StrideA, Lda, B + i * StrideB, Ldb, Beta, C + i * StrideC, Ldc, 1);
+                else
+                    ManagedGemm.Sgemm(TransA, TransB, M, N, K, Alpha, A + i * StrideA, Lda, B + i * StrideB, Ldb, Beta, C + i * StrideC, Ldc);
+            }
         }
     }
 
@@ -95,22 +109,23 @@ public static unsafe class Gemm
             return;
         }
         // Split the larger of M and N; each worker computes whole output elements.
-        nint ia = (nint)a, ib = (nint)b, ic = (nint)c;
-        if (m >= n)
+        var job = new SplitJob { TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, SplitRows = m >= n };
+        KernelThreads.Run(job, m >= n ? m : n, workers);
+    }
+
+    private struct SplitJob : IRangeJob
+    {
+        public bool TransA, TransB, SplitRows;
+        public int M, N, K, Lda, Ldb, Ldc;
+        public float Alpha, Beta;
+        public float* A, B, C;
+
+        public readonly void Run(int start, int end)
         {
-            KernelThreads.Run(m, workers, (r0, r1) =>
-            {
-                float* xa = (float*)ia + (transA ? r0 : (long)r0 * lda);
-                ManagedGemm.Sgemm(transA, transB, r1 - r0, n, k, alpha, xa, lda, (float*)ib, ldb, beta, (float*)ic + (long)r0 * ldc, ldc);
-            });
-        }
-        else
-        {
-            KernelThreads.Run(n, workers, (c0, c1) =>
-            {
-                float* xb = (float*)ib + (transB ? (long)c0 * ldb : c0);
-                ManagedGemm.Sgemm(transA, transB, m, c1 - c0, k, alpha, (float*)ia, lda, xb, ldb, beta, (float*)ic + c0, ldc);
-            });
+            if (SplitRows)
+                ManagedGemm.Sgemm(TransA, TransB, end - start, N, K, Alpha, A + (TransA ? start : (long)start * Lda), Lda, B, Ldb, Beta, C + (long)start * Ldc, Ldc);
+            else
+                ManagedGemm.Sgemm(TransA, TransB, M, end - start, K, Alpha, A, Lda, B + (TransB ? (long)start * Ldb : start), Ldb, Beta, C + start, Ldc);
         }
     }
 
