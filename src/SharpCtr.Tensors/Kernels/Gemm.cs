@@ -13,9 +13,11 @@ public static unsafe class Gemm
     public static bool ForceManaged { get; set; } =
         string.Equals(Environment.GetEnvironmentVariable("SHARPCTR_GEMM"), "managed", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Products with fewer multiply-adds (m·n·k) than this go to the managed kernel:
-    /// below it OpenBLAS's per-call overhead dominates (measured with `sharpctr bench kernels`).</summary>
-    public static long BlasMinMacs { get; set; } = 64 * 64 * 64;
+    /// <summary>Products with fewer multiply-adds (m·n·k) than this go to the managed kernel even
+    /// when OpenBLAS is loaded. Measured on the 2-core AVX-512 VM: OpenBLAS 0.3.21 (SkylakeX core,
+    /// which has small-matrix kernels) was faster at every size tried down to 8×8×8, so 0 — kept
+    /// as a knob for other libraries/machines.</summary>
+    public static long BlasMinMacs { get; set; }
 
     /// <summary>Multiply-adds below which one thread is used.</summary>
     public static long ParallelMinMacs { get; set; } = 1L << 20;

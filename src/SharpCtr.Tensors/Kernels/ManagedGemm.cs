@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpCtr.Tensors.Kernels;
 
@@ -12,16 +13,24 @@ namespace SharpCtr.Tensors.Kernels;
 /// each output element sees the same sequence of operations however the rows are split between
 /// threads: results are bit-identical for any thread count.
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class ManagedGemm
 {
-    private const int MR = 6, NR = 32, KC = 256, MC = 96, NC = 1024;
+    // KC keeps a 32-column B micro-panel (KC·32·4 bytes = 16 KB) in the 32 KB L1 while the A
+    // panels (MC·KC) stay in L2.
+    private const int MR = 6, NR = 32, KC = 128, MC = 96, NC = 1024;
 
     // One packing buffer per thread, allocated once and kept (threads are pooled and few).
     [ThreadStatic] private static nint packABuffer;
     [ThreadStatic] private static nint packBBuffer;
 
+    // .NET reports Vector512 as not accelerated on Skylake/Cascade Lake (it prefers 256-bit
+    // vectors there to avoid clock throttling), but the AVX-512 instructions are still emitted and
+    // this FMA-bound kernel runs ~2× faster with them.
+    private static readonly bool Use512 = Vector512.IsHardwareAccelerated || Avx512F.IsSupported;
+
     public static string Isa =>
-        Vector512.IsHardwareAccelerated ? "Vector512 6x32" :
+        Use512 ? "AVX-512 6x32" :
         Vector256.IsHardwareAccelerated ? "Vector256 6x32" : "scalar";
 
     /// <summary>C[m×n] = alpha·op(A)·op(B) + beta·C on the calling thread.</summary>
@@ -160,18 +169,23 @@ internal static unsafe class ManagedGemm
     private static void MicroTile(int kc, float* pa, float* pb, float* c, int ldc, int rows, int cols,
         float alpha, float beta, bool readC)
     {
+        if (Use512)
+        {
+            // Edge tiles use masked loads/stores: same arithmetic as a full tile, so the bits of an
+            // element do not depend on where the tile boundaries fall.
+            Micro512(kc, pa, pb, c, ldc, rows, cols, alpha, beta, readC);
+            return;
+        }
         if (rows == MR && cols == NR)
         {
-            if (Vector512.IsHardwareAccelerated) Micro512(kc, pa, pb, c, ldc, alpha, beta, readC);
-            else if (Vector256.IsHardwareAccelerated) { Micro256(kc, pa, pb, c, ldc, alpha, beta, readC); Micro256(kc, pa, pb + 16, c + 16, ldc, alpha, beta, readC, 16); }
+            if (Vector256.IsHardwareAccelerated) { Micro256(kc, pa, pb, c, ldc, alpha, beta, readC); Micro256(kc, pa, pb + 16, c + 16, ldc, alpha, beta, readC); }
             else MicroScalar(kc, pa, pb, c, ldc, MR, NR, alpha, beta, readC);
             return;
         }
-        // Edge tile: compute the full tile into a scratch block, then copy the valid part.
-        // The scratch has ldc = NR and is combined with C by the same scalar formula.
+        // Edge tile: compute the full tile into a scratch block, then combine the valid part
+        // with C by the same formula as the vector store.
         float* tile = stackalloc float[MR * NR];
-        if (Vector512.IsHardwareAccelerated) Micro512(kc, pa, pb, tile, NR, 1f, 0f, false);
-        else if (Vector256.IsHardwareAccelerated) { Micro256(kc, pa, pb, tile, NR, 1f, 0f, false); Micro256(kc, pa, pb + 16, tile + 16, NR, 1f, 0f, false, 16); }
+        if (Vector256.IsHardwareAccelerated) { Micro256(kc, pa, pb, tile, NR, 1f, 0f, false); Micro256(kc, pa, pb + 16, tile + 16, NR, 1f, 0f, false); }
         else MicroScalar(kc, pa, pb, tile, NR, MR, NR, 1f, 0f, false);
         for (int r = 0; r < rows; r++)
         {
@@ -183,7 +197,7 @@ internal static unsafe class ManagedGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro512(int kc, float* pa, float* pb, float* c, int ldc, float alpha, float beta, bool readC)
+    private static void Micro512(int kc, float* pa, float* pb, float* c, int ldc, int rows, int cols, float alpha, float beta, bool readC)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -206,12 +220,25 @@ internal static unsafe class ManagedGemm
             pa += MR;
             pb += NR;
         }
-        Store512(c, c00, c01, alpha, beta, readC);
-        Store512(c + ldc, c10, c11, alpha, beta, readC);
-        Store512(c + 2L * ldc, c20, c21, alpha, beta, readC);
-        Store512(c + 3L * ldc, c30, c31, alpha, beta, readC);
-        Store512(c + 4L * ldc, c40, c41, alpha, beta, readC);
-        Store512(c + 5L * ldc, c50, c51, alpha, beta, readC);
+        if (rows == MR && cols == NR)
+        {
+            Store512(c, c00, c01, alpha, beta, readC);
+            Store512(c + ldc, c10, c11, alpha, beta, readC);
+            Store512(c + 2L * ldc, c20, c21, alpha, beta, readC);
+            Store512(c + 3L * ldc, c30, c31, alpha, beta, readC);
+            Store512(c + 4L * ldc, c40, c41, alpha, beta, readC);
+            Store512(c + 5L * ldc, c50, c51, alpha, beta, readC);
+            return;
+        }
+        var lanes = Vector512<int>.Indices;
+        var m0 = Vector512.LessThan(lanes, Vector512.Create(cols)).AsSingle();
+        var m1 = Vector512.LessThan(lanes, Vector512.Create(cols - 16)).AsSingle();
+        StoreMasked512(c, c00, c01, m0, m1, alpha, beta, readC);
+        if (rows > 1) StoreMasked512(c + ldc, c10, c11, m0, m1, alpha, beta, readC);
+        if (rows > 2) StoreMasked512(c + 2L * ldc, c20, c21, m0, m1, alpha, beta, readC);
+        if (rows > 3) StoreMasked512(c + 3L * ldc, c30, c31, m0, m1, alpha, beta, readC);
+        if (rows > 4) StoreMasked512(c + 4L * ldc, c40, c41, m0, m1, alpha, beta, readC);
+        if (rows > 5) StoreMasked512(c + 5L * ldc, c50, c51, m0, m1, alpha, beta, readC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -230,9 +257,26 @@ internal static unsafe class ManagedGemm
         Vector512.Store(v1, c + 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreMasked512(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> m0, Vector512<float> m1,
+        float alpha, float beta, bool readC)
+    {
+        var va = Vector512.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (readC)
+        {
+            var vb = Vector512.Create(beta);
+            v0 += vb * Avx512F.MaskLoad(c, m0, Vector512<float>.Zero);
+            v1 += vb * Avx512F.MaskLoad(c + 16, m1, Vector512<float>.Zero);
+        }
+        Avx512F.MaskStore(c, m0, v0);
+        Avx512F.MaskStore(c + 16, m1, v1);
+    }
+
     /// <summary>6×16 half of the tile with AVX2 (12 accumulators fit in 16 ymm registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro256(int kc, float* pa, float* pb, float* c, int ldc, float alpha, float beta, bool readC, int unused = 0)
+    private static void Micro256(int kc, float* pa, float* pb, float* c, int ldc, float alpha, float beta, bool readC)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;

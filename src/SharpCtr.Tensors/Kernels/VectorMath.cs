@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpCtr.Tensors.Kernels;
 
@@ -8,6 +9,7 @@ namespace SharpCtr.Tensors.Kernels;
 /// to a whole row (the ragged tail goes through a padded stack block, so every element of a row
 /// is computed by the same vector code: no scalar twin to keep in sync).
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class VectorMath
 {
     public static readonly Vector512<float> One = Vector512.Create(1f);
@@ -44,11 +46,17 @@ internal static unsafe class VectorMath
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -r, r);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> TailMask(int count) =>
+        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+
     /// <summary>Loads up to 16 floats, padding with <paramref name="fill"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadPartial(float* p, int count, float fill = 0f)
     {
         if (count >= 16) return Vector512.Load(p);
+        if (Avx512F.IsSupported)
+            return Avx512F.MaskLoad(p, TailMask(count), Vector512.Create(fill));
         float* tmp = stackalloc float[16];
         for (int i = 0; i < 16; i++) tmp[i] = i < count ? p[i] : fill;
         return Vector512.Load(tmp);
@@ -58,6 +66,11 @@ internal static unsafe class VectorMath
     public static void StorePartial(Vector512<float> v, float* p, int count)
     {
         if (count >= 16) { Vector512.Store(v, p); return; }
+        if (Avx512F.IsSupported)
+        {
+            Avx512F.MaskStore(p, TailMask(count), v);
+            return;
+        }
         float* tmp = stackalloc float[16];
         Vector512.Store(v, tmp);
         for (int i = 0; i < count; i++) p[i] = tmp[i];
