@@ -1,0 +1,84 @@
+namespace SharpCtr.Tensors;
+
+/// <summary>Row lookups: embedding tables (with sparse gradients) and index-select.</summary>
+public static partial class Ops
+{
+    /// <summary>
+    /// Looks up rows of <paramref name="table"/> [vocab, dim] for <paramref name="ids"/> (the first
+    /// Π idShape entries), giving [..idShape, dim]. Ids equal to <paramref name="paddingIdx"/> give
+    /// zero vectors and no gradient. When the table has a <see cref="SparseRowGrad"/>, the gradient
+    /// is written only to the touched rows.
+    /// </summary>
+    public static Tensor Embedding(Tensor table, int[] ids, int[] idShape, int paddingIdx = -1)
+    {
+        if (table.Rank != 2) throw new ArgumentException($"embedding table must be [vocab, dim], got {Tensor.ShapeString(table.Shape)}");
+        int vocab = table.Shape[0], dim = table.Shape[1];
+        int n = Tensor.SizeOf(idShape);
+        if (ids.Length < n) throw new ArgumentException($"{ids.Length} ids for id shape {Tensor.ShapeString(idShape)}");
+        var shape = new int[idShape.Length + 1];
+        idShape.CopyTo(shape, 0);
+        shape[^1] = dim;
+        var y = Tensor.Temp(shape);
+        var td = table.Data; var yd = y.Data;
+        for (int i = 0; i < n; i++)
+        {
+            int id = ids[i];
+            if ((uint)id >= (uint)vocab)
+                throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} at position {i} is outside the embedding table {table.Name ?? ""} of {vocab} rows");
+            if (id == paddingIdx) Array.Clear(yd, i * dim, dim);
+            else Array.Copy(td, id * dim, yd, i * dim, dim);
+        }
+        if (Tape.Needs(table))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gy = y.Grad.Data;
+                if (table.SparseGrad is { } sparse)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (ids[i] == paddingIdx) continue;
+                        var slot = sparse.Slot(ids[i]);
+                        System.Numerics.Tensors.TensorPrimitives.Add(slot, gy.AsSpan(i * dim, dim), slot);
+                    }
+                }
+                else
+                {
+                    var gt = table.GradBuffer().Data;
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (ids[i] == paddingIdx) continue;
+                        var row = gt.AsSpan(ids[i] * dim, dim);
+                        System.Numerics.Tensors.TensorPrimitives.Add(row, gy.AsSpan(i * dim, dim), row);
+                    }
+                }
+            });
+        return y;
+    }
+
+    /// <summary>Rows of x (viewed as [N, rest]) picked by index, in order; repeats allowed.</summary>
+    public static Tensor IndexSelect(Tensor x, int[] rows)
+    {
+        int n0 = x.Shape[0], w = x.Size / Math.Max(1, n0);
+        var shape = (int[])x.Shape.Clone();
+        shape[0] = rows.Length;
+        var y = Tensor.Temp(shape);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if ((uint)rows[i] >= (uint)n0) throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[i]} out of range for {n0} rows");
+            Array.Copy(x.Data, rows[i] * w, y.Data, i * w, w);
+        }
+        if (Tape.Needs(x))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gx = x.GradBuffer().Data;
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    var dst = gx.AsSpan(rows[i] * w, w);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dst, y.Grad.Data.AsSpan(i * w, w), dst);
+                }
+            });
+        return y;
+    }
+}

@@ -1,0 +1,133 @@
+namespace SharpCtr.Tensors;
+
+/// <summary>Pooling over padded sequences, where, masked fill, dropout, PReLU.</summary>
+public static partial class Ops
+{
+    /// <summary>Σ_l mask[b,l]·x[b,l,:] for x [B, L, D] and mask [B, L] (0/1 or weights).</summary>
+    public static Tensor MaskedSum(Tensor x, Tensor mask) => MaskedPool(x, mask, mean: false);
+
+    /// <summary>Masked mean over L; rows with no kept position give zeros (padding never dilutes the mean).</summary>
+    public static Tensor MaskedMean(Tensor x, Tensor mask) => MaskedPool(x, mask, mean: true);
+
+    static Tensor MaskedPool(Tensor x, Tensor mask, bool mean)
+    {
+        if (x.Rank != 3 || mask.Rank != 2 || mask.Shape[0] != x.Shape[0] || mask.Shape[1] != x.Shape[1])
+            throw new ArgumentException($"masked pooling needs x [B, L, D] and mask [B, L], got {Tensor.ShapeString(x.Shape)} and {Tensor.ShapeString(mask.Shape)}");
+        int bsz = x.Shape[0], len = x.Shape[1], d = x.Shape[2];
+        var y = Tensor.Temp([bsz, d], zero: true);
+        var scale = Tensor.Temp([bsz]).Data;
+        var xd = x.Data; var md = mask.Data; var yd = y.Data;
+        for (int b = 0; b < bsz; b++)
+        {
+            float count = 0;
+            for (int l = 0; l < len; l++) count += md[b * len + l] != 0 ? 1 : 0;
+            scale[b] = mean ? 1f / Math.Max(1f, count) : 1f;
+            var row = yd.AsSpan(b * d, d);
+            for (int l = 0; l < len; l++)
+            {
+                float w = md[b * len + l] * scale[b];
+                if (w != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xd.AsSpan((b * len + l) * d, d), w, row, row);
+            }
+        }
+        if (Tape.Needs(x))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gx = x.GradBuffer().Data; var gy = y.Grad.Data;
+                for (int b = 0; b < bsz; b++)
+                    for (int l = 0; l < len; l++)
+                    {
+                        float w = md[b * len + l] * scale[b];
+                        if (w == 0) continue;
+                        var dst = gx.AsSpan((b * len + l) * d, d);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gy.AsSpan(b * d, d), w, dst, dst);
+                    }
+            });
+        return y;
+    }
+
+    /// <summary>cond ≠ 0 ? a : b, elementwise; all three of one shape.</summary>
+    public static Tensor Where(Tensor cond, Tensor a, Tensor b)
+    {
+        if (!Broadcast.SameShape(cond.Shape, a.Shape) || !Broadcast.SameShape(a.Shape, b.Shape))
+            throw new ArgumentException($"Where needs equal shapes, got {Tensor.ShapeString(cond.Shape)}, {Tensor.ShapeString(a.Shape)}, {Tensor.ShapeString(b.Shape)}");
+        var y = Tensor.Temp(a.Shape);
+        var c = cond.Data;
+        for (int i = 0; i < y.Size; i++) y.Data[i] = c[i] != 0 ? a.Data[i] : b.Data[i];
+        if (Tape.Needs(a, b))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gy = y.Grad.Data;
+                if (a.RequiresGrad) { var ga = a.GradBuffer().Data; for (int i = 0; i < y.Size; i++) if (c[i] != 0) ga[i] += gy[i]; }
+                if (b.RequiresGrad) { var gb = b.GradBuffer().Data; for (int i = 0; i < y.Size; i++) if (c[i] == 0) gb[i] += gy[i]; }
+            });
+        return y;
+    }
+
+    /// <summary>Sets x to <paramref name="value"/> where the (broadcastable) mask is non-zero.</summary>
+    public static Tensor MaskedFill(Tensor x, Tensor mask, float value)
+    {
+        var m = ExpandMask(mask, x.Shape);
+        var y = Tensor.Temp(x.Shape);
+        for (int i = 0; i < y.Size; i++) y.Data[i] = m[i] != 0 ? value : x.Data[i];
+        if (Tape.Needs(x))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gx = x.GradBuffer().Data; var gy = y.Grad.Data;
+                for (int i = 0; i < y.Size; i++) if (m[i] == 0) gx[i] += gy[i];
+            });
+        return y;
+    }
+
+    /// <summary>Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1−p).</summary>
+    public static Tensor Dropout(Tensor x, float p, Rng rng)
+    {
+        if (p < 0 || p >= 1) throw new ArgumentOutOfRangeException(nameof(p), $"dropout probability must be in [0, 1), got {p}");
+        if (p == 0) return x;
+        var keep = Tensor.Temp(x.Shape).Data;
+        float scale = 1f / (1 - p);
+        for (int i = 0; i < x.Size; i++) keep[i] = rng.NextFloat() >= p ? scale : 0f;
+        var y = Tensor.Temp(x.Shape);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(x.Span, keep.AsSpan(0, x.Size), y.Span);
+        if (Tape.Needs(x))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gx = x.GradBuffer().Span;
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(y.Grad.Span, keep.AsSpan(0, x.Size), gx, gx);
+            });
+        return y;
+    }
+
+    /// <summary>x &gt; 0 ? x : α·x with a learned α per channel (last axis) or one shared α.</summary>
+    public static Tensor PRelu(Tensor x, Tensor alpha)
+    {
+        int c = x.Cols;
+        if (alpha.Size != 1 && alpha.Size != c) throw new ArgumentException($"PReLU alpha has {alpha.Size} elements; expected 1 or {c}");
+        bool shared = alpha.Size == 1;
+        var y = Tensor.Temp(x.Shape);
+        var xd = x.Data; var ad = alpha.Data;
+        for (int i = 0; i < x.Size; i++) y.Data[i] = xd[i] > 0 ? xd[i] : ad[shared ? 0 : i % c] * xd[i];
+        if (Tape.Needs(x, alpha))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gy = y.Grad.Data;
+                var gx = x.RequiresGrad ? x.GradBuffer().Data : null;
+                var ga = alpha.RequiresGrad ? alpha.GradBuffer().Data : null;
+                for (int i = 0; i < x.Size; i++)
+                {
+                    int j = shared ? 0 : i % c;
+                    if (xd[i] > 0) { if (gx is not null) gx[i] += gy[i]; }
+                    else
+                    {
+                        if (gx is not null) gx[i] += ad[j] * gy[i];
+                        if (ga is not null) ga[j] += xd[i] * gy[i];
+                    }
+                }
+            });
+        return y;
+    }
+}
