@@ -1,0 +1,37 @@
+namespace SharpCtr.Tensors.Nn;
+
+/// <summary>
+/// y = x·W + b. The weight is stored [in, out] (the transpose of PyTorch's [out, in]) so the
+/// forward pass is one GEMM without a transpose and any leading axes of x fold into its rows.
+/// Initialised Xavier-uniform with a zero bias.
+/// </summary>
+public sealed class Linear : Module
+{
+    public readonly int In, Out;
+    public readonly Tensor Weight;
+    public readonly Tensor? Bias;
+
+    public Linear(int inFeatures, int outFeatures, Rng rng, bool bias = true)
+    {
+        In = inFeatures;
+        Out = outFeatures;
+        Weight = Tensor.Parameter("weight", inFeatures, outFeatures);
+        Init.XavierUniform(Weight, rng);
+        if (bias) Bias = Tensor.Parameter("bias", outFeatures);
+    }
+
+    protected override IEnumerable<(string, Tensor)> LocalParameters()
+    {
+        yield return ("weight", Weight);
+        if (Bias is not null) yield return ("bias", Bias);
+    }
+
+    /// <summary>x [..., In] → [..., Out].</summary>
+    public Tensor Forward(Tensor x)
+    {
+        if (x.Rank == 0 || x.Shape[^1] != In)
+            throw new ArgumentException($"Linear({In}→{Out}): input shape {Tensor.ShapeString(x.Shape)} does not end in {In}");
+        var y = Ops.MatMul(x, Weight);
+        return Bias is null ? y : Ops.Add(y, Bias);
+    }
+}

@@ -1,0 +1,55 @@
+namespace SharpCtr.Tensors.Nn;
+
+/// <summary>
+/// A piece of a network with named parameters and child modules. <see cref="Parameters"/> walks the
+/// tree and yields hierarchical names ("layers.0.attn.q.weight") — the names checkpoints use.
+/// The training flag switches dropout and batch statistics (Dice, BatchNorm) for the whole subtree.
+/// </summary>
+public abstract class Module
+{
+    public bool Training { get; private set; } = true;
+
+    /// <summary>This module's own parameters, by local name.</summary>
+    protected virtual IEnumerable<(string Name, Tensor Value)> LocalParameters() => [];
+
+    /// <summary>State that is saved but not trained (running statistics), by local name.</summary>
+    protected virtual IEnumerable<(string Name, Tensor Value)> LocalBuffers() => [];
+
+    /// <summary>Direct sub-modules, by local name.</summary>
+    protected virtual IEnumerable<(string Name, Module Child)> Children() => [];
+
+    public IEnumerable<(string Name, Tensor Value)> Parameters()
+    {
+        foreach (var p in LocalParameters()) yield return p;
+        foreach (var (name, child) in Children())
+            foreach (var (pn, pv) in child.Parameters()) yield return (name + "." + pn, pv);
+    }
+
+    public IEnumerable<(string Name, Tensor Value)> Buffers()
+    {
+        foreach (var b in LocalBuffers()) yield return b;
+        foreach (var (name, child) in Children())
+            foreach (var (bn, bv) in child.Buffers()) yield return (name + "." + bn, bv);
+    }
+
+    public int ParameterCount()
+    {
+        int n = 0;
+        foreach (var (_, p) in Parameters()) n += p.Size;
+        return n;
+    }
+
+    /// <summary>Sets training (true) or inference (false) mode on this module and all below it.</summary>
+    public void Train(bool training = true)
+    {
+        Training = training;
+        foreach (var (_, child) in Children()) child.Train(training);
+    }
+
+    public void Eval() => Train(false);
+
+    public void ZeroGrad()
+    {
+        foreach (var (_, p) in Parameters()) p.ZeroGrad();
+    }
+}
