@@ -3,7 +3,7 @@ namespace SharpCtr.Training.Metrics;
 /// <summary>
 /// GAUC and UAUC: per-group AUC (tie-aware) combined over groups that hold both classes.
 /// GAUC groups are requests or user-days and weight by row count; UAUC groups are users and
-/// weight equally (see protocols.md). One sort of packed (group, score) 64-bit keys, then one
+/// weight equally (see protocols.md). One radix sort of packed (group, score) 64-bit keys, then one
 /// linear walk; nothing is allocated per group, so millions of rows take a fraction of a second.
 /// </summary>
 public static class GroupAuc
@@ -60,7 +60,7 @@ public static class GroupAuc
             ulong g = (uint)(groups[i] ^ int.MinValue);
             keys[i] = g << 32 | MetricInput.OrderedBits(s);
         }
-        Array.Sort(keys, labels);
+        RadixSort.Sort(keys, labels);
         return keys;
     }
 

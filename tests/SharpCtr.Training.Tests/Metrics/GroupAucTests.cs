@@ -96,3 +96,28 @@ public class GroupAucTests
         Assert.Contains("GAUC", line);
     }
 }
+
+public class RadixSortTests
+{
+    [Fact]
+    public void Sorts_like_array_sort_and_carries_payload()
+    {
+        var rng = new Random(9);
+        foreach (int n in new[] { 0, 5, 255, 256, 5000 })
+        {
+            var keys = new ulong[n];
+            var items = new byte[n];
+            for (int i = 0; i < n; i++)
+            {
+                // narrow score range and few groups: several passes get skipped
+                keys[i] = (ulong)rng.Next(-3, 3) << 32 | (uint)rng.Next(1000, 1100);
+                items[i] = (byte)(keys[i] % 251);
+            }
+            var expected = (ulong[])keys.Clone();
+            Array.Sort(expected);
+            SharpCtr.Training.Metrics.RadixSort.Sort(keys, items);
+            Assert.Equal(expected, keys);
+            for (int i = 0; i < n; i++) Assert.Equal((byte)(keys[i] % 251), items[i]);
+        }
+    }
+}

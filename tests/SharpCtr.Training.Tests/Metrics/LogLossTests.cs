@@ -57,3 +57,15 @@ public class LogLossTests
         Assert.Throws<ArgumentException>(() => RelaImpr.Percent(0.8, 0.5));
     }
 }
+
+public class LogLossByteLabelTests
+{
+    [Fact]
+    public void Byte_labels_match_float_labels()
+    {
+        float[] p = [0.1f, 0.7f, 0.99f, 0.5f];
+        Assert.Equal(LogLoss.FromProbabilities(p, new float[] { 0, 1, 1, 0 }), LogLoss.FromProbabilities(p, new byte[] { 0, 1, 1, 0 }));
+        Assert.Equal(LogLoss.FromLogits(p, new float[] { 0, 1, 1, 0 }), LogLoss.FromLogits(p, new byte[] { 0, 1, 1, 0 }));
+        Assert.Throws<ArgumentException>(() => LogLoss.FromLogits(p, new byte[] { 0, 1, 2, 0 }));
+    }
+}
