@@ -13,7 +13,8 @@ public static class PairedBootstrap
         bool weightByRows = true, int replicates = 1000, int seed = 0)
     {
         if (replicates < 10) throw new ArgumentOutOfRangeException(nameof(replicates), replicates, "use at least 10 replicates.");
-        MetricInput.CheckLengths("Bootstrap", scoresB.Length, scoresA.Length);
+        if (scoresA.Length != scoresB.Length)
+            throw new ArgumentException($"Bootstrap: model A has {scoresA.Length} scores, model B {scoresB.Length}; both must score the same rows.");
         var a = GroupAuc.PerGroup(scoresA, labels, groups);
         var b = GroupAuc.PerGroup(scoresB, labels, groups);
 

@@ -29,7 +29,7 @@ public static class MarkdownTable
         for (int i = 0; i < table.Models.Count; i++)
         {
             var model = table.Models[i];
-            sb.Append("| ").Append(model.Model).Append(" | ").Append(model.Seeds.Count.ToString(Inv)).Append(" |");
+            sb.Append("| ").Append(Cell(model.Model)).Append(" | ").Append(model.Seeds.Count.ToString(Inv)).Append(" |");
             for (int m = 0; m < table.Metrics.Count; m++)
             {
                 var (mean, std) = table.Summary(model, table.Metrics[m].Key);
@@ -69,6 +69,9 @@ public static class MarkdownTable
         foreach (var m in table.Metrics) if (m.Key == key) return m.Header;
         return key;
     }
+
+    /// <summary>A literal '|' would end the cell.</summary>
+    static string Cell(string s) => s.Replace("|", "\\|");
 
     public static string FormatMeanStd(double mean, double std, int decimals)
     {

@@ -76,3 +76,17 @@ public class MarkdownTableTests
         Assert.True(p < 0.001, $"p = {p}");
     }
 }
+
+public class MarkdownEscapingTests
+{
+    [Fact]
+    public void Pipe_in_a_model_name_is_escaped()
+    {
+        var table = new ResultsTable
+        {
+            Metrics = [MetricColumn.Auc],
+            Models = [new ModelRuns("DIN|v2", [1], new Dictionary<string, double[]> { ["auc"] = [0.8] })],
+        };
+        Assert.Contains("| DIN\\|v2 | 1 |", MarkdownTable.Render(table));
+    }
+}
