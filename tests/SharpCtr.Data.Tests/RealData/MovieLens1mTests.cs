@@ -10,7 +10,7 @@ public class MovieLens1mTests
     {
         var cfg = DataConfig.Load(Repo.Config("movielens-1m"));
         var raw = DatasetLoader.ReadRaw(cfg, TestData.Root!);
-        var ds = Protocol.ProtocolBuilder.Build(raw, cfg);
+        var ds = SharpCtr.Data.Protocol.ProtocolBuilder.Build(raw, cfg);
         Assert.Equal(739_012, ds.Interactions);
         Assert.Equal(6_040, ds.UserCount);
         Assert.Equal(3_668, ds.ItemCount);
