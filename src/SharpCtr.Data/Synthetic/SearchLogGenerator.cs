@@ -176,7 +176,8 @@ public static class SearchLogGenerator
                     if (q > 0) time += 30 + _random.Next(570);
                     var source = _random.Categorical(SyntheticCatalog.SourceShare);
                     var hour = (int)(time % 86_400 / 3_600);
-                    var intentWeights = IntentWeights(hour, device, source);
+                    var weekend = Weekday(time) >= 5;
+                    var intentWeights = IntentWeights(hour, weekend, device, source);
                     var intent = _interests[_random.Categorical(intentWeights)];
                     var query = Query(intent);
                     for (var page = 1; page <= _o.MaxPages; page++)
@@ -212,7 +213,7 @@ public static class SearchLogGenerator
             return true;
         }
 
-        double[] IntentWeights(int hour, int device, int source)
+        double[] IntentWeights(int hour, bool weekend, int device, int source)
         {
             var w = new double[_interests.Length];
             var band = SyntheticCatalog.HourBand(hour);
@@ -222,7 +223,8 @@ public static class SearchLogGenerator
                 var top = _catalog.TopOf(_interests[j]);
                 var pull = _o.HourStrength * _catalog.HourAffinity[top, band]
                          + _o.DeviceStrength * _catalog.DeviceAffinity[top, device]
-                         + _o.SourceStrength * _catalog.SourceAffinity[top, source];
+                         + _o.SourceStrength * _catalog.SourceAffinity[top, source]
+                         + (weekend ? _o.WeekendStrength * _catalog.WeekendAffinity[top] : 0.0);
                 total += w[j] = _weights[j] * Math.Exp(pull);
             }
             for (var j = 0; j < w.Length; j++) w[j] /= total;
@@ -311,8 +313,7 @@ public static class SearchLogGenerator
                 Timestamp = time,
                 Query = query,
                 Hour = hour,
-                // 1970-01-01 was a Thursday; weekday 0 = Monday.
-                Weekday = (int)((time / 86_400 + 3) % 7),
+                Weekday = Weekday(time),
                 Page = page,
                 Device = device,
                 Source = source,
@@ -326,6 +327,9 @@ public static class SearchLogGenerator
                 InterestShift = shifted,
             };
         }
+
+        // 1970-01-01 was a Thursday; weekday 0 = Monday, 5 and 6 the weekend.
+        static int Weekday(long time) => (int)((time / 86_400 + 3) % 7);
 
         // The user's long-term weight on a leaf (0 when it is not among the interests).
         double Preference(int leaf)

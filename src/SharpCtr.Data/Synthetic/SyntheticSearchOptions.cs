@@ -41,9 +41,10 @@ public sealed class SyntheticSearchOptions
     public int MinQueryTokens { get; set; } = 1;
     public int MaxQueryTokens { get; set; } = 4;
 
-    // Context (hour, weekday, page) and scene (device, source) pull the intent towards some
-    // top categories: weight × exp(strength × affinity[top, band]).
+    // Context (hour, weekend) and scene (device, source) pull the intent towards some top
+    // categories: weight × exp(Σ strength × affinity[top, value]). The page only lowers examination.
     public double HourStrength { get; set; } = 0.8;
+    public double WeekendStrength { get; set; } = 0.5;
     public double DeviceStrength { get; set; } = 0.6;
     public double SourceStrength { get; set; } = 0.4;
     public double PrimaryDeviceProbability { get; set; } = 0.8;
@@ -92,7 +93,7 @@ public sealed class SyntheticSearchOptions
         Probability(TopTokenShare, "top_token_share");
         Check(LeafTokenShare + TopTokenShare <= 1, "top_token_share", "leaf_token_share + top_token_share must be <= 1");
         Range(MinQueryTokens, MaxQueryTokens, 1, 100, "min_query_tokens", "max_query_tokens");
-        NonNegative(HourStrength, "hour_strength"); NonNegative(DeviceStrength, "device_strength");
+        NonNegative(HourStrength, "hour_strength"); NonNegative(WeekendStrength, "weekend_strength"); NonNegative(DeviceStrength, "device_strength");
         NonNegative(SourceStrength, "source_strength");
         Probability(PrimaryDeviceProbability, "primary_device_probability");
         Range(MinShown, MaxShown, 1, Items, "min_shown", "max_shown");

@@ -64,7 +64,7 @@ public class StatisticsTests
         // streams agree, so the first request's intent weights differ only by the context pull.
         var with = SearchLogGenerator.Generate(SyntheticTestConfigs.Tiny());
         var without = SyntheticTestConfigs.Tiny();
-        without.HourStrength = without.DeviceStrength = without.SourceStrength = 0;
+        without.HourStrength = without.WeekendStrength = without.DeviceStrength = without.SourceStrength = 0;
         var flat = SearchLogGenerator.Generate(without);
         var first = FirstRequests(with);
         var flatFirst = FirstRequests(flat);
