@@ -165,7 +165,8 @@ public static class SearchLogGenerator
 
             for (var s = 0; s < sessions; s++)
             {
-                var shifted = s > 0 && _random.Bernoulli(_o.ShiftProbability) && Shift();
+                var shifted = s > 0 && _random.Bernoulli(_o.ShiftProbability);
+                if (shifted) Shift();
                 var device = _random.Bernoulli(_o.PrimaryDeviceProbability)
                     ? _primaryDevice
                     : _random.Categorical(SyntheticCatalog.DeviceShare);
@@ -187,7 +188,7 @@ public static class SearchLogGenerator
                             if (!_random.Bernoulli(_o.NextPageProbability)) break;
                             time += 10 + _random.Next(110);
                         }
-                        output.Add(Request(time, hour, page, device, source, query, intent, intentWeights, shifted));
+                        output.Add(Request(time, page, device, source, query, intent, intentWeights, shifted));
                     }
                 }
             }
@@ -195,7 +196,7 @@ public static class SearchLogGenerator
 
         // The dominant interest moves to another slot; that slot may first be replaced by a leaf
         // the user never had (drift), so earlier history says nothing about it.
-        bool Shift()
+        void Shift()
         {
             var dominant = Dominant();
             var k = _interests.Length;
@@ -210,7 +211,6 @@ public static class SearchLogGenerator
                 target = (dominant + 1 + _random.Next(k - 1)) % k;
             }
             (_weights[dominant], _weights[target]) = (_weights[target], _weights[dominant]);
-            return true;
         }
 
         double[] IntentWeights(int hour, bool weekend, int device, int source)
@@ -250,7 +250,7 @@ public static class SearchLogGenerator
             return _sb.ToString();
         }
 
-        SyntheticRequest Request(long time, int hour, int page, int device, int source, string query,
+        SyntheticRequest Request(long time, int page, int device, int source, string query,
             int intent, double[] intentWeights, bool shifted)
         {
             var n = _random.Between(_o.MinShown, _o.MaxShown);
@@ -312,7 +312,8 @@ public static class SearchLogGenerator
                 UserSequence = _sequence++,
                 Timestamp = time,
                 Query = query,
-                Hour = hour,
+                // The request's own hour (a later page can cross the hour the intent was formed in).
+                Hour = (int)(time % 86_400 / 3_600),
                 Weekday = Weekday(time),
                 Page = page,
                 Device = device,
