@@ -36,6 +36,7 @@ public sealed class SyntheticSearchOptions
     public int MaxQueriesPerSession { get; set; } = 2;
     public double NextPageProbability { get; set; } = 0.3;
     public int MaxPages { get; set; } = 4;
+    public double AmbiguousQueryProbability { get; set; } = 0.4;
     public double LeafTokenShare { get; set; } = 0.5;
     public double TopTokenShare { get; set; } = 0.3;
     public int MinQueryTokens { get; set; } = 1;
@@ -59,7 +60,7 @@ public sealed class SyntheticSearchOptions
     // Clicks: examination × attraction.
     public double PositionBiasExponent { get; set; } = 0.7;
     public double PageExamination { get; set; } = 0.7;
-    public double BaseLogit { get; set; } = -2.5;
+    public double BaseLogit { get; set; } = -2.2;
     public double LeafMatchWeight { get; set; } = 3.0;
     public double TopMatchWeight { get; set; } = 1.0;
     public double PreferenceWeight { get; set; } = 1.0;
@@ -89,6 +90,7 @@ public sealed class SyntheticSearchOptions
         Range(MinQueriesPerSession, MaxQueriesPerSession, 1, 1000, "min_queries_per_session", "max_queries_per_session");
         Probability(NextPageProbability, "next_page_probability");
         Positive(MaxPages, "max_pages");
+        Probability(AmbiguousQueryProbability, "ambiguous_query_probability");
         Probability(LeafTokenShare, "leaf_token_share");
         Probability(TopTokenShare, "top_token_share");
         Check(LeafTokenShare + TopTokenShare <= 1, "top_token_share", "leaf_token_share + top_token_share must be <= 1");
