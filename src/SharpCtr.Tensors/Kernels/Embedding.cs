@@ -44,8 +44,8 @@ public static unsafe class Embedding
                 touched[id] = true;
                 touchedRows.Add(id);
             }
-            var dst = gradTable.Slice(id * dim, dim);
-            System.Numerics.Tensors.TensorPrimitives.Add(dst, gradOutput.Slice(i * dim, dim), dst);
+            fixed (float* dst = &gradTable[id * dim], src = &gradOutput[i * dim])
+                AddRow(dst, src, dim);
         }
     }
 
@@ -58,6 +58,16 @@ public static unsafe class Embedding
             touched[id] = false;
         }
         touchedRows.Clear();
+    }
+
+    // CTR embedding rows are short (8–64 floats): a direct vector loop beats a library call per row.
+    private static void AddRow(float* dst, float* src, int dim)
+    {
+        for (int d = 0; d < dim; d += 16)
+        {
+            int n = dim - d;
+            VectorMath.StorePartial(VectorMath.LoadPartial(dst + d, n) + VectorMath.LoadPartial(src + d, n), dst + d, n);
+        }
     }
 
     private static void CheckIds(string op, ReadOnlySpan<int> ids, int vocab)

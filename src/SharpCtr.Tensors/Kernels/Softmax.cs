@@ -4,8 +4,10 @@ namespace SharpCtr.Tensors.Kernels;
 
 /// <summary>
 /// Row-wise softmax and log-softmax over a [rows, cols] matrix with an optional mask.
-/// The mask holds true where a position takes part; mask row i / <c>rowsPerMaskRow</c> serves
-/// row i, so a key-padding mask [B, Lk] can serve scores [B·H·Lq, Lk] with rowsPerMaskRow = H·Lq.
+/// The mask holds true where a position takes part; it has maskRows = mask.Length / cols rows and
+/// row i of x uses mask row (i / rowsPerMaskRow) % maskRows. So for scores [B·H·Lq, Lk] a
+/// key-padding mask [B, Lk] uses rowsPerMaskRow = H·Lq, a causal mask [Lq, Lk] uses 1, and a
+/// full mask [rows, cols] uses 1.
 /// Masked positions get probability 0 (log-probability −∞); a fully masked row is all zeros
 /// (no NaN) and passes no gradient. Backward kernels add into dx.
 /// </summary>
@@ -43,7 +45,7 @@ public static unsafe class Softmax
         fixed (float* py = y, pdy = dy, pdx = dx)
         fixed (bool* pm = mask)
         {
-            var job = new LogBackwardJob { Y = py, Dy = pdy, Dx = pdx, Mask = mask.IsEmpty ? null : pm, Cols = cols, RowsPerMaskRow = rowsPerMaskRow };
+            var job = new LogBackwardJob { Y = py, Dy = pdy, Dx = pdx, Mask = mask.IsEmpty ? null : pm, MaskRows = mask.Length / Math.Max(1, cols), Cols = cols, RowsPerMaskRow = rowsPerMaskRow };
             KernelThreads.Run(job, rows, KernelThreads.ForElements((long)rows * cols));
         }
     }
@@ -57,7 +59,7 @@ public static unsafe class Softmax
         fixed (float* px = x, py = y)
         fixed (bool* pm = mask)
         {
-            var job = new ForwardJob { X = px, Y = py, Mask = mask.IsEmpty ? null : pm, Cols = cols, RowsPerMaskRow = rowsPerMaskRow, Log = log };
+            var job = new ForwardJob { X = px, Y = py, Mask = mask.IsEmpty ? null : pm, MaskRows = mask.Length / Math.Max(1, cols), Cols = cols, RowsPerMaskRow = rowsPerMaskRow, Log = log };
             KernelThreads.Run(job, rows, KernelThreads.ForElements((long)rows * cols));
         }
     }
@@ -65,16 +67,18 @@ public static unsafe class Softmax
     private static void CheckMask(string op, int maskLength, int rows, int cols, int rowsPerMaskRow)
     {
         if (maskLength == 0) return;
-        if (rowsPerMaskRow < 1 || rows % rowsPerMaskRow != 0)
-            throw new ArgumentException($"{op}: rowsPerMaskRow {rowsPerMaskRow} does not divide {rows} rows");
-        Check.Vector(op, "mask", maskLength, (long)rows / rowsPerMaskRow * cols);
+        if (cols == 0 || maskLength % cols != 0)
+            throw new ArgumentException($"{op}: mask has {maskLength} entries, not a whole number of rows of {cols}");
+        int maskRows = maskLength / cols;
+        if (rowsPerMaskRow < 1 || rows % rowsPerMaskRow != 0 || rows / rowsPerMaskRow % maskRows != 0)
+            throw new ArgumentException($"{op}: {rows} rows do not tile as groups of rowsPerMaskRow={rowsPerMaskRow} over {maskRows} mask rows");
     }
 
     private struct ForwardJob : IRangeJob
     {
         public float* X, Y;
         public bool* Mask;
-        public int Cols, RowsPerMaskRow;
+        public int Cols, RowsPerMaskRow, MaskRows;
         public bool Log;
 
         public readonly void Run(int start, int end)
@@ -100,7 +104,7 @@ public static unsafe class Softmax
                     }
                     continue;
                 }
-                bool* m = Mask + (long)(r / RowsPerMaskRow) * Cols;
+                bool* m = Mask + (long)(r / RowsPerMaskRow % MaskRows) * Cols;
                 float mx = float.NegativeInfinity;
                 for (int c = 0; c < Cols; c++)
                     if (m[c] && x[c] > mx) mx = x[c];
@@ -164,7 +168,7 @@ public static unsafe class Softmax
     {
         public float* Y, Dy, Dx;
         public bool* Mask;
-        public int Cols, RowsPerMaskRow;
+        public int Cols, RowsPerMaskRow, MaskRows;
 
         public readonly void Run(int start, int end)
         {
@@ -173,7 +177,7 @@ public static unsafe class Softmax
                 var y = new ReadOnlySpan<float>(Y + (long)r * Cols, Cols);
                 var dy = new ReadOnlySpan<float>(Dy + (long)r * Cols, Cols);
                 var dx = new Span<float>(Dx + (long)r * Cols, Cols);
-                bool* m = Mask == null ? null : Mask + (long)(r / RowsPerMaskRow) * Cols;
+                bool* m = Mask == null ? null : Mask + (long)(r / RowsPerMaskRow % MaskRows) * Cols;
                 float sum = 0f;
                 int valid = 0;
                 for (int c = 0; c < Cols; c++)
