@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace SharpCtr.Tensors.Kernels;
 
@@ -90,18 +91,9 @@ public static unsafe class Softmax
                 if (Mask == null)
                 {
                     float max = TensorPrimitives.Max(x);
-                    TensorPrimitives.Subtract(x, max, y);
-                    if (Log)
-                    {
-                        // y = (x − max) − log Σ e^(x − max); the exp goes through a scratch row.
-                        float sumExp = SumExp(y);
-                        TensorPrimitives.Subtract(y, MathF.Log(sumExp), y);
-                    }
-                    else
-                    {
-                        TensorPrimitives.Exp(y, y);
-                        TensorPrimitives.Multiply(y, 1f / TensorPrimitives.Sum(y), y);
-                    }
+                    float total = ShiftAndSumExp(X + (long)r * Cols, Y + (long)r * Cols, Cols, max, storeExp: !Log);
+                    if (Log) TensorPrimitives.Subtract(x, max + MathF.Log(total), y);
+                    else TensorPrimitives.Multiply(y, 1f / total, y);
                     continue;
                 }
                 bool* m = Mask + (long)(r / RowsPerMaskRow % MaskRows) * Cols;
@@ -132,17 +124,20 @@ public static unsafe class Softmax
             }
         }
 
-        private static float SumExp(ReadOnlySpan<float> shifted)
+        /// <summary>Σ e^(x − max) over a row; when <paramref name="storeExp"/>, also y = e^(x − max).</summary>
+        private static float ShiftAndSumExp(float* x, float* y, int n, float max, bool storeExp)
         {
-            Span<float> tmp = stackalloc float[256];
-            float sum = 0f;
-            for (int c = 0; c < shifted.Length; c += tmp.Length)
+            var vmax = Vector512.Create(max);
+            var acc = Vector512<float>.Zero;
+            for (int c = 0; c < n; c += 16)
             {
-                int n = Math.Min(tmp.Length, shifted.Length - c);
-                TensorPrimitives.Exp(shifted.Slice(c, n), tmp[..n]);
-                sum += TensorPrimitives.Sum(tmp[..n]);
+                int cnt = n - c;
+                // Padding lanes load −∞ so they contribute e^(−∞) = 0.
+                var e = VectorMath.Exp(VectorMath.LoadPartial(x + c, cnt, float.NegativeInfinity) - vmax);
+                acc += e;
+                if (storeExp) VectorMath.StorePartial(e, y + c, cnt);
             }
-            return sum;
+            return Vector512.Sum(acc);
         }
     }
 

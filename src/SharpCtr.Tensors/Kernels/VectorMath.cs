@@ -43,7 +43,8 @@ internal static unsafe class VectorMath
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
         p = Vector512.FusedMultiplyAdd(p, r * r, r + One);
-        return Avx512F.Scale(p, n); // p·2^n, overflowing to +∞ and underflowing through subnormals to 0
+        var result = Avx512F.Scale(p, n); // p·2^n, overflowing to +∞ and underflowing through subnormals
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, ExpMin), Vector512<float>.Zero, result); // e^(−∞) = 0 exactly
     }
 
     /// <summary>1/(1+e^(−x)); saturates cleanly to 0 and 1.</summary>
