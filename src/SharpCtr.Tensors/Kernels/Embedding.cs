@@ -25,7 +25,7 @@ public static unsafe class Embedding
     /// <summary>
     /// gradTable[ids[i], :] += gradOutput[i, :] for every i whose id is not <paramref name="paddingIndex"/>;
     /// each row touched for the first time (touched[id] false) is flagged and appended to
-    /// <paramref name="touchedRows"/>. Sequential, so duplicates add in id order: deterministic.
+    /// <paramref name="touchedRows"/>. Duplicates add in id order: deterministic.
     /// </summary>
     public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> ids, int vocab, int dim,
         Span<float> gradTable, Span<bool> touched, List<int> touchedRows, int paddingIndex = -1)
@@ -38,14 +38,17 @@ public static unsafe class Embedding
         for (int i = 0; i < ids.Length; i++)
         {
             int id = ids[i];
-            if (id == paddingIndex) continue;
-            if (!touched[id])
-            {
-                touched[id] = true;
-                touchedRows.Add(id);
-            }
-            fixed (float* dst = &gradTable[id * dim], src = &gradOutput[i * dim])
-                AddRow(dst, src, dim);
+            if (id == paddingIndex || touched[id]) continue;
+            touched[id] = true;
+            touchedRows.Add(id);
+        }
+        // Threads own disjoint ranges of table rows and each scans all ids, so every row still
+        // receives its additions in id order: the same bits for any thread count.
+        fixed (float* pg = gradOutput, pt = gradTable)
+        fixed (int* pi = ids)
+        {
+            var job = new ScatterJob { GradOutput = pg, GradTable = pt, Ids = pi, Count = ids.Length, Dim = dim, PaddingIndex = paddingIndex };
+            KernelThreads.Run(job, vocab, KernelThreads.ForElements(2L * ids.Length * dim));
         }
     }
 
@@ -75,6 +78,23 @@ public static unsafe class Embedding
         for (int i = 0; i < ids.Length; i++)
             if ((uint)ids[i] >= (uint)vocab)
                 throw new ArgumentOutOfRangeException(nameof(ids), $"{op}: ids[{i}] = {ids[i]} is outside the table's {vocab} rows");
+    }
+
+    private struct ScatterJob : IRangeJob
+    {
+        public float* GradOutput, GradTable;
+        public int* Ids;
+        public int Count, Dim, PaddingIndex;
+
+        public readonly void Run(int rowStart, int rowEnd)
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                int id = Ids[i];
+                if (id < rowStart || id >= rowEnd || id == PaddingIndex) continue;
+                AddRow(GradTable + (long)id * Dim, GradOutput + (long)i * Dim, Dim);
+            }
+        }
     }
 
     private struct GatherJob : IRangeJob

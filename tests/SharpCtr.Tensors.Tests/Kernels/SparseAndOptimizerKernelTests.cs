@@ -76,6 +76,29 @@ public class SparseAndOptimizerKernelTests
         Assert.Contains("ids[1] = 10", ex.Message);
     }
 
+    [Fact]
+    public void ScatterAddIsBitIdenticalForOneAndTwoThreads()
+    {
+        var rng = new Random(12);
+        int vocab = 300, dim = 16, count = 5000;
+        var ids = new int[count];
+        for (int i = 0; i < count; i++) ids[i] = rng.Next(vocab);
+        var dy = Random(rng, count * dim);
+        (float[], List<int>) Run(int t)
+        {
+            var grad = new float[vocab * dim];
+            var touched = new bool[vocab];
+            var rows = new List<int>();
+            WithThreads(t, () => Embedding.ScatterAddRows(dy, ids, vocab, dim, grad, touched, rows, paddingIndex: 0));
+            return (grad, rows);
+        }
+        var (g1, r1) = Run(1);
+        var (g2, r2) = Run(2);
+        AssertBitIdentical(g1, g2, "scatter-add");
+        Assert.Equal(r1, r2);
+        Assert.All(g1.AsSpan(0, dim).ToArray(), v => Assert.Equal(0f, v)); // padding row untouched
+    }
+
     private static void AdamReference(double[] p, float[] g, double[] m, double[] v, AdamSettings s, int step)
     {
         for (int i = 0; i < p.Length; i++)
