@@ -24,6 +24,7 @@ public static class EngineBenchmark
         new("gemm_batched_1024x50x16x50_gflops", "GFLOP/s", "batched 1024 × (50×16)·(16×50), as dispatched", _ => BatchedGflops(null)),
         new("gemm_1024x1024x1024_gflops", "GFLOP/s", "GEMM 1024³, best backend (peak-ish GEMM)", _ => Math.Max(GemmGflops(false, 1024, 1024, 1024, 0.1) ?? 0, GemmGflops(true, 1024, 1024, 1024, 0.1) ?? 0)),
         new("fma_peak_gflops", "GFLOP/s", "register-only FMA loop on all kernel threads (machine peak)", _ => FmaPeakGflops()),
+        new("copy_4m_gbps", "GB/s", "memcpy of 4M floats, one thread (memory bandwidth reference)", _ => CopyGbps()),
         new("add_1m_gbps", "GB/s", "y = a + b, 1M floats (12 MB moved)", _ => AddGbps()),
         new("relu_1m_gbps", "GB/s", "y = relu(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Relu)),
         new("sigmoid_1m_gbps", "GB/s", "y = sigmoid(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Sigmoid)),
@@ -118,6 +119,15 @@ public static class EngineBenchmark
             a10 = Vector512.FusedMultiplyAdd(a10, x, y); a11 = Vector512.FusedMultiplyAdd(a11, x, y);
         }
         sink = Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+
+    private static double CopyGbps()
+    {
+        const int n = 1 << 22;
+        var a = RandomArray(new Random(3), n);
+        var y = new float[n];
+        double s = BenchTimer.MedianSecondsPerCall(() => a.AsSpan().CopyTo(y));
+        return 2.0 * n * sizeof(float) / s / 1e9;
     }
 
     private static double AddGbps()
