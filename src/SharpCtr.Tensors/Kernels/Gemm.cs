@@ -139,6 +139,8 @@ public static unsafe class Gemm
         CheckOperand("A", transA ? k : m, transA ? m : k, aLen, lda, batch, strideA);
         CheckOperand("B", transB ? n : k, transB ? k : n, bLen, ldb, batch, strideB);
         CheckOperand("C", m, n, cLen, ldc, batch, strideC);
+        if (batch > 1 && m > 0 && n > 0 && strideC < (long)(m - 1) * ldc + n)
+            throw new ArgumentException($"Gemm: batched outputs overlap (strideC {strideC} < one {m}×{n} block with ldc {ldc})");
     }
 
     private static void CheckOperand(string name, int rows, int cols, int length, int ld, int batch, long stride)

@@ -103,6 +103,8 @@ public class GemmTests
         var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 4, 4, 4, 1f, new float[15], 4, new float[16], 4, 0f, new float[16], 4));
         Assert.Contains("A", ex.Message);
         Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 4, 4, 4, 1f, new float[16], 3, new float[16], 4, 0f, new float[16], 4));
+        var overlap = Assert.Throws<ArgumentException>(() => Gemm.SgemmStridedBatched(false, false, 2, 2, 2, 1f, new float[8], 2, 4, new float[8], 2, 4, 0f, new float[8], 2, 0, 2));
+        Assert.Contains("overlap", overlap.Message);
     }
 
     [Theory]
