@@ -184,6 +184,16 @@ public class GemmTests
     }
 
     [Fact]
+    public void OpenBlasCanBeSwitchedOff()
+    {
+        if (Environment.GetEnvironmentVariable("SHARPCTR_OPENBLAS") == "off")
+        {
+            Assert.False(Gemm.BlasAvailable);
+            Assert.StartsWith("managed", Gemm.Backend);
+        }
+    }
+
+    [Fact]
     public void OpenBlasAndManagedAgree()
     {
         if (!Gemm.BlasAvailable) return; // nothing to compare without the library
