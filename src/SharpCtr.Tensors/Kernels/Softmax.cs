@@ -57,6 +57,7 @@ public static unsafe class Softmax
         Check.Matrix(op, "x", x.Length, rows, cols);
         Check.Matrix(op, "y", y.Length, rows, cols);
         CheckMask(op, mask.Length, rows, cols, rowsPerMaskRow);
+        if (cols == 0) return;
         fixed (float* px = x, py = y)
         fixed (bool* pm = mask)
         {
