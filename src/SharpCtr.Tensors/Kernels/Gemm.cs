@@ -93,6 +93,14 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>One product on the calling thread, by the same backend choice as a batch item.</summary>
+    internal static void SingleThreaded(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (UseBlas((long)m * n * k)) OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1);
+        else ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
     private static bool UseBlas(long macs) => BlasAvailable && !ForceManaged && macs >= BlasMinMacs;
 
     private static void Run(bool transA, bool transB, int m, int n, int k, float alpha,

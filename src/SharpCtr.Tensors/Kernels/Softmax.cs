@@ -66,7 +66,7 @@ public static unsafe class Softmax
         }
     }
 
-    private static void CheckMask(string op, int maskLength, int rows, int cols, int rowsPerMaskRow)
+    internal static void CheckMask(string op, int maskLength, int rows, int cols, int rowsPerMaskRow)
     {
         if (maskLength == 0) return;
         if (cols == 0 || maskLength % cols != 0)
@@ -76,7 +76,7 @@ public static unsafe class Softmax
             throw new ArgumentException($"{op}: {rows} rows do not tile as groups of rowsPerMaskRow={rowsPerMaskRow} over {maskRows} mask rows");
     }
 
-    private struct ForwardJob : IRangeJob
+    internal struct ForwardJob : IRangeJob
     {
         public float* X, Y;
         public bool* Mask;
