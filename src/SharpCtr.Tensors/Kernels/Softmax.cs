@@ -151,11 +151,14 @@ public static unsafe class Softmax
         {
             for (int r = start; r < end; r++)
             {
-                var y = new ReadOnlySpan<float>(Y + (long)r * Cols, Cols);
-                var dy = new ReadOnlySpan<float>(Dy + (long)r * Cols, Cols);
-                var dx = new Span<float>(Dx + (long)r * Cols, Cols);
-                float dot = TensorPrimitives.Dot(y, dy);
-                for (int c = 0; c < Cols; c++) dx[c] += y[c] * (dy[c] - dot);
+                float* y = Y + (long)r * Cols, dy = Dy + (long)r * Cols, dx = Dx + (long)r * Cols;
+                var dot = Vector512.Create(TensorPrimitives.Dot(new ReadOnlySpan<float>(y, Cols), new ReadOnlySpan<float>(dy, Cols)));
+                for (int c = 0; c < Cols; c += 16)
+                {
+                    int n = Cols - c;
+                    var g = VectorMath.LoadPartial(y + c, n) * (VectorMath.LoadPartial(dy + c, n) - dot);
+                    VectorMath.StorePartial(VectorMath.LoadPartial(dx + c, n) + g, dx + c, n);
+                }
             }
         }
     }
