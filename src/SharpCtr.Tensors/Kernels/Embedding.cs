@@ -42,13 +42,15 @@ public static unsafe class Embedding
             touched[id] = true;
             touchedRows.Add(id);
         }
-        // Threads own disjoint ranges of table rows and each scans all ids, so every row still
-        // receives its additions in id order: the same bits for any thread count.
+        // One thread, ids in order: duplicates add in id order. (Splitting table rows between two
+        // threads that each scan all ids measured slower on the shared 2-core VM.)
         fixed (float* pg = gradOutput, pt = gradTable)
-        fixed (int* pi = ids)
         {
-            var job = new ScatterJob { GradOutput = pg, GradTable = pt, Ids = pi, Count = ids.Length, Dim = dim, PaddingIndex = paddingIndex };
-            KernelThreads.Run(job, vocab, KernelThreads.ForElements(2L * ids.Length * dim));
+            for (int i = 0; i < ids.Length; i++)
+            {
+                int id = ids[i];
+                if (id != paddingIndex) AddRow(pt + (long)id * dim, pg + (long)i * dim, dim);
+            }
         }
     }
 
@@ -78,23 +80,6 @@ public static unsafe class Embedding
         for (int i = 0; i < ids.Length; i++)
             if ((uint)ids[i] >= (uint)vocab)
                 throw new ArgumentOutOfRangeException(nameof(ids), $"{op}: ids[{i}] = {ids[i]} is outside the table's {vocab} rows");
-    }
-
-    private struct ScatterJob : IRangeJob
-    {
-        public float* GradOutput, GradTable;
-        public int* Ids;
-        public int Count, Dim, PaddingIndex;
-
-        public readonly void Run(int rowStart, int rowEnd)
-        {
-            for (int i = 0; i < Count; i++)
-            {
-                int id = Ids[i];
-                if (id < rowStart || id >= rowEnd || id == PaddingIndex) continue;
-                AddRow(GradTable + (long)id * Dim, GradOutput + (long)i * Dim, Dim);
-            }
-        }
     }
 
     private struct GatherJob : IRangeJob

@@ -156,8 +156,8 @@ public static unsafe class Normalization
                         }
                     }
                     if (Dx == null) continue;
-                    var meanG = Vector512.Create(Mean == null ? 0f : Vector512.Sum(sumG) / Cols);
-                    var meanGx = Vector512.Create(Vector512.Sum(sumGx) / Cols);
+                    var meanG = Vector512.Create(Mean == null ? 0f : VectorMath.Sum(sumG) / Cols);
+                    var meanGx = Vector512.Create(VectorMath.Sum(sumGx) / Cols);
                     float* dx = Dx + (long)r * Cols;
                     for (int c = 0; c < Cols; c += 16)
                     {

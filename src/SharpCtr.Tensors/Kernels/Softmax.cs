@@ -91,7 +91,7 @@ public static unsafe class Softmax
                 var y = new Span<float>(Y + (long)r * Cols, Cols);
                 if (Mask == null)
                 {
-                    float max = TensorPrimitives.Max(x);
+                    float max = RowMax(X + (long)r * Cols, Cols);
                     float total = ShiftAndSumExp(X + (long)r * Cols, Y + (long)r * Cols, Cols, max, storeExp: !Log);
                     if (Log) TensorPrimitives.Subtract(x, max + MathF.Log(total), y);
                     else TensorPrimitives.Multiply(y, 1f / total, y);
@@ -138,7 +138,15 @@ public static unsafe class Softmax
                 acc += e;
                 if (storeExp) VectorMath.StorePartial(e, y + c, cnt);
             }
-            return Vector512.Sum(acc);
+            return VectorMath.Sum(acc);
+        }
+
+        private static float RowMax(float* x, int n)
+        {
+            var acc = Vector512.Create(float.NegativeInfinity);
+            for (int c = 0; c < n; c += 16)
+                acc = Vector512.Max(acc, VectorMath.LoadPartial(x + c, n - c, float.NegativeInfinity));
+            return VectorMath.Max(acc);
         }
     }
 
