@@ -22,8 +22,11 @@ public static class EngineBenchmark
         new("gemm_batched_1024x50x16x50_gflops_blas", "GFLOP/s", "batched 1024 × (50×16)·(16×50), OpenBLAS per item", _ => BatchedGflops(false)),
         new("gemm_batched_1024x50x16x50_gflops_managed", "GFLOP/s", "batched 1024 × (50×16)·(16×50), managed", _ => BatchedGflops(true)),
         new("gemm_batched_1024x50x16x50_gflops", "GFLOP/s", "batched 1024 × (50×16)·(16×50), as dispatched", _ => BatchedGflops(null)),
+        new("attention_probs_fused_1024x50x50x16_us", "µs", "softmax(Q·Kᵀ/4) for 1024 items, fused per item", _ => AttentionUs(fused: true)),
+        new("attention_probs_unfused_1024x50x50x16_us", "µs", "same as batched GEMM then Softmax.Forward", _ => AttentionUs(fused: false)),
         new("gemm_1024x1024x1024_gflops", "GFLOP/s", "GEMM 1024³, best backend (peak-ish GEMM)", _ => Math.Max(GemmGflops(false, 1024, 1024, 1024, 0.1) ?? 0, GemmGflops(true, 1024, 1024, 1024, 0.1) ?? 0)),
         new("fma_peak_gflops", "GFLOP/s", "register-only FMA loop on all kernel threads (machine peak)", _ => FmaPeakGflops()),
+        new("copy_4m_gbps", "GB/s", "memcpy of 4M floats, one thread (memory bandwidth reference)", _ => CopyGbps()),
         new("add_1m_gbps", "GB/s", "y = a + b, 1M floats (12 MB moved)", _ => AddGbps()),
         new("relu_1m_gbps", "GB/s", "y = relu(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Relu)),
         new("sigmoid_1m_gbps", "GB/s", "y = sigmoid(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Sigmoid)),
@@ -92,6 +95,24 @@ public static class EngineBenchmark
         }
     }
 
+    private static double AttentionUs(bool fused)
+    {
+        const int items = 1024, l = 50, d = 16;
+        var rng = new Random(8);
+        var q = RandomArray(rng, items * l * d);
+        var k = RandomArray(rng, items * l * d);
+        var p = new float[items * l * l];
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            if (fused) AttentionScores.Forward(q, k, items, l, l, d, 0.25f, p);
+            else
+            {
+                Gemm.SgemmStridedBatched(false, true, l, l, d, 0.25f, q, d, l * d, k, d, l * d, 0f, p, l, l * l, items);
+                Softmax.Forward(p, items * l, l, p);
+            }
+        }) * 1e6;
+    }
+
     private static double FmaPeakGflops()
     {
         const int iterations = 1 << 20;
@@ -118,6 +139,15 @@ public static class EngineBenchmark
             a10 = Vector512.FusedMultiplyAdd(a10, x, y); a11 = Vector512.FusedMultiplyAdd(a11, x, y);
         }
         sink = Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+
+    private static double CopyGbps()
+    {
+        const int n = 1 << 22;
+        var a = RandomArray(new Random(3), n);
+        var y = new float[n];
+        double s = BenchTimer.MedianSecondsPerCall(() => a.AsSpan().CopyTo(y));
+        return 2.0 * n * sizeof(float) / s / 1e9;
     }
 
     private static double AddGbps()

@@ -93,6 +93,14 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>One product on the calling thread, by the same backend choice as a batch item.</summary>
+    internal static void SingleThreaded(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (UseBlas((long)m * n * k)) OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1);
+        else ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
     private static bool UseBlas(long macs) => BlasAvailable && !ForceManaged && macs >= BlasMinMacs;
 
     private static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
@@ -139,6 +147,8 @@ public static unsafe class Gemm
         CheckOperand("A", transA ? k : m, transA ? m : k, aLen, lda, batch, strideA);
         CheckOperand("B", transB ? n : k, transB ? k : n, bLen, ldb, batch, strideB);
         CheckOperand("C", m, n, cLen, ldc, batch, strideC);
+        if (batch > 1 && m > 0 && n > 0 && strideC < (long)(m - 1) * ldc + n)
+            throw new ArgumentException($"Gemm: batched outputs overlap (strideC {strideC} < one {m}×{n} block with ldc {ldc})");
     }
 
     private static void CheckOperand(string name, int rows, int cols, int length, int ld, int batch, long stride)

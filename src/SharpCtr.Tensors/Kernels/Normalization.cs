@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace SharpCtr.Tensors.Kernels;
 
@@ -136,24 +137,35 @@ public static unsafe class Normalization
                 for (int r = ch * RowChunks.Size; r < rEnd; r++)
                 {
                     float* x = X + (long)r * Cols, dy = Dy + (long)r * Cols;
-                    float mu = Mean == null ? 0f : Mean[r], rs = Rstd[r];
-                    float sumG = 0f, sumGx = 0f;
-                    for (int c = 0; c < Cols; c++)
+                    var mu = Vector512.Create(Mean == null ? 0f : Mean[r]);
+                    var rs = Vector512.Create(Rstd[r]);
+                    Vector512<float> sumG = default, sumGx = default;
+                    // Padding lanes load dy = 0, so they add nothing to the sums.
+                    for (int c = 0; c < Cols; c += 16)
                     {
-                        float xh = (x[c] - mu) * rs;
-                        float g = Gamma == null ? dy[c] : dy[c] * Gamma[c];
+                        int n = Cols - c;
+                        var dyv = VectorMath.LoadPartial(dy + c, n);
+                        var xh = (VectorMath.LoadPartial(x + c, n) - mu) * rs;
+                        var g = Gamma == null ? dyv : dyv * VectorMath.LoadPartial(Gamma + c, n);
                         sumG += g;
                         sumGx += g * xh;
-                        if (dg != null) { dg[c] += dy[c] * xh; db[c] += dy[c]; }
+                        if (dg != null)
+                        {
+                            VectorMath.StorePartial(VectorMath.LoadPartial(dg + c, n) + dyv * xh, dg + c, n);
+                            VectorMath.StorePartial(VectorMath.LoadPartial(db + c, n) + dyv, db + c, n);
+                        }
                     }
                     if (Dx == null) continue;
-                    float meanG = Mean == null ? 0f : sumG / Cols, meanGx = sumGx / Cols;
+                    var meanG = Vector512.Create(Mean == null ? 0f : VectorMath.Sum(sumG) / Cols);
+                    var meanGx = Vector512.Create(VectorMath.Sum(sumGx) / Cols);
                     float* dx = Dx + (long)r * Cols;
-                    for (int c = 0; c < Cols; c++)
+                    for (int c = 0; c < Cols; c += 16)
                     {
-                        float xh = (x[c] - mu) * rs;
-                        float g = Gamma == null ? dy[c] : dy[c] * Gamma[c];
-                        dx[c] += rs * (g - meanG - xh * meanGx);
+                        int n = Cols - c;
+                        var dyv = VectorMath.LoadPartial(dy + c, n);
+                        var xh = (VectorMath.LoadPartial(x + c, n) - mu) * rs;
+                        var g = Gamma == null ? dyv : dyv * VectorMath.LoadPartial(Gamma + c, n);
+                        VectorMath.StorePartial(VectorMath.LoadPartial(dx + c, n) + rs * (g - meanG - xh * meanGx), dx + c, n);
                     }
                 }
             }

@@ -26,6 +26,12 @@ internal static unsafe class OpenBlas
     static OpenBlas()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        // Lets a machine that has the library behave as one without it (CI of the fallback path).
+        if (string.Equals(Environment.GetEnvironmentVariable("SHARPCTR_OPENBLAS"), "off", StringComparison.OrdinalIgnoreCase))
+        {
+            Description = "disabled by SHARPCTR_OPENBLAS=off";
+            return;
+        }
         bool forcedCore = ForceCoreTypeIfUnset();
         foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.21.so" })
         {

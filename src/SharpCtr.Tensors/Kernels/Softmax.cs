@@ -1,11 +1,14 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace SharpCtr.Tensors.Kernels;
 
 /// <summary>
 /// Row-wise softmax and log-softmax over a [rows, cols] matrix with an optional mask.
-/// The mask holds true where a position takes part; mask row i / <c>rowsPerMaskRow</c> serves
-/// row i, so a key-padding mask [B, Lk] can serve scores [B·H·Lq, Lk] with rowsPerMaskRow = H·Lq.
+/// The mask holds true where a position takes part; it has maskRows = mask.Length / cols rows and
+/// row i of x uses mask row (i / rowsPerMaskRow) % maskRows. So for scores [B·H·Lq, Lk] a
+/// key-padding mask [B, Lk] uses rowsPerMaskRow = H·Lq, a causal mask [Lq, Lk] uses 1, and a
+/// full mask [rows, cols] uses 1.
 /// Masked positions get probability 0 (log-probability −∞); a fully masked row is all zeros
 /// (no NaN) and passes no gradient. Backward kernels add into dx.
 /// </summary>
@@ -43,7 +46,7 @@ public static unsafe class Softmax
         fixed (float* py = y, pdy = dy, pdx = dx)
         fixed (bool* pm = mask)
         {
-            var job = new LogBackwardJob { Y = py, Dy = pdy, Dx = pdx, Mask = mask.IsEmpty ? null : pm, Cols = cols, RowsPerMaskRow = rowsPerMaskRow };
+            var job = new LogBackwardJob { Y = py, Dy = pdy, Dx = pdx, Mask = mask.IsEmpty ? null : pm, MaskRows = mask.Length / Math.Max(1, cols), Cols = cols, RowsPerMaskRow = rowsPerMaskRow };
             KernelThreads.Run(job, rows, KernelThreads.ForElements((long)rows * cols));
         }
     }
@@ -54,27 +57,30 @@ public static unsafe class Softmax
         Check.Matrix(op, "x", x.Length, rows, cols);
         Check.Matrix(op, "y", y.Length, rows, cols);
         CheckMask(op, mask.Length, rows, cols, rowsPerMaskRow);
+        if (cols == 0) return;
         fixed (float* px = x, py = y)
         fixed (bool* pm = mask)
         {
-            var job = new ForwardJob { X = px, Y = py, Mask = mask.IsEmpty ? null : pm, Cols = cols, RowsPerMaskRow = rowsPerMaskRow, Log = log };
+            var job = new ForwardJob { X = px, Y = py, Mask = mask.IsEmpty ? null : pm, MaskRows = mask.Length / Math.Max(1, cols), Cols = cols, RowsPerMaskRow = rowsPerMaskRow, Log = log };
             KernelThreads.Run(job, rows, KernelThreads.ForElements((long)rows * cols));
         }
     }
 
-    private static void CheckMask(string op, int maskLength, int rows, int cols, int rowsPerMaskRow)
+    internal static void CheckMask(string op, int maskLength, int rows, int cols, int rowsPerMaskRow)
     {
         if (maskLength == 0) return;
-        if (rowsPerMaskRow < 1 || rows % rowsPerMaskRow != 0)
-            throw new ArgumentException($"{op}: rowsPerMaskRow {rowsPerMaskRow} does not divide {rows} rows");
-        Check.Vector(op, "mask", maskLength, (long)rows / rowsPerMaskRow * cols);
+        if (cols == 0 || maskLength % cols != 0)
+            throw new ArgumentException($"{op}: mask has {maskLength} entries, not a whole number of rows of {cols}");
+        int maskRows = maskLength / cols;
+        if (rowsPerMaskRow < 1 || rows % rowsPerMaskRow != 0 || rows / rowsPerMaskRow % maskRows != 0)
+            throw new ArgumentException($"{op}: {rows} rows do not tile as groups of rowsPerMaskRow={rowsPerMaskRow} over {maskRows} mask rows");
     }
 
-    private struct ForwardJob : IRangeJob
+    internal struct ForwardJob : IRangeJob
     {
         public float* X, Y;
         public bool* Mask;
-        public int Cols, RowsPerMaskRow;
+        public int Cols, RowsPerMaskRow, MaskRows;
         public bool Log;
 
         public readonly void Run(int start, int end)
@@ -85,22 +91,13 @@ public static unsafe class Softmax
                 var y = new Span<float>(Y + (long)r * Cols, Cols);
                 if (Mask == null)
                 {
-                    float max = TensorPrimitives.Max(x);
-                    TensorPrimitives.Subtract(x, max, y);
-                    if (Log)
-                    {
-                        // y = (x − max) − log Σ e^(x − max); the exp goes through a scratch row.
-                        float sumExp = SumExp(y);
-                        TensorPrimitives.Subtract(y, MathF.Log(sumExp), y);
-                    }
-                    else
-                    {
-                        TensorPrimitives.Exp(y, y);
-                        TensorPrimitives.Multiply(y, 1f / TensorPrimitives.Sum(y), y);
-                    }
+                    float max = RowMax(X + (long)r * Cols, Cols);
+                    float total = ShiftAndSumExp(X + (long)r * Cols, Y + (long)r * Cols, Cols, max, storeExp: !Log);
+                    if (Log) TensorPrimitives.Subtract(x, max + MathF.Log(total), y);
+                    else TensorPrimitives.Multiply(y, 1f / total, y);
                     continue;
                 }
-                bool* m = Mask + (long)(r / RowsPerMaskRow) * Cols;
+                bool* m = Mask + (long)(r / RowsPerMaskRow % MaskRows) * Cols;
                 float mx = float.NegativeInfinity;
                 for (int c = 0; c < Cols; c++)
                     if (m[c] && x[c] > mx) mx = x[c];
@@ -128,17 +125,28 @@ public static unsafe class Softmax
             }
         }
 
-        private static float SumExp(ReadOnlySpan<float> shifted)
+        /// <summary>Σ e^(x − max) over a row; when <paramref name="storeExp"/>, also y = e^(x − max).</summary>
+        private static float ShiftAndSumExp(float* x, float* y, int n, float max, bool storeExp)
         {
-            Span<float> tmp = stackalloc float[256];
-            float sum = 0f;
-            for (int c = 0; c < shifted.Length; c += tmp.Length)
+            var vmax = Vector512.Create(max);
+            var acc = Vector512<float>.Zero;
+            for (int c = 0; c < n; c += 16)
             {
-                int n = Math.Min(tmp.Length, shifted.Length - c);
-                TensorPrimitives.Exp(shifted.Slice(c, n), tmp[..n]);
-                sum += TensorPrimitives.Sum(tmp[..n]);
+                int cnt = n - c;
+                // Padding lanes load −∞ so they contribute e^(−∞) = 0.
+                var e = VectorMath.Exp(VectorMath.LoadPartial(x + c, cnt, float.NegativeInfinity) - vmax);
+                acc += e;
+                if (storeExp) VectorMath.StorePartial(e, y + c, cnt);
             }
-            return sum;
+            return VectorMath.Sum(acc);
+        }
+
+        private static float RowMax(float* x, int n)
+        {
+            var acc = Vector512.Create(float.NegativeInfinity);
+            for (int c = 0; c < n; c += 16)
+                acc = Vector512.Max(acc, VectorMath.LoadPartial(x + c, n - c, float.NegativeInfinity));
+            return VectorMath.Max(acc);
         }
     }
 
@@ -151,11 +159,14 @@ public static unsafe class Softmax
         {
             for (int r = start; r < end; r++)
             {
-                var y = new ReadOnlySpan<float>(Y + (long)r * Cols, Cols);
-                var dy = new ReadOnlySpan<float>(Dy + (long)r * Cols, Cols);
-                var dx = new Span<float>(Dx + (long)r * Cols, Cols);
-                float dot = TensorPrimitives.Dot(y, dy);
-                for (int c = 0; c < Cols; c++) dx[c] += y[c] * (dy[c] - dot);
+                float* y = Y + (long)r * Cols, dy = Dy + (long)r * Cols, dx = Dx + (long)r * Cols;
+                var dot = Vector512.Create(TensorPrimitives.Dot(new ReadOnlySpan<float>(y, Cols), new ReadOnlySpan<float>(dy, Cols)));
+                for (int c = 0; c < Cols; c += 16)
+                {
+                    int n = Cols - c;
+                    var g = VectorMath.LoadPartial(y + c, n) * (VectorMath.LoadPartial(dy + c, n) - dot);
+                    VectorMath.StorePartial(VectorMath.LoadPartial(dx + c, n) + g, dx + c, n);
+                }
             }
         }
     }
@@ -164,7 +175,7 @@ public static unsafe class Softmax
     {
         public float* Y, Dy, Dx;
         public bool* Mask;
-        public int Cols, RowsPerMaskRow;
+        public int Cols, RowsPerMaskRow, MaskRows;
 
         public readonly void Run(int start, int end)
         {
@@ -173,7 +184,7 @@ public static unsafe class Softmax
                 var y = new ReadOnlySpan<float>(Y + (long)r * Cols, Cols);
                 var dy = new ReadOnlySpan<float>(Dy + (long)r * Cols, Cols);
                 var dx = new Span<float>(Dx + (long)r * Cols, Cols);
-                bool* m = Mask == null ? null : Mask + (long)(r / RowsPerMaskRow) * Cols;
+                bool* m = Mask == null ? null : Mask + (long)(r / RowsPerMaskRow % MaskRows) * Cols;
                 float sum = 0f;
                 int valid = 0;
                 for (int c = 0; c < Cols; c++)

@@ -15,8 +15,37 @@ internal static unsafe class VectorMath
     public static readonly Vector512<float> One = Vector512.Create(1f);
     public static readonly Vector512<float> Half = Vector512.Create(0.5f);
 
+    private static readonly Vector512<float> Log2E = Vector512.Create(1.44269504088896341f);
+    private static readonly Vector512<float> Ln2Hi = Vector512.Create(0.693359375f);
+    private static readonly Vector512<float> Ln2Lo = Vector512.Create(-2.12194440e-4f);
+    // Beyond these e^x is +∞ or 0 in float; clamping keeps n (and so the reduction) small.
+    private static readonly Vector512<float> ExpMax = Vector512.Create(89f);
+    private static readonly Vector512<float> ExpMin = Vector512.Create(-104f);
+
+    /// <summary>
+    /// e^x (relative error ~2 ulp): x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for
+    /// e^r (Cephes coefficients), and 2^n applied by vscalefps. Written with
+    /// AVX-512 instructions because the library's Vector512.Exp runs element by element on CPUs
+    /// where .NET does not report Vector512 as accelerated (Skylake/Cascade Lake, like these VMs).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        if (!Avx512F.IsSupported) return Vector512.Exp(x);
+        var xc = Vector512.Min(Vector512.Max(x, ExpMin), ExpMax);
+        var n = Avx512F.RoundScale(xc * Log2E, 0x08); // nearest, no exception
+        var r = Vector512.FusedMultiplyAdd(-n, Ln2Hi, xc);
+        r = Vector512.FusedMultiplyAdd(-n, Ln2Lo, r);
+        var p = Vector512.Create(1.9875691500e-4f);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r + One);
+        var result = Avx512F.Scale(p, n); // p·2^n, overflowing to +∞ and underflowing through subnormals
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, ExpMin), Vector512<float>.Zero, result); // e^(−∞) = 0 exactly
+    }
 
     /// <summary>1/(1+e^(−x)); saturates cleanly to 0 and 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -49,6 +78,21 @@ internal static unsafe class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TailMask(int count) =>
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+
+    /// <summary>Horizontal sum via two 256-bit halves (Vector512.Sum has no AVX-512 fast path
+    /// where .NET does not report Vector512 as accelerated).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> v) => Vector256.Sum(v.GetLower() + v.GetUpper());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Max(Vector512<float> v)
+    {
+        var m = Vector256.Max(v.GetLower(), v.GetUpper());
+        var m128 = Vector128.Max(m.GetLower(), m.GetUpper());
+        m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
+        m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));
+        return m128.ToScalar();
+    }
 
     /// <summary>Loads up to 16 floats, padding with <paramref name="fill"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -132,3 +132,34 @@ public class ActivationTests
         Assert.Throws<ArgumentException>(() => BiasActivation.Forward(new float[5], default, 2, 3, Activation.Relu, new float[6]));
     }
 }
+
+public class VectorExpTests
+{
+    [Fact]
+    public void ExpIsAccurateOverTheWholeFloatRange()
+    {
+        var xs = new List<float>();
+        for (float v = -110f; v <= 95f; v += 0.37f) xs.Add(v);
+        xs.AddRange([0f, -0f, 1e-8f, -1e-8f, 88.7f, 88.8f, -87.5f, -103f, float.PositiveInfinity, float.NegativeInfinity]);
+        var x = xs.ToArray();
+        var y = new float[x.Length];
+        unsafe
+        {
+            fixed (float* px = x, py = y)
+                for (int i = 0; i < x.Length; i += 16)
+                    SharpCtr.Tensors.Kernels.VectorMath.StorePartial(
+                        SharpCtr.Tensors.Kernels.VectorMath.Exp(SharpCtr.Tensors.Kernels.VectorMath.LoadPartial(px + i, x.Length - i)), py + i, x.Length - i);
+        }
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = Math.Exp(x[i]);
+            float ef = (float)e;
+            if (float.IsInfinity(ef) || ef == 0f || !float.IsNormal(ef))
+            {
+                Assert.True(Math.Abs(ef - y[i]) <= 1e-44 || (float.IsInfinity(ef) && float.IsPositiveInfinity(y[i])), $"exp({x[i]}) = {y[i]}, expected {ef}");
+                continue;
+            }
+            Assert.True(Math.Abs(y[i] - e) <= 3e-7 * e, $"exp({x[i]}) = {y[i]}, expected {e}");
+        }
+    }
+}

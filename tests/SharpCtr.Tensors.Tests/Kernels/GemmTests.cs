@@ -52,9 +52,14 @@ public class GemmTests
         Gemm.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         for (int i = 0; i < c.Length; i++)
         {
-            if (double.IsNaN(expected[i])) { Assert.True(float.IsNaN(c[i]), $"padding at {i} was written"); continue; }
+            if (double.IsNaN(expected[i]))
+            {
+                if (!float.IsNaN(c[i])) Assert.Fail($"padding at {i} was written");
+                continue;
+            }
             double tol = 1e-5 * Math.Sqrt(k + 1) + 1e-5 * Math.Abs(expected[i]);
-            Assert.True(Math.Abs(expected[i] - c[i]) <= tol, $"m={m} n={n} k={k} ta={ta} tb={tb} a={alpha} b={beta}: [{i}] expected {expected[i]} got {c[i]}");
+            if (!(Math.Abs(expected[i] - c[i]) <= tol))
+                Assert.Fail($"m={m} n={n} k={k} ta={ta} tb={tb} a={alpha} b={beta}: [{i}] expected {expected[i]} got {c[i]}");
         }
     }
 
@@ -98,6 +103,8 @@ public class GemmTests
         var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 4, 4, 4, 1f, new float[15], 4, new float[16], 4, 0f, new float[16], 4));
         Assert.Contains("A", ex.Message);
         Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 4, 4, 4, 1f, new float[16], 3, new float[16], 4, 0f, new float[16], 4));
+        var overlap = Assert.Throws<ArgumentException>(() => Gemm.SgemmStridedBatched(false, false, 2, 2, 2, 1f, new float[8], 2, 4, new float[8], 2, 4, 0f, new float[8], 2, 0, 2));
+        Assert.Contains("overlap", overlap.Message);
     }
 
     [Theory]
@@ -174,6 +181,16 @@ public class GemmTests
             AssertBitIdentical(bc1, bc2, $"batched managed={managed}");
         }
         finally { Gemm.ForceManaged = saved; }
+    }
+
+    [Fact]
+    public void OpenBlasCanBeSwitchedOff()
+    {
+        if (Environment.GetEnvironmentVariable("SHARPCTR_OPENBLAS") == "off")
+        {
+            Assert.False(Gemm.BlasAvailable);
+            Assert.StartsWith("managed", Gemm.Backend);
+        }
     }
 
     [Fact]

@@ -98,6 +98,25 @@ public class SoftmaxTests
     }
 
     [Fact]
+    public void CausalMaskSharedAcrossBatchMatchesFullMask()
+    {
+        int groups = 3, lq = 4, lk = 4;
+        var rng = new Random(11);
+        var x = Random(rng, groups * lq * lk, 3f);
+        var causal = new bool[lq * lk];
+        for (int q = 0; q < lq; q++) for (int k = 0; k <= q; k++) causal[q * lk + k] = true;
+        var full = new bool[groups * lq * lk];
+        for (int g = 0; g < groups; g++) Array.Copy(causal, 0, full, g * lq * lk, lq * lk);
+        var a = new float[x.Length];
+        var b = new float[x.Length];
+        Softmax.Forward(x, groups * lq, lk, a, causal, 1);
+        Softmax.Forward(x, groups * lq, lk, b, full, 1);
+        AssertBitIdentical(b, a, "causal");
+        Assert.Equal(1f, a[0]);
+        Assert.Throws<ArgumentException>(() => Softmax.Forward(x, groups * lq, lk, a, new bool[5 * lk], 1));
+    }
+
+    [Fact]
     public void OneAndTwoThreadsAreBitIdentical()
     {
         var rng = new Random(2);
