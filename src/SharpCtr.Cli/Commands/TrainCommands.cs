@@ -33,6 +33,27 @@ public static class TrainCommands
         return cmd;
     }
 
+    /// <summary>`sharpctr bench train &lt;config&gt;`: training samples/s and allocation per step of one experiment.</summary>
+    public static Command BuildBench()
+    {
+        var config = new Argument<string>("config") { Description = "experiment YAML" };
+        var set = new Option<string[]>("--set") { Description = "override a config value (repeatable)" };
+        var steps = new Option<int>("--steps") { Description = "measured steps (after 20 warm-up steps)", DefaultValueFactory = _ => 200 };
+        var dataDir = new Option<string?>("--data-dir") { Description = "data root" };
+        var cmd = new Command("train", "Training throughput of one experiment (samples/s, bytes allocated per step)") { config, set, steps, dataDir };
+        cmd.SetAction(parse =>
+        {
+            var exp = Experiment.Load(parse.GetValue(config)!, parse.GetValue(set) ?? []);
+            var data = DatasetLoader.Load(exp.Data, DataRoot.Resolve(parse.GetValue(dataDir))).Dataset;
+            var trainer = new ModelTrainer(exp, data, Path.Combine(Path.GetTempPath(), "sharpctr-bench"), TextWriter.Null);
+            var (rate, bytes, ms) = trainer.MeasureThroughput(parse.GetValue(steps));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{exp.Name}: {rate:N0} samples/s, {ms:F2} ms/step (batch {exp.Train.BatchSize}), {bytes / 1024:N1} KiB allocated/step, GEMM: {SharpCtr.Tensors.Kernels.Gemm.Backend}"));
+            return 0;
+        });
+        return cmd;
+    }
+
     public static void PrintTable(IEnumerable<TrainResult> results)
     {
         var inv = CultureInfo.InvariantCulture;

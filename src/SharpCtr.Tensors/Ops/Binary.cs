@@ -28,17 +28,7 @@ public static partial class Ops
             int n = a.Size;
             for (int o = 0; o < y.Size; o += n) Same(op, a.Span, b.Data.AsSpan(o, n), y.Data.AsSpan(o, n));
         }
-        else
-        {
-            var ad = a.Data; var bd = b.Data; var yd = y.Data;
-            bc.ForEach((o, ia, ib) => yd[o] = op switch
-            {
-                BinaryOp.Add => ad[ia] + bd[ib],
-                BinaryOp.Sub => ad[ia] - bd[ib],
-                BinaryOp.Mul => ad[ia] * bd[ib],
-                _ => ad[ia] / bd[ib],
-            });
-        }
+        else RowWiseForward(op, a.Data, b.Data, y.Data, bc);
         if (Tape.Needs(a, b)) Tape.Record(y, () => BinaryBackward(a, b, y, op, bc));
         return y;
     }
@@ -67,13 +57,7 @@ public static partial class Ops
                 TensorPrimitives.Add(ga, gy.AsSpan(0, y.Size), ga);
             else if (a.Size == y.Size && b.Size == y.Size && op == BinaryOp.Mul)
                 TensorPrimitives.MultiplyAdd(gy.AsSpan(0, y.Size), bd.AsSpan(0, b.Size), ga, ga);
-            else
-                bc.ForEach((o, ia, ib) => ga[ia] += op switch
-                {
-                    BinaryOp.Add or BinaryOp.Sub => gy[o],
-                    BinaryOp.Mul => gy[o] * bd[ib],
-                    _ => gy[o] / bd[ib],
-                });
+            else RowWiseBackward(op, forA: true, gy, ad, bd, y.Data, ga, bc);
         }
         if (b.RequiresGrad)
         {
@@ -87,18 +71,95 @@ public static partial class Ops
                 int n = b.Size;
                 for (int o = 0; o < y.Size; o += n) TensorPrimitives.Add(gb.AsSpan(0, n), gy.AsSpan(o, n), gb.AsSpan(0, n));
             }
-            else
-            {
-                var yd = y.Data;
-                bc.ForEach((o, ia, ib) => gb[ib] += op switch
-                {
-                    BinaryOp.Add => gy[o],
-                    BinaryOp.Sub => -gy[o],
-                    BinaryOp.Mul => gy[o] * ad[ia],
-                    _ => -gy[o] * yd[o] / bd[ib],
-                });
-            }
+            else RowWiseBackward(op, forA: false, gy, ad, bd, y.Data, gb, bc);
         }
     }
 
+
+    /// <summary>
+    /// Broadcasting by rows of the last axis: each operand's row is either a full row (stride 1)
+    /// or one repeated value (stride 0), so every row is one vector primitive.
+    /// </summary>
+    static void RowWiseForward(BinaryOp op, float[] a, float[] b, float[] y, Broadcast bc)
+    {
+        int r = bc.OutShape.Length, cols = bc.OutShape[r - 1];
+        bool aRow = bc.StrideA[r - 1] != 0, bRow = bc.StrideB[r - 1] != 0;
+        int rows = cols == 0 ? 0 : Tensor.SizeOf(bc.OutShape) / cols;
+        Span<int> idx = stackalloc int[r];
+        int ia = 0, ib = 0;
+        for (int row = 0; row < rows; row++)
+        {
+            var ys = y.AsSpan(row * cols, cols);
+            if (aRow && bRow) Same(op, a.AsSpan(ia, cols), b.AsSpan(ib, cols), ys);
+            else if (aRow)
+            {
+                var av = a.AsSpan(ia, cols); float bv = b[ib];
+                switch (op)
+                {
+                    case BinaryOp.Add: TensorPrimitives.Add(av, bv, ys); break;
+                    case BinaryOp.Sub: TensorPrimitives.Subtract(av, bv, ys); break;
+                    case BinaryOp.Mul: TensorPrimitives.Multiply(av, bv, ys); break;
+                    default: TensorPrimitives.Divide(av, bv, ys); break;
+                }
+            }
+            else if (bRow)
+            {
+                float av = a[ia]; var bv = b.AsSpan(ib, cols);
+                switch (op)
+                {
+                    case BinaryOp.Add: TensorPrimitives.Add(bv, av, ys); break;
+                    case BinaryOp.Sub: TensorPrimitives.Subtract(av, bv, ys); break;
+                    case BinaryOp.Mul: TensorPrimitives.Multiply(bv, av, ys); break;
+                    default: TensorPrimitives.Divide(av, bv, ys); break;
+                }
+            }
+            else ys.Fill(op switch { BinaryOp.Add => a[ia] + b[ib], BinaryOp.Sub => a[ia] - b[ib], BinaryOp.Mul => a[ia] * b[ib], _ => a[ia] / b[ib] });
+            Advance(bc, idx, ref ia, ref ib);
+        }
+    }
+
+    /// <summary>Accumulates the gradient of one operand row by row (summing over its broadcast axes).</summary>
+    static void RowWiseBackward(BinaryOp op, bool forA, float[] gy, float[] a, float[] b, float[] y, float[] g, Broadcast bc)
+    {
+        int r = bc.OutShape.Length, cols = bc.OutShape[r - 1];
+        bool aRow = bc.StrideA[r - 1] != 0, bRow = bc.StrideB[r - 1] != 0;
+        bool gRow = forA ? aRow : bRow;
+        int rows = cols == 0 ? 0 : Tensor.SizeOf(bc.OutShape) / cols;
+        Span<int> idx = stackalloc int[r];
+        int ia = 0, ib = 0;
+        for (int row = 0; row < rows; row++)
+        {
+            var gys = gy.AsSpan(row * cols, cols);
+            int ig = forA ? ia : ib;
+            for (int j = 0; j < cols; j++)
+            {
+                float av = aRow ? a[ia + j] : a[ia], bv = bRow ? b[ib + j] : b[ib];
+                // d(a∘b)/da and d(a∘b)/db for each op
+                float d = op switch
+                {
+                    BinaryOp.Add => 1f,
+                    BinaryOp.Sub => forA ? 1f : -1f,
+                    BinaryOp.Mul => forA ? bv : av,
+                    _ => forA ? 1f / bv : -y[row * cols + j] / bv,
+                };
+                if (gRow) g[ig + j] += gys[j] * d;
+                else g[ig] += gys[j] * d;
+            }
+            Advance(bc, idx, ref ia, ref ib);
+        }
+    }
+
+    static void Advance(Broadcast bc, Span<int> idx, ref int ia, ref int ib)
+    {
+        for (int ax = idx.Length - 2; ax >= 0; ax--)
+        {
+            idx[ax]++;
+            ia += bc.StrideA[ax];
+            ib += bc.StrideB[ax];
+            if (idx[ax] < bc.OutDims[ax]) return;
+            ia -= bc.StrideA[ax] * bc.OutDims[ax];
+            ib -= bc.StrideB[ax] * bc.OutDims[ax];
+            idx[ax] = 0;
+        }
+    }
 }
