@@ -4,5 +4,7 @@ using SharpCtr.Cli.Commands;
 // The `sharpctr` tool: each verb lives in its own file under Commands/ and only parses, then
 // calls into the library layers.
 var root = new RootCommand("SharpCtr — click-through-rate prediction with user-interest models");
-root.Subcommands.Add(BenchCommands.Build());
+var bench = BenchCommands.Build(); bench.Subcommands.Add(DataCommands.BuildBench());
+root.Subcommands.Add(bench);
+root.Subcommands.Add(DataCommands.Build());
 return root.Parse(args).Invoke();

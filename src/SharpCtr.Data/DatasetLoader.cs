@@ -27,13 +27,13 @@ public static class DatasetLoader
 
     public sealed record Result(EncodedDataset Dataset, string CachePath, bool FromCache);
 
-    /// <param name="cacheDir">null: the config's cache_dir, else $SHARPCTR_CACHE, else ./.cache/data</param>
+    /// <param name="cacheDir">null: the config's cache_dir, else $SHARPCTR_CACHE, else ./.build/data-cache</param>
     public static Result Load(DataConfig cfg, string dataRoot, string? cacheDir = null, bool rebuild = false)
     {
         var path = DataRoot.Locate(dataRoot, cfg.Path, cfg.Format);
         var files = Directory.Exists(path) ? RawFilesIn(path) : new List<string> { path };
         var key = DatasetCache.Key(files, cfg.ResolvedYaml);
-        var dir = cacheDir ?? (cfg.CacheDir.Length > 0 ? cfg.CacheDir : Environment.GetEnvironmentVariable("SHARPCTR_CACHE") ?? Path.Combine(".cache", "data"));
+        var dir = cacheDir ?? (cfg.CacheDir.Length > 0 ? cfg.CacheDir : Environment.GetEnvironmentVariable("SHARPCTR_CACHE") ?? Path.Combine(".build", "data-cache"));
         var cachePath = Path.Combine(dir, $"{cfg.Name}-{key[..16]}.bin");
         if (!rebuild && DatasetCache.TryRead(cachePath, key) is { } cached) return new Result(cached, cachePath, true);
         var raw = ReadRaw(cfg, dataRoot);
