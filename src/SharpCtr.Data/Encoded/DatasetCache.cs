@@ -68,8 +68,9 @@ public static class DatasetCache
     public static EncodedDataset? TryRead(string path, string key)
     {
         if (!File.Exists(path)) return null;
-        var bytes = File.ReadAllBytes(path);
-        using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Encoding.UTF8);
+        // arrays are read straight from the file into their final memory: one pass, no copy
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        using var r = new BinaryReader(fs, Encoding.UTF8);
         try
         {
             if (r.ReadUInt32() != Magic || r.ReadInt32() != Version || r.ReadString() != key) return null;
@@ -122,9 +123,10 @@ public static class DatasetCache
     static T[] Arr<T>(BinaryReader r) where T : unmanaged
     {
         int n = r.ReadInt32();
+        if (n < 0 || (long)n * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() > r.BaseStream.Length - r.BaseStream.Position) throw new EndOfStreamException();
         var a = new T[n];
         var dst = MemoryMarshal.AsBytes(a.AsSpan());
-        if (r.Read(dst) != dst.Length) throw new EndOfStreamException();
+        r.BaseStream.ReadExactly(dst);
         return a;
     }
 }

@@ -42,12 +42,14 @@ public static class ProtocolBuilder
         var order = new int[rowStart[rawUsers]];
         var fill = (int[])rowStart.Clone();
         for (int r = 0; r < n; r++) if (!float.IsNaN(label[r])) order[fill[raw.RowUser[r]]++] = r;
-        var sortKeys = raw.RowSortKey;
+        var sortKeys = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(raw.RowSortKey).ToArray();
+        var byTimeThenFileOrder = Comparer<int>.Create((x, y) => { int c = sortKeys[x].CompareTo(sortKeys[y]); return c != 0 ? c : x.CompareTo(y); });
         for (int u = 0; u < rawUsers; u++)
         {
-            int a = rowStart[u], len = rowStart[u + 1] - a;
-            if (len > 1)
-                Array.Sort(order, a, len, Comparer<int>.Create((x, y) => { int c = sortKeys[x].CompareTo(sortKeys[y]); return c != 0 ? c : x.CompareTo(y); }));
+            int a = rowStart[u], b = rowStart[u + 1];
+            bool sorted = true; // files such as ratings-chrono.csv are already in order
+            for (int k = a + 1; k < b && sorted; k++) sorted = sortKeys[order[k - 1]] <= sortKeys[order[k]];
+            if (!sorted) Array.Sort(order, a, b - a, byTimeThenFileOrder);
         }
 
         // dense user index over users that kept something
@@ -137,17 +139,33 @@ public static class ProtocolBuilder
 
         // 7. vocabularies (counted over kept interactions) and columns
         var sources = new SourceValues(raw);
+        var userRows = new int[raw.Users.Count];
+        var itemRows = new int[raw.Items.Count];
+        foreach (var r in order) { userRows[raw.RowUser[r]]++; itemRows[raw.RowItem[r]]++; }
         var vocabs = new Dictionary<string, Vocabulary>(StringComparer.Ordinal);
         Vocabulary VocabFor(string source, int minCount, int hashBuckets)
         {
             if (vocabs.TryGetValue(source, out var v)) return v;
             var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var r in order)
+            var perEntity = sources.IsEntityLevel(source) ? (SourceValues.IsUserLevel(source) ? userRows : itemRows) : null;
+            if (perEntity != null)
             {
-                var vals = sources.Get(source, r, raw.RowItem[r]);
-                if (vals == null) continue;
-                foreach (var x in vals) counts[x] = counts.GetValueOrDefault(x) + 1;
+                // count each user/item once, weighted by its number of interactions
+                for (int e = 0; e < perEntity.Length; e++)
+                {
+                    if (perEntity[e] == 0) continue;
+                    var vals = sources.GetEntity(source, e);
+                    if (vals == null) continue;
+                    foreach (var x in vals) counts[x] = counts.GetValueOrDefault(x) + perEntity[e];
+                }
             }
+            else
+                foreach (var r in order)
+                {
+                    var vals = sources.Get(source, r, raw.RowItem[r]);
+                    if (vals == null) continue;
+                    foreach (var x in vals) counts[x] = counts.GetValueOrDefault(x) + 1;
+                }
             return vocabs[source] = Vocabulary.Build(source, counts, minCount, hashBuckets);
         }
 
