@@ -116,7 +116,7 @@ public sealed class Batch
             else
             {
                 var dv = DenseFields[f.Name];
-                for (int r = 0; r < Count; r++) f.Dense.AsSpan(samples[r] * dv.Dim, dv.Dim).CopyTo(dv.Values.AsSpan(r * dv.Dim, dv.Dim));
+                for (int r = 0; r < Count; r++) f.Dense.AsSpan(f.Ids[samples[r]] * dv.Dim, dv.Dim).CopyTo(dv.Values.AsSpan(r * dv.Dim, dv.Dim));
             }
         }
         if (d.Sequence is { } s)

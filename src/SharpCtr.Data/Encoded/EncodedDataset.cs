@@ -18,11 +18,11 @@ public sealed class EncodedField
     public int VocabSize { get; init; }
     /// <summary>multi: padded width of a batch row (the longest list when not configured); dense: dimension.</summary>
     public int Width { get; init; }
-    /// <summary>categorical: one id per sample; multi: the concatenated lists (see Offsets).</summary>
+    /// <summary>categorical: one id per sample; multi: the concatenated lists (see Offsets); dense: the table row per sample.</summary>
     public int[] Ids { get; init; } = Array.Empty<int>();
     /// <summary>multi only: sample i's ids are Ids[Offsets[i] .. Offsets[i+1]).</summary>
     public int[] Offsets { get; init; } = Array.Empty<int>();
-    /// <summary>dense only: Count × Width values.</summary>
+    /// <summary>dense only: a table of vectors (Width each); sample i's vector is row Ids[i] (row 0 = zeros).</summary>
     public float[] Dense { get; init; } = Array.Empty<float>();
 }
 

@@ -172,7 +172,11 @@ public static class ProtocolBuilder
         var fields = new List<EncodedField>();
         foreach (var f in cfg.Fields)
         {
-            if (f.Kind == "dense") throw new NotSupportedException($"field '{f.Name}': dense fields from {f.Source} are not supported yet");
+            if (f.Kind == "dense")
+            {
+                fields.Add(DenseItemField(raw, f, itemSeen, sItem));
+                continue;
+            }
             var vocab = VocabFor(f.Source, f.MinCount, f.HashBuckets);
             if (f.Kind == "categorical")
             {
@@ -258,6 +262,33 @@ public static class ProtocolBuilder
             UserCount = users, ItemCount = itemPool.Count, Interactions = kept, Positives = positives,
             Skipped = new Dictionary<string, int>(raw.Skipped),
         };
+    }
+
+    /// <summary>
+    /// A dense item field keeps one vector per kept item (row 0: zeros, for items without one)
+    /// and, per sample, the row of its item: vectors are not copied into every sample.
+    /// </summary>
+    static EncodedField DenseItemField(RawData raw, FieldSpec f, bool[] itemSeen, int[] sItem)
+    {
+        var name = f.Source.StartsWith("item.", StringComparison.Ordinal) ? f.Source[5..] : "";
+        if (!raw.ItemVectors.TryGetValue(name, out var vectors))
+            throw new InvalidOperationException($"field '{f.Name}': dense fields need source item.<name> with source.item_vectors naming '{name}'");
+        var byKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < vectors.Keys.Count; i++) byKey[vectors.Keys[i]] = i;
+        int dim = vectors.Dim;
+        var rowOfItem = new int[itemSeen.Length];
+        var table = new List<float>(dim * 16);
+        table.AddRange(new float[dim]);
+        int rows = 1;
+        for (int item = 0; item < itemSeen.Length; item++)
+        {
+            if (!itemSeen[item] || !byKey.TryGetValue(raw.Items.Keys[item], out var v)) continue;
+            rowOfItem[item] = rows++;
+            foreach (var x in vectors.Of(v)) table.Add(x);
+        }
+        var ids = new int[sItem.Length];
+        for (int i = 0; i < ids.Length; i++) ids[i] = rowOfItem[sItem[i]];
+        return new EncodedField { Name = f.Name, Kind = "dense", Source = f.Source, VocabSize = rows, Width = dim, Ids = ids, Dense = table.ToArray() };
     }
 
     static int First(Vocabulary v, string[]? values) => values == null || values.Length == 0 ? Vocabulary.OutOfVocabulary : v.Id(values[0]);

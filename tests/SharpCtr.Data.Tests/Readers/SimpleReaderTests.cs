@@ -1,0 +1,115 @@
+using System.Text;
+using SharpCtr.Data.Protocol;
+using SharpCtr.Data.Raw;
+using SharpCtr.Data.Readers;
+
+namespace SharpCtr.Data.Tests.Readers;
+
+public class SimpleReaderTests
+{
+    [Fact]
+    public void MovieLens100kReadsGenreFlagsUsersAndTimeContext()
+    {
+        var cfg = DataConfig.Load(Repo.Config("movielens-100k"), new[] { "sequence.max_len=3" });
+        var d = ProtocolBuilder.Build(DatasetLoader.ReadRaw(cfg, Repo.Fixture("")), cfg);
+        Assert.Equal(5, d.Interactions);       // one rating of 3 dropped
+        Assert.Equal(4, d.Positives);
+        var genre = d.Field("genre"); var gv = d.Vocabulary("item.genre");
+        int first = 0; // user 1's first sample: Toy Story
+        Assert.Equal(new[] { "Animation", "Children's", "Comedy" }, genre.Ids[genre.Offsets[first]..genre.Offsets[first + 1]].Select(x => gv.Token(x)));
+        Assert.Equal("technician", d.Vocabulary("user.occupation").Token(d.Field("occupation").Ids[first]));
+        // 881250949 = 1997-12-04 15:55:49 UTC, a Thursday
+        Assert.Equal("15", d.Vocabulary("time.hour").Token(d.Field("hour").Ids[first]));
+        Assert.Equal("4", d.Vocabulary("time.weekday").Token(d.Field("weekday").Ids[first]));
+        Assert.Equal("1995", d.Vocabulary("item.release_year").Token(d.Field("release_year").Ids[first]));
+    }
+
+    [Theory]
+    [InlineData("clicks.csv")]
+    [InlineData("clicks.tsv")]
+    [InlineData("clicks.jsonl")]
+    public void GenericInteractionsWithColumnMapping(string file)
+    {
+        var raw = InteractionsReader.Read(Repo.Fixture("generic/" + file), new InteractionsReader.Columns("uid", "iid", "score", "ts"));
+        Assert.Equal(3, raw.RowCount);
+        Assert.Equal(new[] { "u1", "u2" }, raw.Users.Keys);
+        Assert.Equal(new[] { "i1", "i2", "i,3" }, raw.Items.Keys);
+        Assert.Equal(new[] { 1f, 0f, 1f }, raw.RowRating);
+        Assert.Equal(new long[] { 10, 5, 7 }, raw.RowTimestamp);
+        Assert.Equal("web", raw.RowAttributes.Get(1, "device")![0]);
+    }
+
+    [Fact]
+    public void SequenceJsonWithItemSideFile()
+    {
+        var cfg = DataConfig.Parse("""
+            name: seq
+            source: {format: sequence-json, path: seqjson/sequences.json, items: items.jsonl}
+            label: {kind: implicit}
+            split: {kind: leave_one_out}
+            fields: [{name: item_id, source: item_id}, {name: tags, kind: multi, source: item.tags}]
+            sequence: {name: hist, max_len: 10, side: [{name: category, source: item.category}]}
+            """);
+        var d = ProtocolBuilder.Build(DatasetLoader.ReadRaw(cfg, Repo.Fixture("")), cfg);
+        Assert.Equal(6, d.Interactions);
+        var items = d.Vocabulary("item_id");
+        // u1: a b c d → d test, c valid, a b train; d's history is a b c with categories x y x
+        var s = d.Sequence!;
+        Assert.Equal(new[] { "a", "b", "c" }, s.Items.AsSpan(s.SampleStart[3], s.SampleLength[3]).ToArray().Select(x => items.Token(x)));
+        Assert.Equal(new[] { "x", "y", "x" }, s.Sides[0].Ids.AsSpan(s.SampleStart[3], 3).ToArray().Select(x => d.Vocabulary("item.category").Token(x)));
+        Assert.Equal(new byte[] { 0, 0, 1, 2 }, d.Split[..4]);
+        // u2 has 2 items: too few for leave-one-out, all train
+        Assert.Equal(new byte[] { 0, 0 }, d.Split[4..]);
+    }
+
+    [Fact]
+    public void ItemVectorsFromTsvAndNpy()
+    {
+        var tsv = ItemVectorReader.Read(Repo.Fixture("vectors.tsv"));
+        Assert.Equal(2, tsv.Dim);
+        Assert.Equal(new[] { "a", "b" }, tsv.Keys);
+        Assert.Equal(new[] { -1f, 2f }, tsv.Of(1).ToArray());
+
+        var dir = Path.Combine(Path.GetTempPath(), "sharpctr-npy-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var f4 = Path.Combine(dir, "v4.npy"); WriteNpy(f4, "<f4", 2, 3, new float[] { 1, 2, 3, 4, 5, 6 });
+        var f8 = Path.Combine(dir, "v8.npy"); WriteNpy(f8, "<f8", 2, 3, new float[] { 1, 2, 3, 4, 5, 6 });
+        foreach (var f in new[] { f4, f8 })
+        {
+            var v = ItemVectorReader.Read(f, new[] { "x", "y" });
+            Assert.Equal(3, v.Dim);
+            Assert.Equal(new[] { 4f, 5f, 6f }, v.Of(1).ToArray());
+        }
+        var nan = Path.Combine(dir, "nan.npy"); WriteNpy(nan, "<f4", 1, 2, new[] { 1f, float.NaN });
+        Assert.Contains("NaN", Assert.Throws<DataFormatException>(() => ItemVectorReader.Read(nan)).Message);
+        Directory.Delete(dir, true);
+    }
+
+    static void WriteNpy(string path, string descr, int rows, int cols, float[] values)
+    {
+        var header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}";
+        header = header.PadRight(((10 + header.Length + 1 + 63) / 64) * 64 - 10 - 1) + "\n";
+        using var w = new BinaryWriter(File.Create(path));
+        w.Write((byte)0x93); w.Write(Encoding.ASCII.GetBytes("NUMPY")); w.Write((byte)1); w.Write((byte)0);
+        w.Write((ushort)header.Length); w.Write(Encoding.ASCII.GetBytes(header));
+        foreach (var x in values) { if (descr == "<f4") w.Write(x); else w.Write((double)x); }
+    }
+
+    [Fact]
+    public void SemanticIdsInBothStyles()
+    {
+        var ids = SemanticIdReader.Read(Repo.Fixture("sem_ids.json"));
+        Assert.Equal(new[] { 12, 3, 7 }, ids["a"]);
+        Assert.Equal(new[] { 1, 2, 3 }, ids["b"]);
+        Assert.Equal(new[] { 1, 2 }, ids["c"]);
+    }
+
+    [SkippableFactIfNoData("genci-semantic-ids")]
+    public void PublishedGenciSemanticIds()
+    {
+        var ids = SemanticIdReader.Read(Path.Combine(TestData.Root!, "genci-semantic-ids", "movielens.sem_ids.json"));
+        Assert.Equal(3_668, ids.Count);
+        Assert.All(ids.Values, c => Assert.Equal(4, c.Length));
+        Assert.Equal(new[] { 149, 174, 192, 1 }, ids["2951"]);
+    }
+}
