@@ -135,9 +135,11 @@ public sealed class DataConfig
         var name = f.GetString("name");
         var kind = f.GetChoice("kind", "categorical", kinds);
         var source = f.GetString("source", name);
+        var spec = new FieldSpec(name, kind, source, f.GetInt("max_len", 0), f.GetInt("min_count", minCount), f.GetInt("hash_buckets", hashBuckets));
+        f.Validate(); // a misspelt key explains a wrong source better than the source check would
         if (!(source is "user_id" or "item_id" or "time.hour" or "time.weekday") &&
             !source.StartsWith("user.", StringComparison.Ordinal) && !source.StartsWith("item.", StringComparison.Ordinal) && !source.StartsWith("row.", StringComparison.Ordinal))
             throw new ConfigException($"{f.Where}: field '{name}': source '{source}' must be user_id, item_id, time.hour, time.weekday, user.<attr>, item.<attr> or row.<attr>");
-        return new FieldSpec(name, kind, source, f.GetInt("max_len", 0), f.GetInt("min_count", minCount), f.GetInt("hash_buckets", hashBuckets));
+        return spec;
     }
 }
