@@ -80,6 +80,19 @@ public sealed class Batch
     public DenseValues Dense(string field) => DenseFields.TryGetValue(field, out var a) ? a : throw Missing(field, "dense");
     public SequenceValues Sequence(string field) => Sequences.TryGetValue(field, out var a) ? a : throw Missing(field, "sequence");
 
+    /// <summary>Each row's history window, oldest first, then zeros to MaxLen.</summary>
+    static void CopyWindows(int[] source, int[] dst, EncodedSequence s, SequenceValues sv, ReadOnlySpan<int> samples)
+    {
+        int w = sv.MaxLen;
+        for (int r = 0; r < samples.Length; r++)
+        {
+            int a = s.SampleStart[samples[r]], len = s.SampleLength[samples[r]];
+            var row = dst.AsSpan(r * w, w);
+            source.AsSpan(a, len).CopyTo(row);
+            row[len..].Clear();
+        }
+    }
+
     KeyNotFoundException Missing(string field, string kind) =>
         new($"batch has no {kind} field '{field}' (categorical: {string.Join(", ", Categorical.Keys)}; multi: {string.Join(", ", Multi.Keys)}; dense: {string.Join(", ", DenseFields.Keys)}; sequence: {string.Join(", ", Sequences.Keys)})");
 
@@ -122,15 +135,9 @@ public sealed class Batch
         if (d.Sequence is { } s)
         {
             var sv = Sequences[s.Name];
-            Array.Clear(sv.Items);
-            foreach (var side in s.Sides) Array.Clear(sv.Sides[side.Name]);
-            for (int r = 0; r < Count; r++)
-            {
-                int a = s.SampleStart[samples[r]], len = s.SampleLength[samples[r]];
-                s.Items.AsSpan(a, len).CopyTo(sv.Items.AsSpan(r * sv.MaxLen, len));
-                foreach (var side in s.Sides) side.Ids.AsSpan(a, len).CopyTo(sv.Sides[side.Name].AsSpan(r * sv.MaxLen, len));
-                sv.Lengths[r] = len;
-            }
+            CopyWindows(s.Items, sv.Items, s, sv, samples);
+            foreach (var side in s.Sides) CopyWindows(side.Ids, sv.Sides[side.Name], s, sv, samples);
+            for (int r = 0; r < Count; r++) sv.Lengths[r] = s.SampleLength[samples[r]];
         }
     }
 }

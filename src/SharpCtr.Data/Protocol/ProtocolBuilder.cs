@@ -169,9 +169,12 @@ public static class ProtocolBuilder
             return vocabs[source] = Vocabulary.Build(source, counts, minCount, hashBuckets);
         }
 
+        var sRawUser = new int[count];
+        for (int i = 0; i < count; i++) sRawUser[i] = raw.RowUser[sRow[i]];
         var fields = new List<EncodedField>();
         foreach (var f in cfg.Fields)
         {
+            var entity = SourceValues.IsUserLevel(f.Source) ? sRawUser : sItem; // which entity a cached id belongs to
             if (f.Kind == "dense")
             {
                 fields.Add(DenseItemField(raw, f, itemSeen, sItem));
@@ -182,7 +185,7 @@ public static class ProtocolBuilder
             {
                 var ids = new int[count];
                 var cache = sources.EntityIdCache(f.Source, vocab, multi: false);
-                for (int i = 0; i < count; i++) ids[i] = cache != null ? cache[sources.EntityOf(f.Source, sRow[i], sItem[i])][0] : First(vocab, sources.Get(f.Source, sRow[i], sItem[i]));
+                for (int i = 0; i < count; i++) ids[i] = cache != null ? cache[entity[i]][0] : First(vocab, sources.Get(f.Source, sRow[i], sItem[i]));
                 fields.Add(new EncodedField { Name = f.Name, Kind = f.Kind, Source = f.Source, VocabSize = vocab.Size, Width = 1, Ids = ids });
             }
             else
@@ -193,7 +196,7 @@ public static class ProtocolBuilder
                 int longest = 0;
                 for (int i = 0; i < count; i++)
                 {
-                    int[] ids = cache != null ? cache[sources.EntityOf(f.Source, sRow[i], sItem[i])] : Encode(vocab, sources.Get(f.Source, sRow[i], sItem[i]));
+                    int[] ids = cache != null ? cache[entity[i]] : Encode(vocab, sources.Get(f.Source, sRow[i], sItem[i]));
                     int take = f.MaxLen > 0 ? Math.Min(f.MaxLen, ids.Length) : ids.Length;
                     for (int j = 0; j < take; j++) values.Add(ids[j]);
                     longest = Math.Max(longest, take);

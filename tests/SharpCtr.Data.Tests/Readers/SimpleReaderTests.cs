@@ -113,3 +113,23 @@ public class SimpleReaderTests
         Assert.Equal(new[] { 149, 174, 192, 1 }, ids["2951"]);
     }
 }
+
+public class MovieLensLayoutTests
+{
+    [Fact]
+    public void MovieLens20mCsvLayoutWithQuotedTitles()
+    {
+        var raw = MovieLensReader.Read(Repo.Fixture("ml-20m"));
+        Assert.Equal(3, raw.RowCount);
+        Assert.Equal(new[] { 3.5f, 4.5f, 2f }, raw.RowRating);
+        int item = raw.Items.Find("29");
+        Assert.Equal("City of Lost Children, The (Cité des enfants perdus, La) (1995)", raw.ItemAttributes.Get(item, "title")![0]);
+        Assert.Equal("1995", raw.ItemAttributes.Get(item, "release_year")![0]);
+        Assert.Equal(5, raw.ItemAttributes.Get(item, "genre")!.Length);
+        Assert.Null(raw.UserAttributes.Get(0, "gender")); // 10M/20M have no users file
+        // ratings.dat ordering: timestamp then file order, so user 1 sees item 29 first
+        var cfg = DataConfig.Parse("name: m\nsource: {path: ml-20m}\nfields: [{name: item_id}]\nsequence: {name: s, from: all}\n");
+        var d = SharpCtr.Data.Protocol.ProtocolBuilder.Build(raw, cfg);
+        Assert.Equal("29", d.Vocabulary("item_id").Token(d.Field("item_id").Ids[0]));
+    }
+}
