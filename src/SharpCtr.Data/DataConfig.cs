@@ -85,7 +85,7 @@ public sealed class DataConfig
         var seq = s.Section("sequence");
         var sides = new List<FieldSpec>();
         string? seqName = seq.GetOptionalString("name");
-        foreach (var f in seq.SectionList("side")) sides.Add(ReadField(f, minCount, hashBuckets, "categorical"));
+        foreach (var f in seq.SectionList("side")) sides.Add(ReadField(f, minCount, hashBuckets, "categorical", "multi"));
         var ratios = split.GetDoubleList("ratios", new[] { 0.8, 0.1, 0.1 }).ToArray();
         if (ratios.Length != 3 || ratios.Any(r => r < 0) || Math.Abs(ratios.Sum() - 1) > 1e-6)
             throw new ConfigException($"{split.Where}: 'split.ratios' must be three non-negative numbers summing to 1");

@@ -14,7 +14,7 @@ namespace SharpCtr.Data.Encoded;
 public static class DatasetCache
 {
     const uint Magic = 0x52544353; // "SCTR"
-    const int Version = 1;
+    const int Version = 2;
 
     /// <summary>SHA-256 over the format version, the resolved config text and each raw file's name and bytes.</summary>
     public static string Key(IEnumerable<string> rawFiles, string resolvedConfig)
@@ -59,7 +59,7 @@ public static class DatasetCache
                 w.Write(s.Name); w.Write(s.Source); w.Write(s.MaxLen); w.Write(s.VocabSize);
                 Arr(w, s.UserStart); Arr(w, s.Items); Arr(w, s.SampleStart); Arr(w, s.SampleLength);
                 w.Write(s.Sides.Count);
-                foreach (var side in s.Sides) { w.Write(side.Name); w.Write(side.Source); w.Write(side.VocabSize); Arr(w, side.Ids); }
+                foreach (var side in s.Sides) { w.Write(side.Name); w.Write(side.Source); w.Write(side.VocabSize); w.Write(side.Width); Arr(w, side.Ids); }
             }
             w.Write(Magic); // trailer: a truncated file fails to load instead of loading garbage
         });
@@ -101,7 +101,7 @@ public static class DatasetCache
                 var userStart = Arr<int>(r); var seqItems = Arr<int>(r); var start = Arr<int>(r); var length = Arr<int>(r);
                 var sides = new List<EncodedSequenceSide>();
                 for (int i = r.ReadInt32(); i > 0; i--)
-                    sides.Add(new EncodedSequenceSide { Name = r.ReadString(), Source = r.ReadString(), VocabSize = r.ReadInt32(), Ids = Arr<int>(r) });
+                    sides.Add(new EncodedSequenceSide { Name = r.ReadString(), Source = r.ReadString(), VocabSize = r.ReadInt32(), Width = r.ReadInt32(), Ids = Arr<int>(r) });
                 seq = new EncodedSequence { Name = sName, Source = sSource, MaxLen = maxLen, VocabSize = vsize, UserStart = userStart, Items = seqItems, SampleStart = start, SampleLength = length, Sides = sides };
             }
             if (r.ReadUInt32() != Magic) return null;

@@ -26,10 +26,12 @@ public sealed class EncodedField
     public float[] Dense { get; init; } = Array.Empty<float>();
 }
 
-/// <summary>A side field aligned with the sequence items (e.g. each item's first genre).</summary>
+/// <summary>A side field aligned with the sequence items (e.g. each item's first genre): Ids[j*Width ..] belong to Items[j].</summary>
 public sealed class EncodedSequenceSide
 {
     public required string Name { get; init; }
+    /// <summary>Ids per history position: 1 (e.g. first genre) or, for a multi-valued side, a fixed K right-padded with 0.</summary>
+    public int Width { get; init; } = 1;
     public required string Source { get; init; }
     public int VocabSize { get; init; }
     public required int[] Ids { get; init; }

@@ -218,11 +218,23 @@ public static class ProtocolBuilder
             foreach (var side in cfg.SequenceSides)
             {
                 var v = VocabFor(side.Source, side.MinCount, side.HashBuckets);
-                var cache = sources.EntityIdCache(side.Source, v, multi: false);
-                var ids = new int[seqRows.Count];
-                for (int j = 0; j < ids.Length; j++)
-                    ids[j] = cache != null ? cache[sources.EntityOf(side.Source, seqRows[j], raw.RowItem[seqRows[j]])][0] : First(v, sources.Get(side.Source, seqRows[j], raw.RowItem[seqRows[j]]));
-                sides.Add(new EncodedSequenceSide { Name = side.Name, Source = side.Source, VocabSize = v.Size, Ids = ids });
+                bool multi = side.Kind == "multi";
+                var cache = sources.EntityIdCache(side.Source, v, multi);
+                int width = 1;
+                if (multi)
+                {
+                    if (side.MaxLen > 0) width = side.MaxLen;
+                    else { width = 1; foreach (var r in seqRows) width = Math.Max(width, (cache != null ? cache[sources.EntityOf(side.Source, r, raw.RowItem[r])] : Encode(v, sources.Get(side.Source, r, raw.RowItem[r]))).Length); }
+                }
+                var ids = new int[seqRows.Count * width];
+                for (int j = 0; j < seqRows.Count; j++)
+                {
+                    int r = seqRows[j];
+                    if (!multi) { ids[j] = cache != null ? cache[sources.EntityOf(side.Source, r, raw.RowItem[r])][0] : First(v, sources.Get(side.Source, r, raw.RowItem[r])); continue; }
+                    var all = cache != null ? cache[sources.EntityOf(side.Source, r, raw.RowItem[r])] : Encode(v, sources.Get(side.Source, r, raw.RowItem[r]));
+                    all.AsSpan(0, Math.Min(width, all.Length)).CopyTo(ids.AsSpan(j * width, width));
+                }
+                sides.Add(new EncodedSequenceSide { Name = side.Name, Source = side.Source, VocabSize = v.Size, Width = width, Ids = ids });
             }
             var start = new int[count];
             var length = new int[count];
