@@ -80,6 +80,7 @@ public static class DataCommands
             double write = Best(reps, () => DatasetCache.Write(cachePath, ds, "bench"));
             double load = Best(reps, () => { if (DatasetCache.TryRead(cachePath, "bench") == null) throw new InvalidOperationException("cache did not load"); });
             var files = new FileInfo(cachePath).Length;
+            double hash = Best(reps, () => DatasetCache.Key(raw.SourceFiles, cfg.ResolvedYaml));
             var train = ds.Indices(Splits.Train);
             var loader = new BatchLoader(ds, train, 1024, shuffle: true, seed: 1);
             int batches = 0;
@@ -89,7 +90,7 @@ public static class DataCommands
             Console.WriteLine($"raw parse         {parse:F3} s  ({raw.RowCount / parse / 1e6:F2} M rows/s)");
             Console.WriteLine($"protocol+encode   {build:F3} s");
             Console.WriteLine($"cache write       {write:F3} s  ({files / 1048576.0:F1} MiB file)");
-            Console.WriteLine($"cache load        {load:F3} s");
+            Console.WriteLine($"cache load        {load:F3} s  (+ {hash:F3} s hashing the raw files for the cache key)");
             Console.WriteLine($"encoded memory    {ds.MemoryBytes / 1048576.0:F1} MiB (arrays; sequences stored once per user: {ds.Sequence?.Items.Length ?? 0:N0} history items)");
             Console.WriteLine($"train epoch       {epoch:F3} s  (batch 1024, shuffled: {train.Length / epoch / 1e6:F2} M samples/s)");
             Console.WriteLine($"machine           {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
