@@ -14,7 +14,7 @@ namespace SharpCtr.Data.Encoded;
 public static class DatasetCache
 {
     const uint Magic = 0x52544353; // "SCTR"
-    const int Version = 2;
+    const int Version = 3;
 
     /// <summary>SHA-256 over the format version, the resolved config text and each raw file's name and bytes.</summary>
     public static string Key(IEnumerable<string> rawFiles, string resolvedConfig)
@@ -38,7 +38,7 @@ public static class DatasetCache
             using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             w.Write(Magic); w.Write(Version); w.Write(key);
             w.Write(d.Name); w.Write(d.Count); w.Write(d.UserCount); w.Write(d.ItemCount); w.Write(d.Interactions); w.Write(d.Positives);
-            Arr(w, d.Labels); Arr(w, d.User); Arr(w, d.Group); Arr(w, d.Split);
+            Arr(w, d.Labels); Arr(w, d.User); Arr(w, d.Group); Arr(w, d.Split); Arr(w, d.GroupRequestIds);
             w.Write(d.Skipped.Count);
             foreach (var kv in d.Skipped) { w.Write(kv.Key); w.Write(kv.Value); }
             w.Write(d.Vocabularies.Count);
@@ -76,7 +76,7 @@ public static class DatasetCache
             if (r.ReadUInt32() != Magic || r.ReadInt32() != Version || r.ReadString() != key) return null;
             var name = r.ReadString();
             int count = r.ReadInt32(), users = r.ReadInt32(), items = r.ReadInt32(), interactions = r.ReadInt32(), positives = r.ReadInt32();
-            var labels = Arr<float>(r); var user = Arr<int>(r); var group = Arr<int>(r); var split = Arr<byte>(r);
+            var labels = Arr<float>(r); var user = Arr<int>(r); var group = Arr<int>(r); var split = Arr<byte>(r); var requestIds = Arr<int>(r);
             var skipped = new Dictionary<string, int>();
             for (int i = r.ReadInt32(); i > 0; i--) skipped[r.ReadString()] = r.ReadInt32();
             var vocabs = new List<Vocabulary>();
@@ -107,7 +107,7 @@ public static class DatasetCache
             if (r.ReadUInt32() != Magic) return null;
             return new EncodedDataset
             {
-                Name = name, Count = count, Labels = labels, User = user, Group = group, Split = split, Fields = fields, Sequence = seq,
+                Name = name, Count = count, Labels = labels, User = user, Group = group, Split = split, GroupRequestIds = requestIds, Fields = fields, Sequence = seq,
                 Vocabularies = vocabs, UserCount = users, ItemCount = items, Interactions = interactions, Positives = positives, Skipped = skipped,
             };
         }

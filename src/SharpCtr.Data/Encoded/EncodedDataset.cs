@@ -67,6 +67,8 @@ public sealed class EncodedDataset
     /// <summary>Group for GAUC: the request for impression logs, otherwise the user.</summary>
     public required int[] Group { get; init; }
     public required byte[] Split { get; init; }
+    /// <summary>Impression logs: the request_id of each group (GroupRequestIds[Group[i]]), to join ground truth; empty otherwise.</summary>
+    public int[] GroupRequestIds { get; init; } = Array.Empty<int>();
     public required List<EncodedField> Fields { get; init; }
     public EncodedSequence? Sequence { get; init; }
     public required List<Vocabulary> Vocabularies { get; init; }

@@ -257,6 +257,7 @@ public static class ProtocolBuilder
         var sUser = new int[count];
         var sGroup = new int[count];
         var groups = new Dictionary<int, int>();
+        var requestIds = new List<int>();
         for (int i = 0; i < count; i++)
         {
             int r = sRow[i];
@@ -265,7 +266,7 @@ public static class ProtocolBuilder
             if (ev < 0) sGroup[i] = sUser[i];
             else
             {
-                if (!groups.TryGetValue(ev, out var g)) groups[ev] = g = groups.Count;
+                if (!groups.TryGetValue(ev, out var g)) { groups[ev] = g = groups.Count; requestIds.Add(ev); }
                 sGroup[i] = g;
             }
         }
@@ -273,6 +274,7 @@ public static class ProtocolBuilder
         return new EncodedDataset
         {
             Name = cfg.Name, Count = count, Labels = sLabel, User = sUser, Group = sGroup, Split = sSplit,
+            GroupRequestIds = requestIds.ToArray(),
             Fields = fields, Sequence = sequence, Vocabularies = vocabs.Values.ToList(),
             UserCount = users, ItemCount = itemPool.Count, Interactions = kept, Positives = positives,
             Skipped = new Dictionary<string, int>(raw.Skipped),

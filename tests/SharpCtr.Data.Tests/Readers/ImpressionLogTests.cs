@@ -50,6 +50,7 @@ public class ImpressionLogTests
         Assert.Equal(5, d.Group.Distinct().Count());
         Assert.Equal(d.Group[u1[0]], d.Group[u1[2]]);
         Assert.NotEqual(d.Group[u1[2]], d.Group[u1[3]]);
+        Assert.Equal(new[] { 1, 3, 4 }, new[] { u1[0], u1[3], u1[5] }.Select(i => d.GroupRequestIds[d.Group[i]]));
         // query tokens, context and scene fields
         var q = d.Field("query"); var qv = d.Vocabulary("row.query");
         Assert.Equal(new[] { "red", "running", "shoes" }, q.Ids[q.Offsets[u1[3]]..q.Offsets[u1[3] + 1]].Select(x => qv.Token(x)));
