@@ -42,6 +42,7 @@ public static class DatasetLoader
     {
         var path = DataRoot.Locate(dataRoot, cfg.Path, cfg.Format);
         var files = Directory.Exists(path) ? RawFilesIn(path) : new List<string> { path };
+        if (cfg.ItemsFile != null && File.Exists(path)) files.Add(Path.Combine(Path.GetDirectoryName(path)!, cfg.ItemsFile));
         if (cfg.SemanticIds != null) files.Add(DataRoot.Locate(dataRoot, cfg.SemanticIds, "semantic_ids"));
         foreach (var (_, file) in cfg.ItemVectorFiles) files.Add(DataRoot.Locate(dataRoot, file, "item_vectors"));
         var key = DatasetCache.Key(files, cfg.ResolvedYaml);

@@ -63,6 +63,37 @@ public class SimpleReaderTests
     }
 
     [Fact]
+    public void DenseItemVectorsAndSemanticIdsBecomeFields()
+    {
+        var cfg = DataConfig.Parse("""
+            name: seq
+            source:
+              format: sequence-json
+              path: seqjson/sequences.json
+              item_vectors: [{name: emb, path: vectors.tsv}]
+              semantic_ids: sem_ids.json
+            label: {kind: implicit}
+            fields:
+              - {name: item_id, source: item_id}
+              - {name: emb, kind: dense, source: item.emb}
+              - {name: sid, kind: multi, source: item.semantic_id}
+              - {name: sid0, source: item.semantic_id.0}
+            """);
+        var d = ProtocolBuilder.Build(DatasetLoader.ReadRaw(cfg, Repo.Fixture("")), cfg);
+        var emb = d.Field("emb");
+        Assert.Equal(2, emb.Width);
+        Assert.Equal(3, emb.VocabSize);          // zeros + vectors of a and b
+        var b = new SharpCtr.Data.Batching.BatchLoader(d, Enumerable.Range(0, d.Count).ToArray(), d.Count, shuffle: false).Epoch().First();
+        var dense = b.Dense("emb").Values;
+        // u1: a b c d — a and b have vectors, c and d get zeros
+        Assert.Equal(new[] { 0.5f, 1.5f, -1f, 2f, 0f, 0f, 0f, 0f }, dense[..8]);
+        var sid = b.MultiField("sid"); var sv = d.Vocabulary("item.semantic_id");
+        Assert.Equal(new[] { "0:12", "1:3", "2:7" }, sid.Ids[..3].Select(x => sv.Token(x)));
+        Assert.Equal("12", d.Vocabulary("item.semantic_id.0").Token(b.Ids("sid0")[0]));
+        Assert.Equal(0, sid.Lengths[3]);         // d has no semantic id
+    }
+
+    [Fact]
     public void ItemVectorsFromTsvAndNpy()
     {
         var tsv = ItemVectorReader.Read(Repo.Fixture("vectors.tsv"));
