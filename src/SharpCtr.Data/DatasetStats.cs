@@ -5,11 +5,14 @@ using SharpCtr.Data.Encoded;
 
 namespace SharpCtr.Data;
 
+/// <summary>A field as a model sees it: kind, number of ids (embedding rows) and width.</summary>
+public sealed record FieldStats(string Name, string Kind, string Source, int Ids, int Width);
+
 public sealed record SplitStats(string Name, int Rows, int Positives, int Users, double PositiveRate, double AvgSequenceLength);
 
 /// <summary>Counts that describe an encoded data set (what `sharpctr data stats` prints).</summary>
 public sealed record DatasetStats(string Name, int Users, int Items, int Interactions, int Positives, int Samples, double AvgSequenceLength,
-                                  IReadOnlyList<SplitStats> Splits, IReadOnlyDictionary<string, int> Skipped)
+                                  IReadOnlyList<SplitStats> Splits, IReadOnlyDictionary<string, int> Skipped, IReadOnlyList<FieldStats> Fields)
 {
     public static DatasetStats Compute(EncodedDataset d)
     {
@@ -32,7 +35,13 @@ public sealed record DatasetStats(string Name, int Users, int Items, int Interac
             allSeq += seq;
             splits.Add(new SplitStats(Encoded.Splits.Names[s], rows, pos, users.Count, rows == 0 ? 0 : (double)pos / rows, rows == 0 ? 0 : seq / rows));
         }
-        return new DatasetStats(d.Name, d.UserCount, d.ItemCount, d.Interactions, d.Positives, d.Count, d.Count == 0 ? 0 : allSeq / d.Count, splits, d.Skipped);
+        var fields = d.Fields.Select(f => new FieldStats(f.Name, f.Kind, f.Source, f.VocabSize, f.Width)).ToList();
+        if (d.Sequence is { } sq)
+        {
+            fields.Add(new FieldStats(sq.Name, "sequence", sq.Source, sq.VocabSize, sq.MaxLen));
+            foreach (var side in sq.Sides) fields.Add(new FieldStats($"{sq.Name}.{side.Name}", "sequence side", side.Source, side.VocabSize, side.Width));
+        }
+        return new DatasetStats(d.Name, d.UserCount, d.ItemCount, d.Interactions, d.Positives, d.Count, d.Count == 0 ? 0 : allSeq / d.Count, splits, d.Skipped, fields);
     }
 
     /// <summary>One JSON object: users, items, interactions, positives, splits{train,valid,test} …</summary>
@@ -61,6 +70,17 @@ public sealed record DatasetStats(string Name, int Users, int Items, int Interac
                 w.WriteEndObject();
             }
             w.WriteEndObject();
+            w.WriteStartObject("fields");
+            foreach (var f in Fields)
+            {
+                w.WriteStartObject(f.Name);
+                w.WriteString("kind", f.Kind);
+                w.WriteString("source", f.Source);
+                w.WriteNumber("ids", f.Ids);
+                w.WriteNumber("width", f.Width);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
             w.WriteStartObject("skipped");
             foreach (var kv in Skipped) w.WriteNumber(kv.Key, kv.Value);
             w.WriteEndObject();
@@ -77,6 +97,8 @@ public sealed record DatasetStats(string Name, int Users, int Items, int Interac
         sb.AppendLine("split        rows  positives  users  pos.rate  avg.seq");
         foreach (var s in Splits)
             sb.AppendLine(c, $"{s.Name,-6} {s.Rows,10:N0} {s.Positives,10:N0} {s.Users,6:N0}  {s.PositiveRate,8:F4}  {s.AvgSequenceLength,7:F2}");
+        sb.AppendLine("field                kind           source                 ids  width");
+        foreach (var f in Fields) sb.AppendLine(c, $"{f.Name,-20} {f.Kind,-14} {f.Source,-20} {f.Ids,6:N0} {f.Width,6}");
         foreach (var kv in Skipped) sb.AppendLine(c, $"skipped: {kv.Value:N0} lines ({kv.Key})");
         return sb.ToString();
     }
