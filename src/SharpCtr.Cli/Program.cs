@@ -4,9 +4,15 @@ using SharpCtr.Cli.Commands;
 // The `sharpctr` tool: each verb lives in its own file under Commands/ and only parses, then
 // calls into the library layers.
 var root = new RootCommand("SharpCtr — click-through-rate prediction with user-interest models");
+
 var bench = BenchCommands.Build();
+bench.Subcommands.Add(DataCommands.BuildBench());
 bench.Subcommands.Add(TrainCommands.BuildBench());
 root.Subcommands.Add(bench);
-root.Subcommands.Add(SynthCommands.Build());
+
+var data = DataCommands.Build();
+data.Subcommands.Add(SynthCommands.Build());   // sharpctr data synth <generator.yaml> --out DIR
+root.Subcommands.Add(data);
+
 root.Subcommands.Add(TrainCommands.Build());
 return root.Parse(args).Invoke();

@@ -24,6 +24,10 @@ public sealed class DataConfig
     public string? RatingColumn { get; private init; }
     public string? TimestampColumn { get; private init; }
     public bool SkipBadLines { get; private init; }
+    /// <summary>Semantic-ID JSON (relative to the data root): item attributes semantic_id, semantic_id.0, …</summary>
+    public string? SemanticIds { get; private init; }
+    /// <summary>Item vector files by name (relative to the data root): dense fields with source item.&lt;name&gt;.</summary>
+    public List<KeyValuePair<string, string>> ItemVectorFiles { get; private init; } = new();
     // protocol
     public string LabelKind { get; private init; } = "rating";
     public double PositiveAbove { get; private init; } = 3;
@@ -50,9 +54,13 @@ public sealed class DataConfig
     public static readonly string[] Formats = { "movielens", "movielens-100k", "amazon", "interactions", "sequence-json", "impressions" };
 
     /// <summary>Reads a data config file (or an experiment file's `data` section) strictly.</summary>
-    public static DataConfig Load(string path, IEnumerable<string>? overrides = null)
+    public static DataConfig Load(string path, IEnumerable<string>? overrides = null) => FromRoot(ConfigLoader.Load(path, overrides));
+
+    /// <summary>Reads a data config from YAML text (tests, programmatic use).</summary>
+    public static DataConfig Parse(string yaml, IEnumerable<string>? overrides = null) => FromRoot(ConfigLoader.LoadText(yaml, "<data config>", overrides));
+
+    static DataConfig FromRoot(ConfigSection root)
     {
-        var root = ConfigLoader.Load(path, overrides);
         // an experiment file holds the data config under `data:`; its other sections belong to other layers
         var section = root.Keys.Contains("data") && !root.Keys.Contains("source") ? root.Section("data") : root;
         var config = Read(section);
@@ -85,7 +93,7 @@ public sealed class DataConfig
         var seq = s.Section("sequence");
         var sides = new List<FieldSpec>();
         string? seqName = seq.GetOptionalString("name");
-        foreach (var f in seq.SectionList("side")) sides.Add(ReadField(f, minCount, hashBuckets, "categorical"));
+        foreach (var f in seq.SectionList("side")) sides.Add(ReadField(f, minCount, hashBuckets, "categorical", "multi"));
         var ratios = split.GetDoubleList("ratios", new[] { 0.8, 0.1, 0.1 }).ToArray();
         if (ratios.Length != 3 || ratios.Any(r => r < 0) || Math.Abs(ratios.Sum() - 1) > 1e-6)
             throw new ConfigException($"{split.Where}: 'split.ratios' must be three non-negative numbers summing to 1");
@@ -104,6 +112,8 @@ public sealed class DataConfig
             RatingColumn = src.Section("columns").GetOptionalString("rating"),
             TimestampColumn = src.Section("columns").GetOptionalString("timestamp"),
             SkipBadLines = src.GetChoice("on_error", "fail", "fail", "skip") == "skip",
+            SemanticIds = src.GetOptionalString("semantic_ids"),
+            ItemVectorFiles = src.SectionList("item_vectors").Select(v => new KeyValuePair<string, string>(v.GetString("name"), v.GetString("path"))).ToList(),
             LabelKind = label.GetChoice("kind", "rating", "rating", "implicit", "clicked"),
             PositiveAbove = label.GetDouble("positive_above", 3),
             NegativeBelow = label.GetDouble("negative_below", 3),
@@ -133,9 +143,11 @@ public sealed class DataConfig
         var name = f.GetString("name");
         var kind = f.GetChoice("kind", "categorical", kinds);
         var source = f.GetString("source", name);
+        var spec = new FieldSpec(name, kind, source, f.GetInt("max_len", 0), f.GetInt("min_count", minCount), f.GetInt("hash_buckets", hashBuckets));
+        f.Validate(); // a misspelt key explains a wrong source better than the source check would
         if (!(source is "user_id" or "item_id" or "time.hour" or "time.weekday") &&
             !source.StartsWith("user.", StringComparison.Ordinal) && !source.StartsWith("item.", StringComparison.Ordinal) && !source.StartsWith("row.", StringComparison.Ordinal))
             throw new ConfigException($"{f.Where}: field '{name}': source '{source}' must be user_id, item_id, time.hour, time.weekday, user.<attr>, item.<attr> or row.<attr>");
-        return new FieldSpec(name, kind, source, f.GetInt("max_len", 0), f.GetInt("min_count", minCount), f.GetInt("hash_buckets", hashBuckets));
+        return spec;
     }
 }

@@ -12,6 +12,16 @@ public static class DatasetLoader
     public static RawData ReadRaw(DataConfig cfg, string dataRoot)
     {
         var path = DataRoot.Locate(dataRoot, cfg.Path, cfg.Format);
+        var raw = ReadInteractions(cfg, path);
+        if (cfg.SemanticIds != null)
+            SemanticIdReader.AttachTo(raw, SemanticIdReader.Read(DataRoot.Locate(dataRoot, cfg.SemanticIds, "semantic_ids")));
+        foreach (var (name, file) in cfg.ItemVectorFiles)
+            raw.ItemVectors[name] = ItemVectorReader.Read(DataRoot.Locate(dataRoot, file, "item_vectors"));
+        return raw;
+    }
+
+    static RawData ReadInteractions(DataConfig cfg, string path)
+    {
         return cfg.Format switch
         {
             "movielens" => MovieLensReader.Read(path, cfg.Ratings, cfg.SkipBadLines),
@@ -27,13 +37,16 @@ public static class DatasetLoader
 
     public sealed record Result(EncodedDataset Dataset, string CachePath, bool FromCache);
 
-    /// <param name="cacheDir">null: the config's cache_dir, else $SHARPCTR_CACHE, else ./.cache/data</param>
+    /// <param name="cacheDir">null: the config's cache_dir, else $SHARPCTR_CACHE, else ./.build/data-cache</param>
     public static Result Load(DataConfig cfg, string dataRoot, string? cacheDir = null, bool rebuild = false)
     {
         var path = DataRoot.Locate(dataRoot, cfg.Path, cfg.Format);
         var files = Directory.Exists(path) ? RawFilesIn(path) : new List<string> { path };
+        if (cfg.ItemsFile != null && File.Exists(path)) files.Add(Path.Combine(Path.GetDirectoryName(path)!, cfg.ItemsFile));
+        if (cfg.SemanticIds != null) files.Add(DataRoot.Locate(dataRoot, cfg.SemanticIds, "semantic_ids"));
+        foreach (var (_, file) in cfg.ItemVectorFiles) files.Add(DataRoot.Locate(dataRoot, file, "item_vectors"));
         var key = DatasetCache.Key(files, cfg.ResolvedYaml);
-        var dir = cacheDir ?? (cfg.CacheDir.Length > 0 ? cfg.CacheDir : Environment.GetEnvironmentVariable("SHARPCTR_CACHE") ?? Path.Combine(".cache", "data"));
+        var dir = cacheDir ?? (cfg.CacheDir.Length > 0 ? cfg.CacheDir : Environment.GetEnvironmentVariable("SHARPCTR_CACHE") ?? Path.Combine(".build", "data-cache"));
         var cachePath = Path.Combine(dir, $"{cfg.Name}-{key[..16]}.bin");
         if (!rebuild && DatasetCache.TryRead(cachePath, key) is { } cached) return new Result(cached, cachePath, true);
         var raw = ReadRaw(cfg, dataRoot);

@@ -26,15 +26,19 @@ public sealed class SequenceValues
     public int MaxLen { get; }
     public int[] Items { get; }
     public int[] Lengths { get; }
+    /// <summary>Side ids by name: Count × MaxLen × width (width 1 unless the side is multi-valued).</summary>
     public Dictionary<string, int[]> Sides { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, int> SideWidths { get; } = new(StringComparer.Ordinal);
 
-    public SequenceValues(int count, int maxLen, IEnumerable<string> sides)
+    public SequenceValues(int count, int maxLen, IEnumerable<(string Name, int Width)> sides)
     {
         MaxLen = maxLen;
         Items = new int[count * maxLen];
         Lengths = new int[count];
-        foreach (var s in sides) Sides[s] = new int[count * maxLen];
+        foreach (var (name, width) in sides) { Sides[name] = new int[count * maxLen * width]; SideWidths[name] = width; }
     }
+
+    public int SideWidth(string name) => SideWidths.TryGetValue(name, out var w) ? w : throw new KeyNotFoundException($"sequence has no side field '{name}'");
 
     public int[] Side(string name) =>
         Sides.TryGetValue(name, out var a) ? a : throw new KeyNotFoundException($"sequence has no side field '{name}' (has: {string.Join(", ", Sides.Keys)})");
@@ -72,13 +76,26 @@ public sealed class Batch
             else if (f.Kind == "multi") Multi[f.Name] = new MultiValues(count, f.Width);
             else DenseFields[f.Name] = new DenseValues(count, f.Width);
         }
-        if (schema.Sequence is { } s) Sequences[s.Name] = new SequenceValues(count, s.MaxLen, s.Sides.Select(x => x.Name));
+        if (schema.Sequence is { } s) Sequences[s.Name] = new SequenceValues(count, s.MaxLen, s.Sides.Select(x => (x.Name, x.Width)));
     }
 
     public int[] Ids(string field) => Categorical.TryGetValue(field, out var a) ? a : throw Missing(field, "categorical");
     public MultiValues MultiField(string field) => Multi.TryGetValue(field, out var a) ? a : throw Missing(field, "multi-valued");
     public DenseValues Dense(string field) => DenseFields.TryGetValue(field, out var a) ? a : throw Missing(field, "dense");
     public SequenceValues Sequence(string field) => Sequences.TryGetValue(field, out var a) ? a : throw Missing(field, "sequence");
+
+    /// <summary>Each row's history window, oldest first, then zeros to MaxLen.</summary>
+    static void CopyWindows(int[] source, int width, int[] dst, EncodedSequence s, SequenceValues sv, ReadOnlySpan<int> samples)
+    {
+        int w = sv.MaxLen * width;
+        for (int r = 0; r < samples.Length; r++)
+        {
+            int a = s.SampleStart[samples[r]] * width, len = s.SampleLength[samples[r]] * width;
+            var row = dst.AsSpan(r * w, w);
+            source.AsSpan(a, len).CopyTo(row);
+            row[len..].Clear();
+        }
+    }
 
     KeyNotFoundException Missing(string field, string kind) =>
         new($"batch has no {kind} field '{field}' (categorical: {string.Join(", ", Categorical.Keys)}; multi: {string.Join(", ", Multi.Keys)}; dense: {string.Join(", ", DenseFields.Keys)}; sequence: {string.Join(", ", Sequences.Keys)})");
@@ -116,21 +133,15 @@ public sealed class Batch
             else
             {
                 var dv = DenseFields[f.Name];
-                for (int r = 0; r < Count; r++) f.Dense.AsSpan(samples[r] * dv.Dim, dv.Dim).CopyTo(dv.Values.AsSpan(r * dv.Dim, dv.Dim));
+                for (int r = 0; r < Count; r++) f.Dense.AsSpan(f.Ids[samples[r]] * dv.Dim, dv.Dim).CopyTo(dv.Values.AsSpan(r * dv.Dim, dv.Dim));
             }
         }
         if (d.Sequence is { } s)
         {
             var sv = Sequences[s.Name];
-            Array.Clear(sv.Items);
-            foreach (var side in s.Sides) Array.Clear(sv.Sides[side.Name]);
-            for (int r = 0; r < Count; r++)
-            {
-                int a = s.SampleStart[samples[r]], len = s.SampleLength[samples[r]];
-                s.Items.AsSpan(a, len).CopyTo(sv.Items.AsSpan(r * sv.MaxLen, len));
-                foreach (var side in s.Sides) side.Ids.AsSpan(a, len).CopyTo(sv.Sides[side.Name].AsSpan(r * sv.MaxLen, len));
-                sv.Lengths[r] = len;
-            }
+            CopyWindows(s.Items, 1, sv.Items, s, sv, samples);
+            foreach (var side in s.Sides) CopyWindows(side.Ids, side.Width, sv.Sides[side.Name], s, sv, samples);
+            for (int r = 0; r < Count; r++) sv.Lengths[r] = s.SampleLength[samples[r]];
         }
     }
 }

@@ -14,7 +14,7 @@ namespace SharpCtr.Data.Encoded;
 public static class DatasetCache
 {
     const uint Magic = 0x52544353; // "SCTR"
-    const int Version = 1;
+    const int Version = 3;
 
     /// <summary>SHA-256 over the format version, the resolved config text and each raw file's name and bytes.</summary>
     public static string Key(IEnumerable<string> rawFiles, string resolvedConfig)
@@ -38,7 +38,7 @@ public static class DatasetCache
             using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             w.Write(Magic); w.Write(Version); w.Write(key);
             w.Write(d.Name); w.Write(d.Count); w.Write(d.UserCount); w.Write(d.ItemCount); w.Write(d.Interactions); w.Write(d.Positives);
-            Arr(w, d.Labels); Arr(w, d.User); Arr(w, d.Group); Arr(w, d.Split);
+            Arr(w, d.Labels); Arr(w, d.User); Arr(w, d.Group); Arr(w, d.Split); Arr(w, d.GroupRequestIds);
             w.Write(d.Skipped.Count);
             foreach (var kv in d.Skipped) { w.Write(kv.Key); w.Write(kv.Value); }
             w.Write(d.Vocabularies.Count);
@@ -59,7 +59,7 @@ public static class DatasetCache
                 w.Write(s.Name); w.Write(s.Source); w.Write(s.MaxLen); w.Write(s.VocabSize);
                 Arr(w, s.UserStart); Arr(w, s.Items); Arr(w, s.SampleStart); Arr(w, s.SampleLength);
                 w.Write(s.Sides.Count);
-                foreach (var side in s.Sides) { w.Write(side.Name); w.Write(side.Source); w.Write(side.VocabSize); Arr(w, side.Ids); }
+                foreach (var side in s.Sides) { w.Write(side.Name); w.Write(side.Source); w.Write(side.VocabSize); w.Write(side.Width); Arr(w, side.Ids); }
             }
             w.Write(Magic); // trailer: a truncated file fails to load instead of loading garbage
         });
@@ -68,14 +68,15 @@ public static class DatasetCache
     public static EncodedDataset? TryRead(string path, string key)
     {
         if (!File.Exists(path)) return null;
-        var bytes = File.ReadAllBytes(path);
-        using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Encoding.UTF8);
+        // arrays are read straight from the file into their final memory: one pass, no copy
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        using var r = new BinaryReader(fs, Encoding.UTF8);
         try
         {
             if (r.ReadUInt32() != Magic || r.ReadInt32() != Version || r.ReadString() != key) return null;
             var name = r.ReadString();
             int count = r.ReadInt32(), users = r.ReadInt32(), items = r.ReadInt32(), interactions = r.ReadInt32(), positives = r.ReadInt32();
-            var labels = Arr<float>(r); var user = Arr<int>(r); var group = Arr<int>(r); var split = Arr<byte>(r);
+            var labels = Arr<float>(r); var user = Arr<int>(r); var group = Arr<int>(r); var split = Arr<byte>(r); var requestIds = Arr<int>(r);
             var skipped = new Dictionary<string, int>();
             for (int i = r.ReadInt32(); i > 0; i--) skipped[r.ReadString()] = r.ReadInt32();
             var vocabs = new List<Vocabulary>();
@@ -100,13 +101,13 @@ public static class DatasetCache
                 var userStart = Arr<int>(r); var seqItems = Arr<int>(r); var start = Arr<int>(r); var length = Arr<int>(r);
                 var sides = new List<EncodedSequenceSide>();
                 for (int i = r.ReadInt32(); i > 0; i--)
-                    sides.Add(new EncodedSequenceSide { Name = r.ReadString(), Source = r.ReadString(), VocabSize = r.ReadInt32(), Ids = Arr<int>(r) });
+                    sides.Add(new EncodedSequenceSide { Name = r.ReadString(), Source = r.ReadString(), VocabSize = r.ReadInt32(), Width = r.ReadInt32(), Ids = Arr<int>(r) });
                 seq = new EncodedSequence { Name = sName, Source = sSource, MaxLen = maxLen, VocabSize = vsize, UserStart = userStart, Items = seqItems, SampleStart = start, SampleLength = length, Sides = sides };
             }
             if (r.ReadUInt32() != Magic) return null;
             return new EncodedDataset
             {
-                Name = name, Count = count, Labels = labels, User = user, Group = group, Split = split, Fields = fields, Sequence = seq,
+                Name = name, Count = count, Labels = labels, User = user, Group = group, Split = split, GroupRequestIds = requestIds, Fields = fields, Sequence = seq,
                 Vocabularies = vocabs, UserCount = users, ItemCount = items, Interactions = interactions, Positives = positives, Skipped = skipped,
             };
         }
@@ -122,9 +123,10 @@ public static class DatasetCache
     static T[] Arr<T>(BinaryReader r) where T : unmanaged
     {
         int n = r.ReadInt32();
+        if (n < 0 || (long)n * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() > r.BaseStream.Length - r.BaseStream.Position) throw new EndOfStreamException();
         var a = new T[n];
         var dst = MemoryMarshal.AsBytes(a.AsSpan());
-        if (r.Read(dst) != dst.Length) throw new EndOfStreamException();
+        r.BaseStream.ReadExactly(dst);
         return a;
     }
 }

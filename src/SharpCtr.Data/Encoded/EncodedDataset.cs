@@ -18,18 +18,20 @@ public sealed class EncodedField
     public int VocabSize { get; init; }
     /// <summary>multi: padded width of a batch row (the longest list when not configured); dense: dimension.</summary>
     public int Width { get; init; }
-    /// <summary>categorical: one id per sample; multi: the concatenated lists (see Offsets).</summary>
+    /// <summary>categorical: one id per sample; multi: the concatenated lists (see Offsets); dense: the table row per sample.</summary>
     public int[] Ids { get; init; } = Array.Empty<int>();
     /// <summary>multi only: sample i's ids are Ids[Offsets[i] .. Offsets[i+1]).</summary>
     public int[] Offsets { get; init; } = Array.Empty<int>();
-    /// <summary>dense only: Count × Width values.</summary>
+    /// <summary>dense only: a table of vectors (Width each); sample i's vector is row Ids[i] (row 0 = zeros).</summary>
     public float[] Dense { get; init; } = Array.Empty<float>();
 }
 
-/// <summary>A side field aligned with the sequence items (e.g. each item's first genre).</summary>
+/// <summary>A side field aligned with the sequence items (e.g. each item's first genre): Ids[j*Width ..] belong to Items[j].</summary>
 public sealed class EncodedSequenceSide
 {
     public required string Name { get; init; }
+    /// <summary>Ids per history position: 1 (e.g. first genre) or, for a multi-valued side, a fixed K right-padded with 0.</summary>
+    public int Width { get; init; } = 1;
     public required string Source { get; init; }
     public int VocabSize { get; init; }
     public required int[] Ids { get; init; }
@@ -65,6 +67,8 @@ public sealed class EncodedDataset
     /// <summary>Group for GAUC: the request for impression logs, otherwise the user.</summary>
     public required int[] Group { get; init; }
     public required byte[] Split { get; init; }
+    /// <summary>Impression logs: the request_id of each group (GroupRequestIds[Group[i]]), to join ground truth; empty otherwise.</summary>
+    public int[] GroupRequestIds { get; init; } = Array.Empty<int>();
     public required List<EncodedField> Fields { get; init; }
     public EncodedSequence? Sequence { get; init; }
     public required List<Vocabulary> Vocabularies { get; init; }

@@ -42,12 +42,14 @@ public static class ProtocolBuilder
         var order = new int[rowStart[rawUsers]];
         var fill = (int[])rowStart.Clone();
         for (int r = 0; r < n; r++) if (!float.IsNaN(label[r])) order[fill[raw.RowUser[r]]++] = r;
-        var sortKeys = raw.RowSortKey;
+        var sortKeys = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(raw.RowSortKey).ToArray();
+        var byTimeThenFileOrder = Comparer<int>.Create((x, y) => { int c = sortKeys[x].CompareTo(sortKeys[y]); return c != 0 ? c : x.CompareTo(y); });
         for (int u = 0; u < rawUsers; u++)
         {
-            int a = rowStart[u], len = rowStart[u + 1] - a;
-            if (len > 1)
-                Array.Sort(order, a, len, Comparer<int>.Create((x, y) => { int c = sortKeys[x].CompareTo(sortKeys[y]); return c != 0 ? c : x.CompareTo(y); }));
+            int a = rowStart[u], b = rowStart[u + 1];
+            bool sorted = true; // files such as ratings-chrono.csv are already in order
+            for (int k = a + 1; k < b && sorted; k++) sorted = sortKeys[order[k - 1]] <= sortKeys[order[k]];
+            if (!sorted) Array.Sort(order, a, b - a, byTimeThenFileOrder);
         }
 
         // dense user index over users that kept something
@@ -137,30 +139,53 @@ public static class ProtocolBuilder
 
         // 7. vocabularies (counted over kept interactions) and columns
         var sources = new SourceValues(raw);
+        var userRows = new int[raw.Users.Count];
+        var itemRows = new int[raw.Items.Count];
+        foreach (var r in order) { userRows[raw.RowUser[r]]++; itemRows[raw.RowItem[r]]++; }
         var vocabs = new Dictionary<string, Vocabulary>(StringComparer.Ordinal);
         Vocabulary VocabFor(string source, int minCount, int hashBuckets)
         {
             if (vocabs.TryGetValue(source, out var v)) return v;
             var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var r in order)
+            var perEntity = sources.IsEntityLevel(source) ? (SourceValues.IsUserLevel(source) ? userRows : itemRows) : null;
+            if (perEntity != null)
             {
-                var vals = sources.Get(source, r, raw.RowItem[r]);
-                if (vals == null) continue;
-                foreach (var x in vals) counts[x] = counts.GetValueOrDefault(x) + 1;
+                // count each user/item once, weighted by its number of interactions
+                for (int e = 0; e < perEntity.Length; e++)
+                {
+                    if (perEntity[e] == 0) continue;
+                    var vals = sources.GetEntity(source, e);
+                    if (vals == null) continue;
+                    foreach (var x in vals) counts[x] = counts.GetValueOrDefault(x) + perEntity[e];
+                }
             }
+            else
+                foreach (var r in order)
+                {
+                    var vals = sources.Get(source, r, raw.RowItem[r]);
+                    if (vals == null) continue;
+                    foreach (var x in vals) counts[x] = counts.GetValueOrDefault(x) + 1;
+                }
             return vocabs[source] = Vocabulary.Build(source, counts, minCount, hashBuckets);
         }
 
+        var sRawUser = new int[count];
+        for (int i = 0; i < count; i++) sRawUser[i] = raw.RowUser[sRow[i]];
         var fields = new List<EncodedField>();
         foreach (var f in cfg.Fields)
         {
-            if (f.Kind == "dense") throw new NotSupportedException($"field '{f.Name}': dense fields from {f.Source} are not supported yet");
+            var entity = SourceValues.IsUserLevel(f.Source) ? sRawUser : sItem; // which entity a cached id belongs to
+            if (f.Kind == "dense")
+            {
+                fields.Add(DenseItemField(raw, f, itemSeen, sItem));
+                continue;
+            }
             var vocab = VocabFor(f.Source, f.MinCount, f.HashBuckets);
             if (f.Kind == "categorical")
             {
                 var ids = new int[count];
                 var cache = sources.EntityIdCache(f.Source, vocab, multi: false);
-                for (int i = 0; i < count; i++) ids[i] = cache != null ? cache[sources.EntityOf(f.Source, sRow[i], sItem[i])][0] : First(vocab, sources.Get(f.Source, sRow[i], sItem[i]));
+                for (int i = 0; i < count; i++) ids[i] = cache != null ? cache[entity[i]][0] : First(vocab, sources.Get(f.Source, sRow[i], sItem[i]));
                 fields.Add(new EncodedField { Name = f.Name, Kind = f.Kind, Source = f.Source, VocabSize = vocab.Size, Width = 1, Ids = ids });
             }
             else
@@ -171,7 +196,7 @@ public static class ProtocolBuilder
                 int longest = 0;
                 for (int i = 0; i < count; i++)
                 {
-                    int[] ids = cache != null ? cache[sources.EntityOf(f.Source, sRow[i], sItem[i])] : Encode(vocab, sources.Get(f.Source, sRow[i], sItem[i]));
+                    int[] ids = cache != null ? cache[entity[i]] : Encode(vocab, sources.Get(f.Source, sRow[i], sItem[i]));
                     int take = f.MaxLen > 0 ? Math.Min(f.MaxLen, ids.Length) : ids.Length;
                     for (int j = 0; j < take; j++) values.Add(ids[j]);
                     longest = Math.Max(longest, take);
@@ -193,11 +218,23 @@ public static class ProtocolBuilder
             foreach (var side in cfg.SequenceSides)
             {
                 var v = VocabFor(side.Source, side.MinCount, side.HashBuckets);
-                var cache = sources.EntityIdCache(side.Source, v, multi: false);
-                var ids = new int[seqRows.Count];
-                for (int j = 0; j < ids.Length; j++)
-                    ids[j] = cache != null ? cache[sources.EntityOf(side.Source, seqRows[j], raw.RowItem[seqRows[j]])][0] : First(v, sources.Get(side.Source, seqRows[j], raw.RowItem[seqRows[j]]));
-                sides.Add(new EncodedSequenceSide { Name = side.Name, Source = side.Source, VocabSize = v.Size, Ids = ids });
+                bool multi = side.Kind == "multi";
+                var cache = sources.EntityIdCache(side.Source, v, multi);
+                int width = 1;
+                if (multi)
+                {
+                    if (side.MaxLen > 0) width = side.MaxLen;
+                    else { width = 1; foreach (var r in seqRows) width = Math.Max(width, (cache != null ? cache[sources.EntityOf(side.Source, r, raw.RowItem[r])] : Encode(v, sources.Get(side.Source, r, raw.RowItem[r]))).Length); }
+                }
+                var ids = new int[seqRows.Count * width];
+                for (int j = 0; j < seqRows.Count; j++)
+                {
+                    int r = seqRows[j];
+                    if (!multi) { ids[j] = cache != null ? cache[sources.EntityOf(side.Source, r, raw.RowItem[r])][0] : First(v, sources.Get(side.Source, r, raw.RowItem[r])); continue; }
+                    var all = cache != null ? cache[sources.EntityOf(side.Source, r, raw.RowItem[r])] : Encode(v, sources.Get(side.Source, r, raw.RowItem[r]));
+                    all.AsSpan(0, Math.Min(width, all.Length)).CopyTo(ids.AsSpan(j * width, width));
+                }
+                sides.Add(new EncodedSequenceSide { Name = side.Name, Source = side.Source, VocabSize = v.Size, Width = width, Ids = ids });
             }
             var start = new int[count];
             var length = new int[count];
@@ -220,6 +257,7 @@ public static class ProtocolBuilder
         var sUser = new int[count];
         var sGroup = new int[count];
         var groups = new Dictionary<int, int>();
+        var requestIds = new List<int>();
         for (int i = 0; i < count; i++)
         {
             int r = sRow[i];
@@ -228,7 +266,7 @@ public static class ProtocolBuilder
             if (ev < 0) sGroup[i] = sUser[i];
             else
             {
-                if (!groups.TryGetValue(ev, out var g)) groups[ev] = g = groups.Count;
+                if (!groups.TryGetValue(ev, out var g)) { groups[ev] = g = groups.Count; requestIds.Add(ev); }
                 sGroup[i] = g;
             }
         }
@@ -236,10 +274,38 @@ public static class ProtocolBuilder
         return new EncodedDataset
         {
             Name = cfg.Name, Count = count, Labels = sLabel, User = sUser, Group = sGroup, Split = sSplit,
+            GroupRequestIds = requestIds.ToArray(),
             Fields = fields, Sequence = sequence, Vocabularies = vocabs.Values.ToList(),
             UserCount = users, ItemCount = itemPool.Count, Interactions = kept, Positives = positives,
             Skipped = new Dictionary<string, int>(raw.Skipped),
         };
+    }
+
+    /// <summary>
+    /// A dense item field keeps one vector per kept item (row 0: zeros, for items without one)
+    /// and, per sample, the row of its item: vectors are not copied into every sample.
+    /// </summary>
+    static EncodedField DenseItemField(RawData raw, FieldSpec f, bool[] itemSeen, int[] sItem)
+    {
+        var name = f.Source.StartsWith("item.", StringComparison.Ordinal) ? f.Source[5..] : "";
+        if (!raw.ItemVectors.TryGetValue(name, out var vectors))
+            throw new InvalidOperationException($"field '{f.Name}': dense fields need source item.<name> with source.item_vectors naming '{name}'");
+        var byKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < vectors.Keys.Count; i++) byKey[vectors.Keys[i]] = i;
+        int dim = vectors.Dim;
+        var rowOfItem = new int[itemSeen.Length];
+        var table = new List<float>(dim * 16);
+        table.AddRange(new float[dim]);
+        int rows = 1;
+        for (int item = 0; item < itemSeen.Length; item++)
+        {
+            if (!itemSeen[item] || !byKey.TryGetValue(raw.Items.Keys[item], out var v)) continue;
+            rowOfItem[item] = rows++;
+            foreach (var x in vectors.Of(v)) table.Add(x);
+        }
+        var ids = new int[sItem.Length];
+        for (int i = 0; i < ids.Length; i++) ids[i] = rowOfItem[sItem[i]];
+        return new EncodedField { Name = f.Name, Kind = "dense", Source = f.Source, VocabSize = rows, Width = dim, Ids = ids, Dense = table.ToArray() };
     }
 
     static int First(Vocabulary v, string[]? values) => values == null || values.Length == 0 ? Vocabulary.OutOfVocabulary : v.Id(values[0]);

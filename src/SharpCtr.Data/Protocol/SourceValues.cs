@@ -43,8 +43,11 @@ internal sealed class SourceValues(RawData raw)
         return _keyArrays[name] = arr;
     }
 
-    static bool IsUserLevel(string source) => source == "user_id" || source.StartsWith("user.", StringComparison.Ordinal);
-    static bool IsItemLevel(string source) => source == "item_id" || source.StartsWith("item.", StringComparison.Ordinal);
+    public bool IsEntityLevel(string source) => IsUserLevel(source) || IsItemLevel(source);
+    public string[]? GetEntity(string source, int entity) => IsUserLevel(source) ? GetUser(source, entity) : GetItem(source, entity);
+
+    public static bool IsUserLevel(string source) => source == "user_id" || source.StartsWith("user.", StringComparison.Ordinal);
+    public static bool IsItemLevel(string source) => source == "item_id" || source.StartsWith("item.", StringComparison.Ordinal);
 
     /// <summary>The user or item a source depends on for this sample (only for entity-level sources).</summary>
     public int EntityOf(string source, int row, int item) => IsUserLevel(source) ? raw.RowUser[row] : item;

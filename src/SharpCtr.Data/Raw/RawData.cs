@@ -25,6 +25,9 @@ public sealed class RawData
     /// <summary>Request id for impression logs, -1 when every row is its own event.</summary>
     public List<int> RowEvent { get; } = new();
 
+    /// <summary>Per-item vectors by name (dense fields with source item.&lt;name&gt;).</summary>
+    public Dictionary<string, Readers.ItemVectors> ItemVectors { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Lines skipped under `on_error: skip`, by reason.</summary>
     public Dictionary<string, int> Skipped { get; } = new();
 

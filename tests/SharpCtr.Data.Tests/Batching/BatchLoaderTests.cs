@@ -75,3 +75,31 @@ public class BatchLoaderTests
         Assert.NotSame(first[0], first[1]);
     }
 }
+
+public class MultiValuedSideTests
+{
+    [Fact]
+    public void SequenceCanCarryAllGenresPerPosition()
+    {
+        var cfg = DataConfig.Load(Repo.Fixture("ml-fixture.yaml"), new[] { "sequence.side=[{name: genre, source: item.genre}, {name: genres, kind: multi, source: item.genre, max_len: 3}]" });
+        var d = ProtocolBuilder.Build(DatasetLoader.ReadRaw(cfg, Repo.Fixture("")), cfg);
+        var side = d.Sequence!.Sides[1];
+        Assert.Equal(3, side.Width);
+        Assert.Equal(d.Sequence.Items.Length * 3, side.Ids.Length);
+        var b = new BatchLoader(d, Enumerable.Range(0, d.Count).ToArray(), d.Count, shuffle: false).Epoch().First();
+        var seq = b.Sequence("item_seq");
+        Assert.Equal(d.Count * 4 * 3, seq.Side("genres").Length);
+        var gv = d.Vocabulary("item.genre"); var items = d.Vocabulary("item_id");
+        // find a sample whose history holds Toy Story (Animation|Children's|Comedy)
+        for (int r = 0; r < b.Count; r++)
+            for (int j = 0; j < seq.Lengths[r]; j++)
+                if (items.Token(seq.Items[r * 4 + j]) == "10")
+                {
+                    var g = seq.Side("genres").AsSpan((r * 4 + j) * 3, 3).ToArray().Select(x => gv.Token(x));
+                    Assert.Equal(new[] { "Animation", "Children's", "Comedy" }, g);
+                    Assert.Equal("Animation", gv.Token(seq.Side("genre")[r * 4 + j]));
+                    return;
+                }
+        Assert.Fail("no history with item 10");
+    }
+}

@@ -79,6 +79,19 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void DataConfigFromAnExperimentFile()
+    {
+        var dir = TempDir();
+        var data = Write(dir, "data.yaml", File.ReadAllText(Repo.Fixture("ml-fixture.yaml")));
+        var exp = Write(Path.Combine(dir, "exp"), "e.yaml", "data: ../data.yaml\nmodel:\n  name: din\n");
+        var cfg = DataConfig.Load(exp, new[] { "data.sequence.max_len=7" });
+        Assert.Equal("ml-fixture", cfg.Name);
+        Assert.Equal(7, cfg.SequenceMaxLen);
+        Assert.Contains("max_len: 7", cfg.ResolvedYaml);
+        Assert.Equal(DataConfig.Load(data).Fields, cfg.Fields);
+    }
+
+    [Fact]
     public void ResolvedConfigRoundTrips()
     {
         var root = ConfigLoader.LoadText("name: ml\nsplit:\n  ratios: [0.8, 0.1, 0.1]\nfields:\n  - {name: user_id, source: user_id}\n  - {name: genre, source: item.genre}\n", "x.yaml");

@@ -96,4 +96,35 @@ public class MovieLensFixtureTests
         Assert.Equal(7, h.Field("item_id").VocabSize);
         Assert.All(h.Field("item_id").Ids, x => Assert.InRange(x, 2, 6));
     }
+
+    [Fact]
+    public void RandomSplitIsSeededAndKCoreFilterIsStable()
+    {
+        EncodedDataset Make(params string[] sets)
+        {
+            var cfg = DataConfig.Load(Repo.Fixture("ml-fixture.yaml"), sets);
+            return ProtocolBuilder.Build(DatasetLoader.ReadRaw(cfg, Repo.Fixture("")), cfg);
+        }
+        var a = Make("split.kind=random", "split.seed=1");
+        var b = Make("split.kind=random", "split.seed=1");
+        var c = Make("split.kind=random", "split.seed=2");
+        Assert.Equal(a.Split, b.Split);
+        Assert.NotEqual(a.Split, c.Split);
+
+        // items rated (outside the drop band) by at least 2 users, users with at least 3 such ratings
+        var k = Make("filter.min_item_interactions=2", "filter.min_user_interactions=3");
+        var items = k.Vocabulary("item_id");
+        var perItem = k.Field("item_id").Ids.GroupBy(x => x).ToDictionary(g => items.Token(g.Key)!, g => g.Count());
+        Assert.All(perItem.Values, n => Assert.True(n >= 2));
+        var perUser = k.User.GroupBy(x => x).Select(g => g.Count());
+        Assert.All(perUser, n => Assert.True(n >= 3));
+        // only item 19 (one rating) goes; every user still has >= 3
+        Assert.False(perItem.ContainsKey("19"));
+        Assert.Equal(8, perItem.Count);
+        Assert.Equal(3, k.UserCount);
+        // raising the user minimum to 4 removes u3 (3 ratings), which leaves 17 and 18 with one rating each
+        var k4 = Make("filter.min_item_interactions=2", "filter.min_user_interactions=4");
+        Assert.Equal(2, k4.UserCount);
+        Assert.Equal(new[] { "10", "12", "14", "15", "16" }, k4.Vocabulary("item_id").Tokens.Order());
+    }
 }
