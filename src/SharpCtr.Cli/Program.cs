@@ -5,4 +5,5 @@ using SharpCtr.Cli.Commands;
 // calls into the library layers.
 var root = new RootCommand("SharpCtr — click-through-rate prediction with user-interest models");
 root.Subcommands.Add(BenchCommands.Build());
+root.Subcommands.Add(SynthCommands.Build());
 return root.Parse(args).Invoke();

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using SharpCtr.Tensors.Kernels;
 
 namespace SharpCtr.Cli.Commands;
 
@@ -8,6 +10,52 @@ public static class BenchCommands
     public static Command Build()
     {
         var bench = new Command("bench", "Run a benchmark and print its numbers");
+        bench.Subcommands.Add(BuildKernels());
         return bench;
+    }
+
+    private static Command BuildKernels()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var kernels = new Command("kernels", "GEMM GFLOP/s, elementwise GB/s and engine op costs on this machine");
+        kernels.Options.Add(json);
+        kernels.SetAction(parse =>
+        {
+            RunKernels(parse.GetValue(json));
+            return 0;
+        });
+        return kernels;
+    }
+
+    private static void RunKernels(bool asJson)
+    {
+        var results = new Dictionary<string, double?>();
+        var measurements = EngineBenchmark.All();
+        if (!asJson)
+        {
+            Console.WriteLine($"GEMM backend: {Gemm.Backend}; managed kernel: {(Gemm.BlasAvailable ? "available" : "in use")}; kernel threads: {KernelThreads.Max}");
+            Console.WriteLine($"{"key",-42} {"value",10}  unit     what");
+        }
+        foreach (var m in measurements)
+        {
+            double? value = m.Measure(results);
+            results[m.Key] = value;
+            if (!asJson)
+                Console.WriteLine($"{m.Key,-42} {(value is double v ? v.ToString("F2") : "n/a"),10}  {m.Unit,-8} {m.Description}");
+        }
+        if (!asJson) return;
+        using var stdout = Console.OpenStandardOutput();
+        using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+        writer.WriteStartObject();
+        writer.WriteString("gemm_backend", Gemm.Backend);
+        writer.WriteNumber("kernel_threads", KernelThreads.Max);
+        foreach (var (key, value) in results)
+        {
+            if (value is double v) writer.WriteNumber(key, Math.Round(v, 3));
+            else writer.WriteNull(key);
+        }
+        writer.WriteEndObject();
+        writer.Flush();
+        Console.WriteLine();
     }
 }

@@ -62,20 +62,19 @@ public static partial class Ops
         return y;
     }
 
-    /// <summary>C_i = op(A_i)·op(B_i) + beta·C_i over a batch; a zero stride repeats that operand.</summary>
+    /// <summary>C_i = op(A_i)·op(B_i) + beta·C_i over a batch; a zero stride repeats that operand.
+    /// With <paramref name="sharedC"/> every item accumulates into the same C (gradient of a shared weight).</summary>
     static void Batched(bool transA, bool transB, int batch, int m, int n, int k,
         float[] a, int lda, int strideA, float[] b, int ldb, int strideB, float[] c, int ldc, float beta, bool sharedC = false)
     {
-        int strideC = sharedC ? 0 : m * ldc;
+        if (m == 0 || n == 0 || batch == 0) return;
+        if (!sharedC)
+        {
+            Gemm.SgemmStridedBatched(transA, transB, m, n, k, 1f, a, lda, strideA, b, ldb, strideB, beta, c, ldc, (long)m * ldc, batch);
+            return;
+        }
         for (int i = 0; i < batch; i++)
-            Gemm(transA, transB, m, n, k, a.AsSpan(i * strideA), lda, b.AsSpan(i * strideB), ldb,
-                (sharedC && i > 0) ? 1f : beta, c.AsSpan(i * strideC), ldc);
-    }
-
-    static void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,
-        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-    {
-        if (m == 0 || n == 0) return;
-        GemmReference.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
+            Gemm.Sgemm(transA, transB, m, n, k, 1f, a.AsSpan(i * strideA), lda, b.AsSpan(i * strideB), ldb,
+                i > 0 ? 1f : beta, c, ldc);
     }
 }

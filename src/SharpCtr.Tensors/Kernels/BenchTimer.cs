@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// Times a short operation: warm-up (JIT tiers, caches, thread pool), then a repeat count
+/// chosen so one sample lasts ≥ <c>minSampleSeconds</c>, and the median over samples (robust
+/// to the other work sharing these 2 cores).
+/// </summary>
+public static class BenchTimer
+{
+    public static double MedianSecondsPerCall(Action op, double minSampleSeconds = 0.02, int samples = 11)
+    {
+        op();
+        int reps = 1;
+        while (true)
+        {
+            double t = Sample(op, reps);
+            if (t >= minSampleSeconds || reps >= 1 << 24) break;
+            reps = t <= 0 ? reps * 16 : (int)Math.Min(1 << 24, Math.Max(reps * 2, reps * minSampleSeconds / t * 1.2));
+        }
+        // Let tiered compilation promote the hot code before measuring.
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 0.2) Sample(op, reps);
+        var times = new double[samples];
+        for (int i = 0; i < samples; i++) times[i] = Sample(op, reps) / reps;
+        Array.Sort(times);
+        return times[samples / 2];
+    }
+
+    private static double Sample(Action op, int reps)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < reps; i++) op();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+}

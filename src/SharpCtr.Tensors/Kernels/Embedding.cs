@@ -1,0 +1,82 @@
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// Embedding lookup: rows of a [vocab, dim] table gathered by ids, and the backward scatter-add
+/// of gradient rows. The gradient is sparse: only touched rows are written, and their ids are
+/// recorded once each (in first-touch order) so the optimizer updates and clears only those.
+/// </summary>
+public static unsafe class Embedding
+{
+    /// <summary>output[i, :] = table[ids[i], :].</summary>
+    public static void Gather(ReadOnlySpan<float> table, int vocab, int dim, ReadOnlySpan<int> ids, Span<float> output)
+    {
+        const string op = "Embedding.Gather";
+        Check.Matrix(op, "table", table.Length, vocab, dim);
+        Check.Matrix(op, "output", output.Length, ids.Length, dim);
+        CheckIds(op, ids, vocab);
+        fixed (float* pt = table, po = output)
+        fixed (int* pi = ids)
+        {
+            var job = new GatherJob { Table = pt, Output = po, Ids = pi, Dim = dim };
+            KernelThreads.Run(job, ids.Length, KernelThreads.ForElements((long)ids.Length * dim));
+        }
+    }
+
+    /// <summary>
+    /// gradTable[ids[i], :] += gradOutput[i, :] for every i whose id is not <paramref name="paddingIndex"/>;
+    /// each row touched for the first time (touched[id] false) is flagged and appended to
+    /// <paramref name="touchedRows"/>. Sequential, so duplicates add in id order: deterministic.
+    /// </summary>
+    public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> ids, int vocab, int dim,
+        Span<float> gradTable, Span<bool> touched, List<int> touchedRows, int paddingIndex = -1)
+    {
+        const string op = "Embedding.ScatterAddRows";
+        Check.Matrix(op, "gradOutput", gradOutput.Length, ids.Length, dim);
+        Check.Matrix(op, "gradTable", gradTable.Length, vocab, dim);
+        Check.Vector(op, "touched", touched.Length, vocab);
+        CheckIds(op, ids, vocab);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int id = ids[i];
+            if (id == paddingIndex) continue;
+            if (!touched[id])
+            {
+                touched[id] = true;
+                touchedRows.Add(id);
+            }
+            var dst = gradTable.Slice(id * dim, dim);
+            System.Numerics.Tensors.TensorPrimitives.Add(dst, gradOutput.Slice(i * dim, dim), dst);
+        }
+    }
+
+    /// <summary>Zeroes the touched gradient rows and their flags and empties the list (after an optimizer step).</summary>
+    public static void ClearTouchedRows(Span<float> gradTable, int dim, Span<bool> touched, List<int> touchedRows)
+    {
+        foreach (int id in touchedRows)
+        {
+            gradTable.Slice(id * dim, dim).Clear();
+            touched[id] = false;
+        }
+        touchedRows.Clear();
+    }
+
+    private static void CheckIds(string op, ReadOnlySpan<int> ids, int vocab)
+    {
+        for (int i = 0; i < ids.Length; i++)
+            if ((uint)ids[i] >= (uint)vocab)
+                throw new ArgumentOutOfRangeException(nameof(ids), $"{op}: ids[{i}] = {ids[i]} is outside the table's {vocab} rows");
+    }
+
+    private struct GatherJob : IRangeJob
+    {
+        public float* Table, Output;
+        public int* Ids;
+        public int Dim;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+                new ReadOnlySpan<float>(Table + (long)Ids[i] * Dim, Dim).CopyTo(new Span<float>(Output + (long)i * Dim, Dim));
+        }
+    }
+}

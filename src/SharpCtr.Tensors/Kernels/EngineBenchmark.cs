@@ -1,0 +1,193 @@
+using System.Runtime.Intrinsics;
+
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// The numbers `sharpctr bench kernels` prints: a list of named measurements, each one line.
+/// A measurement sees the results measured before it (so "best of" entries are one line too);
+/// a null result means "not available here" (e.g. no OpenBLAS) or not implemented yet.
+/// </summary>
+public static class EngineBenchmark
+{
+    public sealed record Measurement(string Key, string Unit, string Description, Func<IReadOnlyDictionary<string, double?>, double?> Measure);
+
+    public static IReadOnlyList<Measurement> All() =>
+    [
+        new("gemm_1024x256x256_gflops_blas", "GFLOP/s", "GEMM 1024×256·256×256, OpenBLAS", _ => GemmGflops(false, 1024, 256, 256)),
+        new("gemm_1024x256x256_gflops_managed", "GFLOP/s", "GEMM 1024×256·256×256, managed kernel", _ => GemmGflops(true, 1024, 256, 256)),
+        new("gemm_1024x256x256_gflops", "GFLOP/s", "GEMM 1024×256·256×256, best backend", r => Best(r, "gemm_1024x256x256_gflops")),
+        new("gemm_1024x320x256_gflops_blas", "GFLOP/s", "GEMM 1024×320·320×256 (16·20 fields), OpenBLAS", _ => GemmGflops(false, 1024, 320, 256)),
+        new("gemm_1024x320x256_gflops_managed", "GFLOP/s", "GEMM 1024×320·320×256, managed kernel", _ => GemmGflops(true, 1024, 320, 256)),
+        new("gemm_1024x320x256_gflops", "GFLOP/s", "GEMM 1024×320·320×256, best backend", r => Best(r, "gemm_1024x320x256_gflops")),
+        new("gemm_batched_1024x50x16x50_gflops_blas", "GFLOP/s", "batched 1024 × (50×16)·(16×50), OpenBLAS per item", _ => BatchedGflops(false)),
+        new("gemm_batched_1024x50x16x50_gflops_managed", "GFLOP/s", "batched 1024 × (50×16)·(16×50), managed", _ => BatchedGflops(true)),
+        new("gemm_batched_1024x50x16x50_gflops", "GFLOP/s", "batched 1024 × (50×16)·(16×50), as dispatched", _ => BatchedGflops(null)),
+        new("gemm_1024x1024x1024_gflops", "GFLOP/s", "GEMM 1024³, best backend (peak-ish GEMM)", _ => Math.Max(GemmGflops(false, 1024, 1024, 1024, 0.1) ?? 0, GemmGflops(true, 1024, 1024, 1024, 0.1) ?? 0)),
+        new("fma_peak_gflops", "GFLOP/s", "register-only FMA loop on all kernel threads (machine peak)", _ => FmaPeakGflops()),
+        new("add_1m_gbps", "GB/s", "y = a + b, 1M floats (12 MB moved)", _ => AddGbps()),
+        new("relu_1m_gbps", "GB/s", "y = relu(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Relu)),
+        new("sigmoid_1m_gbps", "GB/s", "y = sigmoid(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Sigmoid)),
+        new("bias_gelu_1024x256_gbps", "GB/s", "y = gelu_erf(x + b), 1024×256", _ => BiasGeluGbps()),
+        // TODO(lead): fill once Tensor/autodiff exist; one line each, e.g.
+        // new("tiny_op_fwd_us", "µs", "...", _ => BenchTimer.MedianSecondsPerCall(() => ...) * 1e6),
+        new("tiny_op_fwd_us", "µs", "TODO: 1024×16 add forward with recording on", _ => null),
+        new("tiny_op_fwd_bwd_us", "µs", "TODO: 1024×16 add forward+backward", _ => null),
+        new("embedding_fwd_bwd_us", "µs", "TODO: embedding 1024×50 ids into 4000×16, forward+backward", _ => null),
+        new("adam_140k_us", "µs", "TODO: Adam step on 140k parameters (kernel-only figure: adam_140k_kernel_us)", _ => null),
+        new("adam_140k_kernel_us", "µs", "Adam.Step kernel alone on 140k floats", _ => AdamKernelUs()),
+        new("embedding_kernel_fwd_bwd_us", "µs", "Gather + ScatterAddRows + clear, 1024×50 ids into 4000×16 (kernels only)", _ => EmbeddingKernelUs()),
+    ];
+
+    private static double? Best(IReadOnlyDictionary<string, double?> r, string prefix)
+    {
+        double? best = null;
+        foreach (var suffix in new[] { "_blas", "_managed" })
+            if (r.TryGetValue(prefix + suffix, out var v) && v is double d && (best == null || d > best)) best = d;
+        return best;
+    }
+
+    private static double? GemmGflops(bool managed, int m, int k, int n, double minSample = 0.03)
+    {
+        if (!managed && !Gemm.BlasAvailable) return null;
+        var rng = new Random(1);
+        var a = RandomArray(rng, m * k);
+        var b = RandomArray(rng, k * n);
+        var c = new float[m * n];
+        bool saved = Gemm.ForceManaged;
+        Gemm.ForceManaged = managed;
+        try
+        {
+            double s = BenchTimer.MedianSecondsPerCall(() => Gemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n), minSample);
+            return 2.0 * m * n * k / s / 1e9;
+        }
+        finally { Gemm.ForceManaged = saved; }
+    }
+
+    /// <summary>Attention scores: Q [50×16] · Kᵀ for 1024 sequences (B given transposed, as attention does).</summary>
+    private static double? BatchedGflops(bool? managed)
+    {
+        if (managed == false && !Gemm.BlasAvailable) return null;
+        const int batch = 1024, m = 50, k = 16, n = 50;
+        var rng = new Random(2);
+        var q = RandomArray(rng, batch * m * k);
+        var kk = RandomArray(rng, batch * n * k);
+        var c = new float[batch * m * n];
+        bool saved = Gemm.ForceManaged;
+        long savedMin = Gemm.BlasMinMacs;
+        if (managed is bool forced)
+        {
+            Gemm.ForceManaged = forced;
+            if (!forced) Gemm.BlasMinMacs = 0;
+        }
+        try
+        {
+            double s = BenchTimer.MedianSecondsPerCall(() =>
+                Gemm.SgemmStridedBatched(false, true, m, n, k, 1f, q, k, m * k, kk, k, n * k, 0f, c, n, m * n, batch));
+            return 2.0 * batch * m * n * k / s / 1e9;
+        }
+        finally
+        {
+            Gemm.ForceManaged = saved;
+            Gemm.BlasMinMacs = savedMin;
+        }
+    }
+
+    private static double FmaPeakGflops()
+    {
+        const int iterations = 1 << 20;
+        int threads = KernelThreads.Max;
+        double s = BenchTimer.MedianSecondsPerCall(() =>
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => FmaLoop(iterations)), 0.05, 7);
+        return 2.0 * 16 * 12 * iterations * threads / s / 1e9;
+    }
+
+    private static float sink;
+
+    private static void FmaLoop(int iterations)
+    {
+        var x = Vector512.Create(0.999f);
+        var y = Vector512.Create(1e-3f);
+        Vector512<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+        for (int i = 0; i < iterations; i++)
+        {
+            a0 = Vector512.FusedMultiplyAdd(a0, x, y); a1 = Vector512.FusedMultiplyAdd(a1, x, y);
+            a2 = Vector512.FusedMultiplyAdd(a2, x, y); a3 = Vector512.FusedMultiplyAdd(a3, x, y);
+            a4 = Vector512.FusedMultiplyAdd(a4, x, y); a5 = Vector512.FusedMultiplyAdd(a5, x, y);
+            a6 = Vector512.FusedMultiplyAdd(a6, x, y); a7 = Vector512.FusedMultiplyAdd(a7, x, y);
+            a8 = Vector512.FusedMultiplyAdd(a8, x, y); a9 = Vector512.FusedMultiplyAdd(a9, x, y);
+            a10 = Vector512.FusedMultiplyAdd(a10, x, y); a11 = Vector512.FusedMultiplyAdd(a11, x, y);
+        }
+        sink = Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+
+    private static double AddGbps()
+    {
+        const int n = 1 << 20;
+        var rng = new Random(3);
+        var a = RandomArray(rng, n);
+        var b = RandomArray(rng, n);
+        var y = new float[n];
+        double s = BenchTimer.MedianSecondsPerCall(() => Elementwise.Add(a, b, y));
+        return 3.0 * n * sizeof(float) / s / 1e9;
+    }
+
+    private static double ActivationGbps(Activation activation)
+    {
+        const int rows = 1024, cols = 1024;
+        var x = RandomArray(new Random(4), rows * cols);
+        var y = new float[rows * cols];
+        double s = BenchTimer.MedianSecondsPerCall(() => BiasActivation.Forward(x, default, rows, cols, activation, y));
+        return 2.0 * rows * cols * sizeof(float) / s / 1e9;
+    }
+
+    private static double BiasGeluGbps()
+    {
+        const int rows = 1024, cols = 256;
+        var rng = new Random(5);
+        var x = RandomArray(rng, rows * cols);
+        var bias = RandomArray(rng, cols);
+        var y = new float[rows * cols];
+        double s = BenchTimer.MedianSecondsPerCall(() => BiasActivation.Forward(x, bias, rows, cols, Activation.GeluErf, y));
+        return 2.0 * rows * cols * sizeof(float) / s / 1e9;
+    }
+
+    private static double AdamKernelUs()
+    {
+        const int n = 140_000;
+        var rng = new Random(6);
+        var p = RandomArray(rng, n);
+        var g = RandomArray(rng, n);
+        var m = new float[n];
+        var v = new float[n];
+        var settings = new AdamSettings(1e-3f);
+        long step = 0;
+        return BenchTimer.MedianSecondsPerCall(() => Adam.Step(p, g, m, v, settings, ++step)) * 1e6;
+    }
+
+    private static double EmbeddingKernelUs()
+    {
+        const int vocab = 4000, dim = 16, count = 1024 * 50;
+        var rng = new Random(7);
+        var table = RandomArray(rng, vocab * dim);
+        var ids = new int[count];
+        for (int i = 0; i < count; i++) ids[i] = rng.Next(vocab);
+        var output = new float[count * dim];
+        var gradOut = RandomArray(rng, count * dim);
+        var gradTable = new float[vocab * dim];
+        var touched = new bool[vocab];
+        var touchedRows = new List<int>(vocab);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            Embedding.Gather(table, vocab, dim, ids, output);
+            Embedding.ScatterAddRows(gradOut, ids, vocab, dim, gradTable, touched, touchedRows);
+            Embedding.ClearTouchedRows(gradTable, dim, touched, touchedRows);
+        }) * 1e6;
+    }
+
+    private static float[] RandomArray(Random rng, int n)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+        return x;
+    }
+}

@@ -1,0 +1,153 @@
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// Row-major single-precision matrix multiply, C = alpha·op(A)·op(B) + beta·C, with
+/// op(X) = X or Xᵀ. Dispatches to OpenBLAS when it is installed and the product is large enough
+/// to pay its call overhead, else to <see cref="ManagedGemm"/>. Threads split M (or the batch),
+/// never K, so results do not depend on the thread count. When beta is 0, C is not read (it may
+/// hold garbage or NaN), as in BLAS.
+/// </summary>
+public static unsafe class Gemm
+{
+    /// <summary>Use the managed kernel even when OpenBLAS is available (also env SHARPCTR_GEMM=managed).</summary>
+    public static bool ForceManaged { get; set; } =
+        string.Equals(Environment.GetEnvironmentVariable("SHARPCTR_GEMM"), "managed", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Products with fewer multiply-adds (m·n·k) than this go to the managed kernel even
+    /// when OpenBLAS is loaded. Measured on the 2-core AVX-512 VM: OpenBLAS 0.3.21 (SkylakeX core,
+    /// which has small-matrix kernels) was faster at every size tried down to 8×8×8, so 0 — kept
+    /// as a knob for other libraries/machines.</summary>
+    public static long BlasMinMacs { get; set; }
+
+    /// <summary>Multiply-adds below which one thread is used.</summary>
+    public static long ParallelMinMacs { get; set; } = 1L << 20;
+
+    public static bool BlasAvailable => OpenBlas.IsAvailable;
+
+    /// <summary>The backend large products use, for printouts.</summary>
+    public static string Backend => BlasAvailable && !ForceManaged ? OpenBlas.Description : "managed " + ManagedGemm.Isa;
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        CheckShapes(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, 1, 0, 0, 0);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pb = b, pc = c)
+            Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+    }
+
+    /// <summary>
+    /// <paramref name="batch"/> independent products; item i uses A at i·strideA, B at i·strideB,
+    /// C at i·strideC (a stride of 0 shares an operand across the batch, e.g. a weight).
+    /// </summary>
+    public static void SgemmStridedBatched(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, long strideA, ReadOnlySpan<float> b, int ldb, long strideB,
+        float beta, Span<float> c, int ldc, long strideC, int batch)
+    {
+        CheckShapes(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, batch, strideA, strideB, strideC);
+        if (m == 0 || n == 0 || batch == 0) return;
+        long macs = (long)m * n * k;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            if (batch == 1)
+            {
+                Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                return;
+            }
+            bool blas = UseBlas(macs);
+            int workers = KernelThreads.For(macs * batch, ParallelMinMacs);
+            if (blas && workers > 1 && macs >= ParallelMinMacs)
+            {
+                // Items big enough to thread on their own: let the library use both cores per item.
+                for (int i = 0; i < batch; i++)
+                    OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa + i * strideA, lda, pb + i * strideB, ldb, beta, pc + i * strideC, ldc, workers);
+                return;
+            }
+            // Small items: each item on one thread, items spread over threads.
+            var job = new BatchJob
+            {
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, Blas = blas,
+                A = pa, Lda = lda, StrideA = strideA, B = pb, Ldb = ldb, StrideB = strideB, C = pc, Ldc = ldc, StrideC = strideC,
+            };
+            KernelThreads.Run(job, batch, workers);
+        }
+    }
+
+    private struct BatchJob : IRangeJob
+    {
+        public bool TransA, TransB, Blas;
+        public int M, N, K, Lda, Ldb, Ldc;
+        public float Alpha, Beta;
+        public float* A, B, C;
+        public long StrideA, StrideB, StrideC;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                if (Blas)
+                    OpenBlas.Sgemm(TransA, TransB, M, N, K, Alpha, A + i * StrideA, Lda, B + i * StrideB, Ldb, Beta, C + i * StrideC, Ldc, 1);
+                else
+                    ManagedGemm.Sgemm(TransA, TransB, M, N, K, Alpha, A + i * StrideA, Lda, B + i * StrideB, Ldb, Beta, C + i * StrideC, Ldc);
+            }
+        }
+    }
+
+    private static bool UseBlas(long macs) => BlasAvailable && !ForceManaged && macs >= BlasMinMacs;
+
+    private static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        long macs = (long)m * n * k;
+        int workers = KernelThreads.For(macs, ParallelMinMacs);
+        if (UseBlas(macs))
+        {
+            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
+            return;
+        }
+        if (workers == 1)
+        {
+            ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        // Split the larger of M and N; each worker computes whole output elements.
+        var job = new SplitJob { TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, SplitRows = m >= n };
+        KernelThreads.Run(job, m >= n ? m : n, workers);
+    }
+
+    private struct SplitJob : IRangeJob
+    {
+        public bool TransA, TransB, SplitRows;
+        public int M, N, K, Lda, Ldb, Ldc;
+        public float Alpha, Beta;
+        public float* A, B, C;
+
+        public readonly void Run(int start, int end)
+        {
+            if (SplitRows)
+                ManagedGemm.Sgemm(TransA, TransB, end - start, N, K, Alpha, A + (TransA ? start : (long)start * Lda), Lda, B, Ldb, Beta, C + (long)start * Ldc, Ldc);
+            else
+                ManagedGemm.Sgemm(TransA, TransB, M, end - start, K, Alpha, A, Lda, B + (TransB ? (long)start * Ldb : start), Ldb, Beta, C + start, Ldc);
+        }
+    }
+
+    private static void CheckShapes(bool transA, bool transB, int m, int n, int k, int aLen, int lda, int bLen, int ldb,
+        int cLen, int ldc, int batch, long strideA, long strideB, long strideC)
+    {
+        if (m < 0 || n < 0 || k < 0 || batch < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"Gemm: negative size m={m} n={n} k={k} batch={batch}");
+        CheckOperand("A", transA ? k : m, transA ? m : k, aLen, lda, batch, strideA);
+        CheckOperand("B", transB ? n : k, transB ? k : n, bLen, ldb, batch, strideB);
+        CheckOperand("C", m, n, cLen, ldc, batch, strideC);
+    }
+
+    private static void CheckOperand(string name, int rows, int cols, int length, int ld, int batch, long stride)
+    {
+        if (ld < Math.Max(1, cols))
+            throw new ArgumentException($"Gemm: leading dimension of {name} is {ld}, less than its {cols} columns");
+        if (rows == 0 || cols == 0 || batch == 0) return;
+        long needed = (long)(batch - 1) * stride + (long)(rows - 1) * ld + cols;
+        if (stride < 0 || needed > length)
+            throw new ArgumentException($"Gemm: {name} ({rows}×{cols}, ld {ld}, batch {batch}, stride {stride}) needs {needed} floats but has {length}");
+    }
+}

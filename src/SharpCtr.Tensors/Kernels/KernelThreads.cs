@@ -1,0 +1,49 @@
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// How many cores the kernels may use, and when using more than one pays. Every kernel splits
+/// work only along independent rows (or output blocks, or fixed-size chunks whose partial sums
+/// are combined in chunk order), so results are bit-identical for 1 or 2 threads.
+/// </summary>
+public static class KernelThreads
+{
+    /// <summary>Most threads a kernel uses (the machine has 2 cores; tests set 1 to compare).</summary>
+    public static int Max { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 2);
+
+    /// <summary>Elementwise work (in floats touched) below which a kernel stays on one thread:
+    /// waking a second thread costs a few microseconds.</summary>
+    public static int MinParallelElements { get; set; } = 1 << 16;
+
+    /// <summary>Number of workers for a job of this size.</summary>
+    internal static int For(long work, long minWork) => work < minWork ? 1 : Max;
+
+    internal static int ForElements(long elements) => For(elements, MinParallelElements);
+
+    /// <summary>Runs <paramref name="job"/> over [0, count) split into <paramref name="workers"/>
+    /// contiguous ranges. The single-thread path allocates nothing.</summary>
+    internal static void Run<TJob>(in TJob job, int count, int workers) where TJob : struct, IRangeJob
+    {
+        if (workers <= 1 || count <= 1)
+        {
+            job.Run(0, count);
+            return;
+        }
+        RunParallel(job, count, Math.Min(workers, count));
+    }
+
+    private static void RunParallel<TJob>(TJob job, int count, int workers) where TJob : struct, IRangeJob
+    {
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            int start = (int)((long)count * w / workers);
+            int end = (int)((long)count * (w + 1) / workers);
+            if (end > start) job.Run(start, end);
+        });
+    }
+}
+
+/// <summary>A kernel's body over a range of rows (or items); a struct so the serial path is a direct call.</summary>
+internal interface IRangeJob
+{
+    void Run(int start, int end);
+}

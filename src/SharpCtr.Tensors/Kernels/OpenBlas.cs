@@ -1,0 +1,80 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// OpenBLAS's <c>cblas_sgemm</c>, loaded at run time so the project works without it.
+/// On these virtual machines OpenBLAS mis-detects the CPU and picks a slow kernel; forcing the
+/// SkylakeX core type (when the CPU has AVX-512 and the user has not chosen one) is worth ~7×.
+/// The variable must be in the native environment before the library loads, and .NET's
+/// Environment.SetEnvironmentVariable does not touch the native environ on Linux, hence libc setenv.
+/// </summary>
+internal static unsafe class OpenBlas
+{
+    private const int RowMajor = 101, NoTrans = 111, Trans = 112;
+
+    private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> sgemm;
+    private static readonly delegate* unmanaged<int, void> setNumThreads;
+    private static readonly delegate* unmanaged<byte*> getCoreName;
+    private static int currentThreads = -1;
+    private static readonly object threadsLock = new();
+
+    public static bool IsAvailable { get; }
+    public static string Description { get; } = "not loaded";
+
+    static OpenBlas()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        bool forcedCore = ForceCoreTypeIfUnset();
+        foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.21.so" })
+        {
+            if (!NativeLibrary.TryLoad(name, out var handle)) continue;
+            if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out var f)) continue;
+            sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)f;
+            if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var t))
+                setNumThreads = (delegate* unmanaged<int, void>)t;
+            if (NativeLibrary.TryGetExport(handle, "openblas_get_corename", out var c))
+                getCoreName = (delegate* unmanaged<byte*>)c;
+            string core = getCoreName != null ? Marshal.PtrToStringAnsi((nint)getCoreName()) ?? "?" : "?";
+            Description = $"OpenBLAS ({name}, core {core}{(forcedCore ? ", forced via OPENBLAS_CORETYPE" : "")})";
+            IsAvailable = true;
+            return;
+        }
+    }
+
+    private static bool ForceCoreTypeIfUnset()
+    {
+        if (!Avx512F.IsSupported || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE")))
+            return false;
+        try
+        {
+            return setenv("OPENBLAS_CORETYPE", "SkylakeX", 0) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    /// <summary>OpenBLAS keeps one global thread count; set it only when it changes.</summary>
+    private static void SetThreads(int threads)
+    {
+        if (setNumThreads == null || threads == currentThreads) return;
+        lock (threadsLock)
+        {
+            setNumThreads(threads);
+            currentThreads = threads;
+        }
+    }
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        SetThreads(threads);
+        sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+}

@@ -1,0 +1,102 @@
+using SharpCtr.Data.Config;
+
+namespace SharpCtr.Data.Tests.Config;
+
+public class ConfigLoaderTests
+{
+    static string Write(string dir, string name, string text)
+    {
+        Directory.CreateDirectory(dir);
+        var p = Path.Combine(dir, name);
+        File.WriteAllText(p, text);
+        return p;
+    }
+
+    static string TempDir() => Path.Combine(Path.GetTempPath(), "sharpctr-cfg-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void UnknownKeyNamesFileLineAndSuggestsClosest()
+    {
+        var p = Write(TempDir(), "data.yaml", "name: x\nvocab:\n  min_cout: 3\n");
+        var root = ConfigLoader.Load(p);
+        root.GetString("name");
+        root.Section("vocab").GetInt("min_count", 1);
+        var e = Assert.Throws<ConfigException>(root.Validate);
+        Assert.Contains("data.yaml:3", e.Message);
+        Assert.Contains("'min_cout'", e.Message);
+        Assert.Contains("did you mean 'min_count'", e.Message);
+    }
+
+    [Fact]
+    public void TypedValueErrorsAreClear()
+    {
+        var root = ConfigLoader.LoadText("batch: abc\n", "x.yaml");
+        var e = Assert.Throws<ConfigException>(() => root.GetInt("batch", 1));
+        Assert.Contains("x.yaml:1", e.Message);
+        Assert.Contains("must be an integer", e.Message);
+    }
+
+    [Fact]
+    public void OverridesApplyBeforeValidationAndCreateSections()
+    {
+        var root = ConfigLoader.LoadText("a:\n  b: 1\n", "x.yaml", new[] { "a.b=7", "c.d=[1, 2]", "e=hello" });
+        Assert.Equal(7, root.Section("a").GetInt("b", 0));
+        Assert.Equal(new[] { "1", "2" }, root.Section("c").GetStringList("d"));
+        Assert.Equal("hello", root.GetString("e"));
+        root.Validate();
+        Assert.Throws<ConfigException>(() => ConfigLoader.LoadText("a: 1\n", "x.yaml", new[] { "a.typo=1" }));
+    }
+
+    [Fact]
+    public void ChoiceSuggestsClosest()
+    {
+        var root = ConfigLoader.LoadText("kind: leave_one_ot\n", "x.yaml");
+        var e = Assert.Throws<ConfigException>(() => root.GetChoice("kind", "ratio", "ratio", "leave_one_out"));
+        Assert.Contains("did you mean 'leave_one_out'", e.Message);
+    }
+
+    [Fact]
+    public void ExperimentReferencesDataFileAndIncludes()
+    {
+        var dir = TempDir();
+        Write(dir, "data.yaml", "name: ml\nvocab:\n  min_count: 2\n");
+        Write(dir, "base.yaml", "training:\n  epochs: 3\n  lr: 0.1\n");
+        var exp = Write(Path.Combine(dir, "exp"), "e.yaml", "include: ../base.yaml\ndata: ../data.yaml\ntraining:\n  lr: 0.5\n");
+        var root = ConfigLoader.Load(exp);
+        var data = root.Section("data");
+        Assert.Equal("ml", data.GetString("name"));
+        Assert.Equal(2, data.Section("vocab").GetInt("min_count", 1));
+        var training = root.Section("training");
+        Assert.Equal(3, training.GetInt("epochs", 1));
+        Assert.Equal(0.5, training.GetDouble("lr", 0));
+        root.Validate();
+        // errors inside the referenced file name that file
+        var root2 = ConfigLoader.Load(exp);
+        root2.Section("data").GetString("name");
+        root2.Section("training");
+        var e = Assert.Throws<ConfigException>(root2.Validate);
+        Assert.Contains("data.yaml:2", e.Message);
+    }
+
+    [Fact]
+    public void ResolvedConfigRoundTrips()
+    {
+        var root = ConfigLoader.LoadText("name: ml\nsplit:\n  ratios: [0.8, 0.1, 0.1]\nfields:\n  - {name: user_id, source: user_id}\n  - {name: genre, source: item.genre}\n", "x.yaml");
+        Read(root);
+        var yaml = root.ToYaml();
+        var again = ConfigLoader.LoadText(yaml, "y.yaml");
+        Read(again);
+        again.Validate();
+        Assert.Equal(yaml, again.ToYaml());
+        Assert.Contains("seed: 42", yaml);
+
+        static void Read(ConfigSection s)
+        {
+            s.GetString("name");
+            var split = s.Section("split");
+            split.GetDoubleList("ratios", new[] { 0.5 });
+            split.GetInt("seed", 42);
+            foreach (var f in s.SectionList("fields")) { f.GetString("name"); f.GetString("source"); f.GetBool("shared", false); }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using SharpCtr.Tensors.Kernels;
+using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
+
+namespace SharpCtr.Tensors.Tests.Kernels;
+
+[Collection("KernelSettings")]
+public class ActivationTests
+{
+    private const double Slope = 0.05;
+
+    /// <summary>erf by its Taylor series (|x| &lt; 4, 1e-9 accurate) or ±1 beyond: .NET has no Math.Erf.</summary>
+    internal static double Erf(double x)
+    {
+        if (Math.Abs(x) >= 4) return Math.Sign(x);
+        double sum = 0, term = x;
+        for (int n = 0; n < 200; n++)
+        {
+            sum += term / (2 * n + 1);
+            term *= -x * x / (n + 1);
+        }
+        return 2 / Math.Sqrt(Math.PI) * sum;
+    }
+
+    private static double F(Activation a, double z) => a switch
+    {
+        Activation.Identity => z,
+        Activation.Relu => Math.Max(z, 0),
+        Activation.LeakyRelu => z > 0 ? z : Slope * z,
+        Activation.Sigmoid => 1 / (1 + Math.Exp(-z)),
+        Activation.Tanh => Math.Tanh(z),
+        Activation.GeluErf => 0.5 * z * (1 + Erf(z / Math.Sqrt(2))),
+        Activation.GeluTanh => 0.5 * z * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z))),
+        _ => throw new ArgumentOutOfRangeException(nameof(a)),
+    };
+
+    /// <summary>Derivative by central differences in double (h small, functions smooth away from 0).</summary>
+    private static double DF(Activation a, double z)
+    {
+        if (a is Activation.Relu) return z > 0 ? 1 : 0;
+        if (a is Activation.LeakyRelu) return z > 0 ? 1 : Slope;
+        const double h = 1e-5;
+        return (F(a, z + h) - F(a, z - h)) / (2 * h);
+    }
+
+    public static IEnumerable<object[]> Cases()
+    {
+        foreach (Activation a in Enum.GetValues<Activation>())
+            foreach (int cols in new[] { 1, 3, 17, 33, 65, 127 })
+                yield return [a, cols];
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardAndBackwardMatchReference(Activation act, int cols)
+    {
+        var rng = new Random(cols * 10 + (int)act);
+        int rows = 37;
+        var x = Random(rng, rows * cols, 6f);
+        var bias = Random(rng, cols);
+        var dy = Random(rng, rows * cols);
+        var y = new float[rows * cols];
+        BiasActivation.Forward(x, bias, rows, cols, act, y, (float)Slope);
+
+        var dx = Random(rng, rows * cols); // backward adds: start from non-zero
+        var dxStart = (float[])dx.Clone();
+        var dbias = Random(rng, cols);
+        var dbStart = (float[])dbias.Clone();
+        BiasActivation.Backward(x, bias, y, dy, rows, cols, act, dx, dbias, (float)Slope);
+
+        var yRef = new double[rows * cols];
+        var dxRef = new double[rows * cols];
+        var dbRef = new double[cols];
+        for (int c = 0; c < cols; c++) dbRef[c] = dbStart[c];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                int i = r * cols + c;
+                double z = (double)x[i] + bias[c];
+                yRef[i] = F(act, z);
+                double g = dy[i] * DF(act, z);
+                dxRef[i] = dxStart[i] + g;
+                dbRef[c] += g;
+            }
+        AssertClose(yRef, y, 2e-6, 2e-6, $"{act} forward");
+        AssertClose(dxRef, dx, 2e-5, 1e-5, $"{act} dx");
+        AssertClose(dbRef, dbias, 2e-4, 1e-5, $"{act} dbias");
+    }
+
+    [Fact]
+    public void SaturatesWithoutNaN()
+    {
+        float[] x = [-1000f, -90f, 0f, 90f, 1000f, float.MaxValue, float.MinValue];
+        foreach (Activation act in Enum.GetValues<Activation>())
+        {
+            var y = new float[x.Length];
+            BiasActivation.Forward(x, default, 1, x.Length, act, y);
+            foreach (float v in y) Assert.False(float.IsNaN(v), $"{act} gave NaN");
+        }
+        var s = new float[2];
+        BiasActivation.Forward([-1000f, 1000f], default, 1, 2, Activation.Sigmoid, s);
+        Assert.Equal(new float[] { 0f, 1f }, s);
+    }
+
+    [Fact]
+    public void OneAndTwoThreadsAreBitIdentical()
+    {
+        var rng = new Random(1);
+        int rows = 301, cols = 45;
+        var x = Random(rng, rows * cols, 3f);
+        var bias = Random(rng, cols);
+        var dy = Random(rng, rows * cols);
+        float[] Run(int threads)
+        {
+            var y = new float[rows * cols];
+            var dx = new float[rows * cols];
+            var db = new float[cols];
+            WithThreads(threads, () =>
+            {
+                BiasActivation.Forward(x, bias, rows, cols, Activation.GeluErf, y);
+                BiasActivation.Backward(x, bias, y, dy, rows, cols, Activation.GeluErf, dx, db);
+            });
+            return [.. y, .. dx, .. db];
+        }
+        AssertBitIdentical(Run(1), Run(2), "bias+gelu");
+    }
+
+    [Fact]
+    public void WrongSizesThrow()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => BiasActivation.Forward(new float[6], new float[2], 2, 3, Activation.Relu, new float[6]));
+        Assert.Contains("bias", ex.Message);
+        Assert.Throws<ArgumentException>(() => BiasActivation.Forward(new float[5], default, 2, 3, Activation.Relu, new float[6]));
+    }
+}

@@ -1,0 +1,65 @@
+namespace SharpCtr.Tensors.Tests.Kernels;
+
+/// <summary>Seeded random data and comparisons shared by the kernel tests.</summary>
+internal static class KernelTestUtil
+{
+    public static float[] Random(Random rng, int n, float scale = 1f)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        return x;
+    }
+
+    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double atol, double rtol, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double e = expected[i], a = actual[i];
+            if (double.IsNaN(e) || double.IsNaN(a) || Math.Abs(e - a) > atol + rtol * Math.Abs(e))
+                Assert.Fail($"{what}: index {i} expected {e:R} got {a:R}");
+        }
+    }
+
+    public static void AssertClose(double[] expected, ReadOnlySpan<float> actual, double atol, double rtol, string what)
+    {
+        var e = new float[expected.Length];
+        for (int i = 0; i < e.Length; i++) e[i] = (float)expected[i];
+        AssertClose(e, actual, atol, rtol, what);
+    }
+
+    public static void AssertBitIdentical(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                Assert.Fail($"{what}: index {i} differs: {expected[i]:R} vs {actual[i]:R}");
+    }
+
+    /// <summary>Runs <paramref name="body"/> with the kernels limited to <paramref name="threads"/>,
+    /// and with the parallel threshold lowered so small test shapes really use both threads.</summary>
+    public static void WithThreads(int threads, Action body)
+    {
+        int saved = SharpCtr.Tensors.Kernels.KernelThreads.Max;
+        int savedMin = SharpCtr.Tensors.Kernels.KernelThreads.MinParallelElements;
+        long savedGemm = SharpCtr.Tensors.Kernels.Gemm.ParallelMinMacs;
+        try
+        {
+            SharpCtr.Tensors.Kernels.KernelThreads.Max = threads;
+            SharpCtr.Tensors.Kernels.KernelThreads.MinParallelElements = 1;
+            SharpCtr.Tensors.Kernels.Gemm.ParallelMinMacs = 1;
+            body();
+        }
+        finally
+        {
+            SharpCtr.Tensors.Kernels.KernelThreads.Max = saved;
+            SharpCtr.Tensors.Kernels.KernelThreads.MinParallelElements = savedMin;
+            SharpCtr.Tensors.Kernels.Gemm.ParallelMinMacs = savedGemm;
+        }
+    }
+}
+
+/// <summary>Tests that change the kernels' global settings (threads, backend) must not run in
+/// parallel with each other.</summary>
+[CollectionDefinition("KernelSettings", DisableParallelization = true)]
+public sealed class KernelSettingsCollection { }

@@ -1,0 +1,89 @@
+using SharpCtr.Tensors.Optim;
+
+namespace SharpCtr.Tensors.Tests.Optim;
+
+/// <summary>
+/// Same seed → bit-identical parameters after N steps of a small MLP (matmul, bias add, relu,
+/// binary cross-entropy with logits written as softplus(z) - y·z), with AdamW and clipping,
+/// and the same whether kernels may use 1 or 2 threads.
+/// </summary>
+public class TrainingDeterminismTests
+{
+    const int Samples = 256, Features = 8, Hidden = 32, Batch = 64, Steps = 24;
+
+    static (float[][] Params, float FirstLoss, float LastLoss) Train(ulong seed, int threads)
+    {
+        int saved = Parallelism.MaxThreads;
+        Parallelism.MaxThreads = threads;
+        try
+        {
+            var rng = new Rng(seed);
+            var x = TestUtil.Randn(rng, Samples, Features);
+            var y = Tensor.Zeros(Samples, 1);
+            for (int i = 0; i < Samples; i++) y.Data[i] = x.Data[i * Features] + 0.5f * x.Data[i * Features + 1] > 0 ? 1f : 0f;
+
+            var w1 = Tensor.Parameter("w1", Features, Hidden);
+            var b1 = Tensor.Parameter("b1", Hidden);
+            var w2 = Tensor.Parameter("w2", Hidden, 1);
+            var b2 = Tensor.Parameter("b2", 1);
+            foreach (var w in new[] { w1, w2 }) for (int i = 0; i < w.Size; i++) w.Data[i] = (float)(rng.NextNormal() * Math.Sqrt(1.0 / w.Shape[0]));
+            Tensor[] ps = [w1, b1, w2, b2];
+            var opt = new AdamW([new ParamGroup([w1, w2], 0.05f, 2.5e-4f), new ParamGroup([b1, b2], 0.05f, 0f)]);
+
+            var order = new int[Samples];
+            for (int i = 0; i < Samples; i++) order[i] = i;
+            var xb = Tensor.Zeros(Batch, Features);
+            var yb = Tensor.Zeros(Batch, 1);
+            float first = 0, last = 0;
+            for (int step = 0; step < Steps; step++)
+            {
+                int start = step * Batch % Samples;
+                if (start == 0) rng.Shuffle(order.AsSpan());
+                for (int r = 0; r < Batch; r++)
+                {
+                    int src = order[start + r];
+                    x.Data.AsSpan(src * Features, Features).CopyTo(xb.Data.AsSpan(r * Features));
+                    yb.Data[r] = y.Data[src];
+                }
+                opt.ZeroGrad();
+                using (var tape = Tape.Train())
+                {
+                    var h = Tensors.Ops.Relu(Tensors.Ops.Add(Tensors.Ops.MatMul(xb, w1), b1));
+                    var z = Tensors.Ops.Add(Tensors.Ops.MatMul(h, w2), b2);
+                    var loss = Tensors.Ops.Mean(Tensors.Ops.Sub(Tensors.Ops.Softplus(z), Tensors.Ops.Mul(yb, z)));
+                    tape.Backward(loss);
+                    last = loss.ToScalar();
+                    if (step == 0) first = last;
+                }
+                GradientClipping.ClipByGlobalNorm(ps, 5f);
+                opt.Step();
+            }
+            return (ps.Select(p => p.ToArray()).ToArray(), first, last);
+        }
+        finally { Parallelism.MaxThreads = saved; }
+    }
+
+    static void AssertBitIdentical(float[][] a, float[][] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++)
+            Assert.Equal(a[i].Select(BitConverter.SingleToInt32Bits), b[i].Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void SameSeedGivesBitIdenticalParameters()
+    {
+        var a = Train(42, 1);
+        var b = Train(42, 1);
+        AssertBitIdentical(a.Params, b.Params);
+        Assert.True(a.LastLoss < 0.7f * a.FirstLoss, $"training did not learn: loss {a.FirstLoss} → {a.LastLoss}");
+        var c = Train(43, 1);
+        Assert.NotEqual(a.Params[0], c.Params[0]);
+    }
+
+    [Fact]
+    public void OneAndTwoThreadsGiveBitIdenticalParameters()
+    {
+        AssertBitIdentical(Train(7, 1).Params, Train(7, 2).Params);
+    }
+}
