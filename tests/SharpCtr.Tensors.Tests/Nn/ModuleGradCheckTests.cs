@@ -112,6 +112,19 @@ public class ModuleGradCheckTests
     }
 
     [Fact]
+    public void AttentionCoreWithDropoutCausalAndPerBatchBias()
+    {
+        var rng = new Rng(12);
+        var q = TestUtil.Randn(rng, 2, 3, 4);
+        var k = TestUtil.Randn(rng, 2, 3, 4);
+        var v = TestUtil.Randn(rng, 2, 3, 4);
+        var bias = TestUtil.Randn(rng, 2, 2, 3, 3);
+        float[] keep = [1, 1, 0, 1, 1, 1];
+        // A fresh generator per call gives the same dropout mask every time, so finite differences apply.
+        TestUtil.AssertGrad(() => AttentionCore.Attend(q, k, v, 2, 2, 0.7f, bias, keep, true, 0.3f, new Rng(5)), q, k, v, bias);
+    }
+
+    [Fact]
     public void CrossAttentionWithBias()
     {
         var rng = new Rng(8);
