@@ -44,6 +44,9 @@ public class ModuleGradCheckTests
     [InlineData(Activation.Dice, MlpNorm.None)]
     [InlineData(Activation.Gelu, MlpNorm.Batch)]
     [InlineData(Activation.Tanh, MlpNorm.None)]
+    [InlineData(Activation.Gelu, MlpNorm.None)]
+    [InlineData(Activation.Sigmoid, MlpNorm.None)]
+    [InlineData(Activation.None, MlpNorm.None)]
     [InlineData(Activation.Sigmoid, MlpNorm.Layer)]
     public void Mlp(Activation act, MlpNorm norm)
     {
