@@ -6,4 +6,5 @@ using SharpCtr.Cli.Commands;
 var root = new RootCommand("SharpCtr — click-through-rate prediction with user-interest models");
 root.Subcommands.Add(BenchCommands.Build());
 root.Subcommands.Add(SynthCommands.Build());
+root.Subcommands.Add(TrainCommands.Build());
 return root.Parse(args).Invoke();

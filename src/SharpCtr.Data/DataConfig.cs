@@ -61,6 +61,14 @@ public sealed class DataConfig
         return config;
     }
 
+    /// <summary>Reads the data section of a larger configuration (the caller validates the whole tree).</summary>
+    public static DataConfig FromSection(ConfigSection s)
+    {
+        var config = Read(s);
+        config.ResolvedYaml = s.ToYaml();
+        return config;
+    }
+
     public static DataConfig Read(ConfigSection s)
     {
         var name = s.GetString("name");

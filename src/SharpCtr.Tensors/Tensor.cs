@@ -97,7 +97,7 @@ public sealed class Tensor
     /// A temporary result: a pooled array when a tape scope is active (released with the scope),
     /// else a fresh array. Contents are NOT zeroed unless <paramref name="zero"/>.
     /// </summary>
-    internal static Tensor Temp(int[] shape, bool zero = false)
+    public static Tensor Temp(int[] shape, bool zero = false)
     {
         int size = SizeOf(shape);
         var tape = Tape.Current;

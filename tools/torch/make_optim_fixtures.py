@@ -7,6 +7,7 @@ writes a tiny .safetensors file by hand (struct packing, so the safetensors pack
 needed) with its expected contents in safetensors_expected.json.
 
 Run with Debian's python (torch 1.13):  /usr/bin/python3 tools/torch/make_optim_fixtures.py
+Check that a file SharpCtr wrote reads in Python:  ... make_optim_fixtures.py --read FILE
 """
 import json
 import os
@@ -107,6 +108,31 @@ def write_safetensors():
         json.dump(expected, f, indent=1)
 
 
+def read_safetensors(path):
+    """A reader that follows the spec strictly (what safetensors.torch.load_file checks)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    assert n % 8 == 0, "header not padded to 8 bytes"
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    data = raw[8 + n:]
+    meta = header.pop("__metadata__", {})
+    assert all(isinstance(v, str) for v in meta.values()), "metadata values must be strings"
+    end = 0
+    tensors = {}
+    for name, e in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"]):
+        b, e_ = e["data_offsets"]
+        assert e["dtype"] == "F32" and b == end, name
+        count = 1
+        for d in e["shape"]:
+            count *= d
+        assert e_ - b == 4 * count, name
+        tensors[name] = torch.frombuffer(bytearray(data[b:e_]), dtype=torch.float32).reshape(e["shape"]) if count else torch.zeros(e["shape"])
+        end = e_
+    assert end == len(data), "data section has extra or missing bytes"
+    return tensors, meta
+
+
 def main():
     torch.manual_seed(0)
     two_groups = [{"lr": 0.01, "weight_decay": 0.0, "shapes": [[5, 7], [7]]},
@@ -133,4 +159,11 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--read":
+        ts, md = read_safetensors(sys.argv[2])
+        for k, t in ts.items():
+            print(k, list(t.shape), float(t.sum()))
+        print("metadata", md)
+    else:
+        main()

@@ -165,7 +165,8 @@ public static class SearchLogGenerator
 
             for (var s = 0; s < sessions; s++)
             {
-                var shifted = s > 0 && _random.Bernoulli(_o.ShiftProbability) && Shift();
+                var shifted = s > 0 && _random.Bernoulli(_o.ShiftProbability);
+                if (shifted) Shift();
                 var device = _random.Bernoulli(_o.PrimaryDeviceProbability)
                     ? _primaryDevice
                     : _random.Categorical(SyntheticCatalog.DeviceShare);
@@ -176,9 +177,11 @@ public static class SearchLogGenerator
                     if (q > 0) time += 30 + _random.Next(570);
                     var source = _random.Categorical(SyntheticCatalog.SourceShare);
                     var hour = (int)(time % 86_400 / 3_600);
-                    var intentWeights = IntentWeights(hour, device, source);
+                    var weekend = Weekday(time) >= 5;
+                    var intentWeights = IntentWeights(hour, weekend, device, source);
                     var intent = _interests[_random.Categorical(intentWeights)];
-                    var query = Query(intent);
+                    var ambiguous = _random.Bernoulli(_o.AmbiguousQueryProbability);
+                    var query = Query(intent, ambiguous);
                     for (var page = 1; page <= _o.MaxPages; page++)
                     {
                         if (page > 1)
@@ -186,7 +189,7 @@ public static class SearchLogGenerator
                             if (!_random.Bernoulli(_o.NextPageProbability)) break;
                             time += 10 + _random.Next(110);
                         }
-                        output.Add(Request(time, hour, page, device, source, query, intent, intentWeights, shifted));
+                        output.Add(Request(time, page, device, source, query, ambiguous, intent, intentWeights, shifted));
                     }
                 }
             }
@@ -194,7 +197,7 @@ public static class SearchLogGenerator
 
         // The dominant interest moves to another slot; that slot may first be replaced by a leaf
         // the user never had (drift), so earlier history says nothing about it.
-        bool Shift()
+        void Shift()
         {
             var dominant = Dominant();
             var k = _interests.Length;
@@ -209,10 +212,9 @@ public static class SearchLogGenerator
                 target = (dominant + 1 + _random.Next(k - 1)) % k;
             }
             (_weights[dominant], _weights[target]) = (_weights[target], _weights[dominant]);
-            return true;
         }
 
-        double[] IntentWeights(int hour, int device, int source)
+        double[] IntentWeights(int hour, bool weekend, int device, int source)
         {
             var w = new double[_interests.Length];
             var band = SyntheticCatalog.HourBand(hour);
@@ -222,45 +224,52 @@ public static class SearchLogGenerator
                 var top = _catalog.TopOf(_interests[j]);
                 var pull = _o.HourStrength * _catalog.HourAffinity[top, band]
                          + _o.DeviceStrength * _catalog.DeviceAffinity[top, device]
-                         + _o.SourceStrength * _catalog.SourceAffinity[top, source];
+                         + _o.SourceStrength * _catalog.SourceAffinity[top, source]
+                         + (weekend ? _o.WeekendStrength * _catalog.WeekendAffinity[top] : 0.0);
                 total += w[j] = _weights[j] * Math.Exp(pull);
             }
             for (var j = 0; j < w.Length; j++) w[j] /= total;
             return w;
         }
 
-        string Query(int leaf)
+        // An ambiguous query names only the parent category (e.g. "shoes", not "running shoes"):
+        // the leaf must then come from the user's history and context.
+        string Query(int leaf, bool ambiguous)
         {
             var n = _random.Between(_o.MinQueryTokens, _o.MaxQueryTokens);
             var leafWords = _catalog.LeafWords[leaf];
             var topWords = _catalog.TopWords[_catalog.TopOf(leaf)];
             var generic = _catalog.GenericWords;
             _sb.Clear();
-            // The first token always comes from the intent's own words so a query is never
-            // purely generic; later tokens mix leaf, parent and generic words by the shares.
-            _sb.Append(leafWords[_random.Next(leafWords.Length)]);
+            // The first token always comes from the intent's own words (leaf, or parent when
+            // ambiguous) so a query is never purely generic; later tokens mix leaf, parent and
+            // generic words by the shares.
+            var first = ambiguous ? topWords : leafWords;
+            _sb.Append(first[_random.Next(first.Length)]);
             for (var t = 1; t < n; t++)
             {
                 var r = _random.NextDouble();
-                var words = r < _o.LeafTokenShare ? leafWords : r < _o.LeafTokenShare + _o.TopTokenShare ? topWords : generic;
+                var words = r < _o.LeafTokenShare ? (ambiguous ? topWords : leafWords)
+                          : r < _o.LeafTokenShare + _o.TopTokenShare ? topWords : generic;
                 _sb.Append(' ').Append(words[_random.Next(words.Length)]);
             }
             return _sb.ToString();
         }
 
-        SyntheticRequest Request(long time, int hour, int page, int device, int source, string query,
+        SyntheticRequest Request(long time, int page, int device, int source, string query, bool ambiguous,
             int intent, double[] intentWeights, bool shifted)
         {
             var n = _random.Between(_o.MinShown, _o.MaxShown);
-            var shown = Exposed(n, intent);
+            var shown = Exposed(n, intent, ambiguous);
             var intentTop = _catalog.TopOf(intent);
 
-            // The engine orders by a noisy relevance to the query (whose words are the intent's).
+            // The engine orders by a noisy relevance to the query: it sees the leaf only when the
+            // query names it.
             var relevance = new double[n];
             for (var i = 0; i < n; i++)
             {
                 var item = _items[shown[i]];
-                relevance[i] = (item.Leaf == intent ? 2.0 : 0.0) + (_catalog.TopOf(item.Leaf) == intentTop ? 1.0 : 0.0)
+                relevance[i] = (!ambiguous && item.Leaf == intent ? 2.0 : 0.0) + (_catalog.TopOf(item.Leaf) == intentTop ? 1.0 : 0.0)
                              + 0.5 * item.Quality + _o.RankingNoise * _random.Gaussian();
             }
             Array.Sort(relevance, shown);
@@ -310,9 +319,9 @@ public static class SearchLogGenerator
                 UserSequence = _sequence++,
                 Timestamp = time,
                 Query = query,
-                Hour = hour,
-                // 1970-01-01 was a Thursday; weekday 0 = Monday.
-                Weekday = (int)((time / 86_400 + 3) % 7),
+                // The request's own hour (a later page can cross the hour the intent was formed in).
+                Hour = (int)(time % 86_400 / 3_600),
+                Weekday = Weekday(time),
                 Page = page,
                 Device = device,
                 Source = source,
@@ -324,8 +333,12 @@ public static class SearchLogGenerator
                 IntentWeights = intentWeights,
                 DominantLeaf = _interests[Dominant()],
                 InterestShift = shifted,
+                AmbiguousQuery = ambiguous,
             };
         }
+
+        // 1970-01-01 was a Thursday; weekday 0 = Monday, 5 and 6 the weekend.
+        static int Weekday(long time) => (int)((time / 86_400 + 3) % 7);
 
         // The user's long-term weight on a leaf (0 when it is not among the interests).
         double Preference(int leaf)
@@ -335,8 +348,10 @@ public static class SearchLogGenerator
         }
 
         // n distinct items: each slot from the intent leaf, a sibling leaf, or the catalogue by
-        // popularity (exposure bias: popular items are shown more, whatever the query).
-        int[] Exposed(int n, int intent)
+        // popularity (exposure bias: popular items are shown more, whatever the query). For an
+        // ambiguous query the engine knows only the parent, so the leaf and sibling slots draw
+        // from any leaf under it.
+        int[] Exposed(int n, int intent, bool ambiguous)
         {
             var shown = new int[n];
             var siblings = _o.LeavesPerTop - 1;
@@ -348,7 +363,9 @@ public static class SearchLogGenerator
                 for (var attempt = 0; attempt < 32 && item < 0; attempt++)
                 {
                     int candidate;
-                    if (r < _o.IntentLeafShare) candidate = _exposure.FromLeaf(intent, _random);
+                    if (ambiguous && r < _o.IntentLeafShare + _o.IntentTopShare)
+                        candidate = _exposure.FromLeaf(firstSibling + _random.Next(_o.LeavesPerTop), _random);
+                    else if (r < _o.IntentLeafShare) candidate = _exposure.FromLeaf(intent, _random);
                     else if (r < _o.IntentLeafShare + _o.IntentTopShare && siblings > 0)
                     {
                         var sibling = firstSibling + _random.Next(siblings);

@@ -102,6 +102,7 @@ public static class SearchLogWriter
         w.WriteEndObject();
         w.WriteString("dominant_interest", catalog.LeafId(r.DominantLeaf));
         w.WriteBoolean("interest_shift", r.InterestShift);
+        w.WriteBoolean("ambiguous_query", r.AmbiguousQuery);
         w.WriteEndObject();
     }
 }

@@ -24,10 +24,11 @@ public sealed class SyntheticCatalog
     public string[][] TopWords { get; }
     public string[] GenericWords { get; }
 
-    /// <summary>How much each hour band / device / source favours each top category (N(0,1) draws).</summary>
+    /// <summary>How much each hour band / device / source / the weekend favours each top category (N(0,1) draws).</summary>
     public double[,] HourAffinity { get; }
     public double[,] DeviceAffinity { get; }
     public double[,] SourceAffinity { get; }
+    public double[] WeekendAffinity { get; }
 
     public SyntheticCatalog(SyntheticSearchOptions o, SynthRandom random)
     {
@@ -45,6 +46,8 @@ public sealed class SyntheticCatalog
         HourAffinity = Affinity(HourBands, random);
         DeviceAffinity = Affinity(Devices.Length, random);
         SourceAffinity = Affinity(Sources.Length, random);
+        WeekendAffinity = new double[TopCategories];
+        for (var t = 0; t < TopCategories; t++) WeekendAffinity[t] = random.Gaussian();
     }
 
     public int TopOf(int leaf) => leaf / LeavesPerTop;

@@ -43,6 +43,8 @@ public sealed class SyntheticRequest
     public int DominantLeaf { get; init; }
     /// <summary>True on the requests of a session whose dominant interest just changed.</summary>
     public bool InterestShift { get; init; }
+    /// <summary>The query names only the intent's parent category, not its leaf.</summary>
+    public bool AmbiguousQuery { get; init; }
 }
 
 /// <summary>A generated log held in memory; <see cref="SearchLogWriter"/> writes it as JSONL.</summary>

@@ -36,14 +36,16 @@ public sealed class SyntheticSearchOptions
     public int MaxQueriesPerSession { get; set; } = 2;
     public double NextPageProbability { get; set; } = 0.3;
     public int MaxPages { get; set; } = 4;
+    public double AmbiguousQueryProbability { get; set; } = 0.4;
     public double LeafTokenShare { get; set; } = 0.5;
     public double TopTokenShare { get; set; } = 0.3;
     public int MinQueryTokens { get; set; } = 1;
     public int MaxQueryTokens { get; set; } = 4;
 
-    // Context (hour, weekday, page) and scene (device, source) pull the intent towards some
-    // top categories: weight × exp(strength × affinity[top, band]).
+    // Context (hour, weekend) and scene (device, source) pull the intent towards some top
+    // categories: weight × exp(Σ strength × affinity[top, value]). The page only lowers examination.
     public double HourStrength { get; set; } = 0.8;
+    public double WeekendStrength { get; set; } = 0.5;
     public double DeviceStrength { get; set; } = 0.6;
     public double SourceStrength { get; set; } = 0.4;
     public double PrimaryDeviceProbability { get; set; } = 0.8;
@@ -58,7 +60,7 @@ public sealed class SyntheticSearchOptions
     // Clicks: examination × attraction.
     public double PositionBiasExponent { get; set; } = 0.7;
     public double PageExamination { get; set; } = 0.7;
-    public double BaseLogit { get; set; } = -2.5;
+    public double BaseLogit { get; set; } = -2.2;
     public double LeafMatchWeight { get; set; } = 3.0;
     public double TopMatchWeight { get; set; } = 1.0;
     public double PreferenceWeight { get; set; } = 1.0;
@@ -88,11 +90,12 @@ public sealed class SyntheticSearchOptions
         Range(MinQueriesPerSession, MaxQueriesPerSession, 1, 1000, "min_queries_per_session", "max_queries_per_session");
         Probability(NextPageProbability, "next_page_probability");
         Positive(MaxPages, "max_pages");
+        Probability(AmbiguousQueryProbability, "ambiguous_query_probability");
         Probability(LeafTokenShare, "leaf_token_share");
         Probability(TopTokenShare, "top_token_share");
         Check(LeafTokenShare + TopTokenShare <= 1, "top_token_share", "leaf_token_share + top_token_share must be <= 1");
         Range(MinQueryTokens, MaxQueryTokens, 1, 100, "min_query_tokens", "max_query_tokens");
-        NonNegative(HourStrength, "hour_strength"); NonNegative(DeviceStrength, "device_strength");
+        NonNegative(HourStrength, "hour_strength"); NonNegative(WeekendStrength, "weekend_strength"); NonNegative(DeviceStrength, "device_strength");
         NonNegative(SourceStrength, "source_strength");
         Probability(PrimaryDeviceProbability, "primary_device_probability");
         Range(MinShown, MaxShown, 1, Items, "min_shown", "max_shown");

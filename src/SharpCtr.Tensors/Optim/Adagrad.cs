@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using System.Numerics;
 
 namespace SharpCtr.Tensors.Optim;
 
@@ -40,16 +40,16 @@ public sealed class Adagrad : Optimizer
         ref float rg = ref MemoryMarshal.GetReference(grad);
         ref float rs = ref MemoryMarshal.GetReference(sum);
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated)
         {
-            var vwd = Vector512.Create(weightDecay); var vclr = Vector512.Create(clr); var veps = Vector512.Create(Eps);
-            for (; i <= n - 16; i += 16)
+            var vwd = new Vector<float>(weightDecay); var vclr = new Vector<float>(clr); var veps = new Vector<float>(Eps);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var pv = Vector512.LoadUnsafe(ref rp, (nuint)i);
-                var d = Vector512.LoadUnsafe(ref rg, (nuint)i) + pv * vwd;
-                var s = Vector512.LoadUnsafe(ref rs, (nuint)i) + d * d;
+                var pv = Vector.LoadUnsafe(ref rp, (nuint)i);
+                var d = Vector.LoadUnsafe(ref rg, (nuint)i) + pv * vwd;
+                var s = Vector.LoadUnsafe(ref rs, (nuint)i) + d * d;
                 s.StoreUnsafe(ref rs, (nuint)i);
-                (pv - vclr * (d / (Vector512.Sqrt(s) + veps))).StoreUnsafe(ref rp, (nuint)i);
+                (pv - vclr * (d / (Vector.SquareRoot(s) + veps))).StoreUnsafe(ref rp, (nuint)i);
             }
         }
         for (; i < n; i++)

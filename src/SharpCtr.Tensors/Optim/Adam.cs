@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using System.Numerics;
 
 namespace SharpCtr.Tensors.Optim;
 
@@ -53,35 +53,56 @@ public class Adam : Optimizer
         Kernel(param, grad, m, v, Beta1, Beta2, l2, decay, stepSize, invBiasCorrection2Sqrt, Eps);
     }
 
+    // Embedding rows are short (often 16 floats): set the constants up once, not per row.
+    protected override void UpdateRows(ParamState state, SparseRowGrad grad)
+    {
+        var c = new Constants(Beta1, Beta2, l2, decay, stepSize, invBiasCorrection2Sqrt, Eps);
+        float[] p = state.Param.Data, m = state.Buffers[0].Data, v = state.Buffers[1].Data;
+        var rows = grad.Rows;
+        int dim = grad.Dim;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int o = rows[i] * dim;
+            Run(ref p[o], ref MemoryMarshal.GetReference(grad.Values(i)), ref m[o], ref v[o], dim, in c);
+        }
+    }
+
     /// <summary>
     /// One fused pass: g += l2·p; p *= decay; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
-    /// p -= stepSize · m / (sqrt(v)·invBc2Sqrt + eps). The vector body and the scalar tail do the
-    /// same IEEE operations in the same order, so results do not depend on the vector width.
+    /// p -= stepSize · m / (sqrt(v)·invBc2Sqrt + eps).
     /// </summary>
     internal static void Kernel(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v,
         float beta1, float beta2, float l2, float decay, float stepSize, float invBc2Sqrt, float eps)
     {
         int n = p.Length;
         if (g.Length != n || m.Length != n || v.Length != n) throw new ArgumentException("Adam kernel: spans differ in length");
-        float c1 = 1f - beta1, c2 = 1f - beta2;
-        ref float rp = ref MemoryMarshal.GetReference(p);
-        ref float rg = ref MemoryMarshal.GetReference(g);
-        ref float rm = ref MemoryMarshal.GetReference(m);
-        ref float rv = ref MemoryMarshal.GetReference(v);
+        var c = new Constants(beta1, beta2, l2, decay, stepSize, invBc2Sqrt, eps);
+        Run(ref MemoryMarshal.GetReference(p), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(v), n, in c);
+    }
+
+    readonly struct Constants(float beta1, float beta2, float l2, float decay, float stepSize, float invBc2Sqrt, float eps)
+    {
+        public readonly float B1 = beta1, C1 = 1f - beta1, B2 = beta2, C2 = 1f - beta2, L2 = l2, Decay = decay, StepSize = stepSize, Inv = invBc2Sqrt, Eps = eps;
+        public readonly Vector<float> VB1 = new(beta1), VC1 = new(1f - beta1), VB2 = new(beta2), VC2 = new(1f - beta2),
+            VL2 = new(l2), VDecay = new(decay), VStep = new(stepSize), VInv = new(invBc2Sqrt), VEps = new(eps);
+    }
+
+    // The vector body and the scalar tail do the same IEEE operations in the same order (no
+    // fused multiply-add), so results do not depend on the vector width or on how a tensor is
+    // split between threads.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Run(ref float rp, ref float rg, ref float rm, ref float rv, int n, in Constants c)
+    {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated)
         {
-            var vb1 = Vector512.Create(beta1); var vc1 = Vector512.Create(c1);
-            var vb2 = Vector512.Create(beta2); var vc2 = Vector512.Create(c2);
-            var vl2 = Vector512.Create(l2); var vdecay = Vector512.Create(decay);
-            var vstep = Vector512.Create(stepSize); var vinv = Vector512.Create(invBc2Sqrt); var veps = Vector512.Create(eps);
-            for (; i <= n - 16; i += 16)
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var pv = Vector512.LoadUnsafe(ref rp, (nuint)i);
-                var gv = Vector512.LoadUnsafe(ref rg, (nuint)i) + pv * vl2;
-                var mv = Vector512.LoadUnsafe(ref rm, (nuint)i) * vb1 + gv * vc1;
-                var vv = Vector512.LoadUnsafe(ref rv, (nuint)i) * vb2 + gv * gv * vc2;
-                pv = pv * vdecay - vstep * (mv / (Vector512.Sqrt(vv) * vinv + veps));
+                var pv = Vector.LoadUnsafe(ref rp, (nuint)i);
+                var gv = Vector.LoadUnsafe(ref rg, (nuint)i) + pv * c.VL2;
+                var mv = Vector.LoadUnsafe(ref rm, (nuint)i) * c.VB1 + gv * c.VC1;
+                var vv = Vector.LoadUnsafe(ref rv, (nuint)i) * c.VB2 + gv * gv * c.VC2;
+                pv = pv * c.VDecay - c.VStep * (mv / (Vector.SquareRoot(vv) * c.VInv + c.VEps));
                 mv.StoreUnsafe(ref rm, (nuint)i);
                 vv.StoreUnsafe(ref rv, (nuint)i);
                 pv.StoreUnsafe(ref rp, (nuint)i);
@@ -90,12 +111,12 @@ public class Adam : Optimizer
         for (; i < n; i++)
         {
             float pi = Unsafe.Add(ref rp, i);
-            float gi = Unsafe.Add(ref rg, i) + pi * l2;
-            float mi = Unsafe.Add(ref rm, i) * beta1 + gi * c1;
-            float vi = Unsafe.Add(ref rv, i) * beta2 + gi * gi * c2;
+            float gi = Unsafe.Add(ref rg, i) + pi * c.L2;
+            float mi = Unsafe.Add(ref rm, i) * c.B1 + gi * c.C1;
+            float vi = Unsafe.Add(ref rv, i) * c.B2 + gi * gi * c.C2;
             Unsafe.Add(ref rm, i) = mi;
             Unsafe.Add(ref rv, i) = vi;
-            Unsafe.Add(ref rp, i) = pi * decay - stepSize * (mi / (MathF.Sqrt(vi) * invBc2Sqrt + eps));
+            Unsafe.Add(ref rp, i) = pi * c.Decay - c.StepSize * (mi / (MathF.Sqrt(vi) * c.Inv + c.Eps));
         }
     }
 }

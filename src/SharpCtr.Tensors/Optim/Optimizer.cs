@@ -82,20 +82,14 @@ public abstract class Optimizer
                     if (sparse is not null) FoldInto(sparse, dense);
                     state.Step++;
                     Begin(group, state, lazy: false);
-                    Update(state, 0, p.Span, dense.Span);
+                    UpdateDense(state, p, dense);
                 }
                 else if (sparse is not null)
                 {
+                    if (p.Cols != sparse.Dim) throw new InvalidOperationException($"parameter '{p.Name}' has rows of {p.Cols} but its sparse gradient has rows of {sparse.Dim}");
                     state.Step++;
                     Begin(group, state, lazy: true);
-                    int dim = sparse.Dim;
-                    if (p.Cols != dim) throw new InvalidOperationException($"parameter '{p.Name}' has rows of {p.Cols} but its sparse gradient has rows of {dim}");
-                    var rows = sparse.Rows;
-                    for (int i = 0; i < rows.Length; i++)
-                    {
-                        int offset = rows[i] * dim;
-                        Update(state, offset, p.Data.AsSpan(offset, dim), sparse.Values(i));
-                    }
+                    UpdateRows(state, sparse);
                 }
             }
         }
@@ -106,6 +100,37 @@ public abstract class Optimizer
 
     /// <summary>Updates <paramref name="param"/> (the slice at <paramref name="offset"/> of the state's parameter) from <paramref name="grad"/>.</summary>
     protected abstract void Update(ParamState state, int offset, Span<float> param, ReadOnlySpan<float> grad);
+
+    /// <summary>
+    /// Updates are elementwise, so a large tensor is split into chunks updated on separate threads
+    /// without changing any result bit.
+    /// </summary>
+    void UpdateDense(ParamState state, Tensor p, Tensor grad)
+    {
+        int n = p.Size, threads = Math.Min(Parallelism.MaxThreads, n / ParallelChunk);
+        if (threads <= 1) { Update(state, 0, p.Span, grad.Span); return; }
+        int chunk = (n / threads + 63) & ~63;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int start = t * chunk, len = Math.Min(chunk, n - start);
+            if (len > 0) Update(state, start, p.Data.AsSpan(start, len), grad.Data.AsSpan(start, len));
+        });
+    }
+
+    /// <summary>Elements per thread below which splitting costs more than it saves.</summary>
+    const int ParallelChunk = 1 << 15;
+
+    /// <summary>Lazy update of the touched rows; optimizers override it to hoist per-row work.</summary>
+    protected virtual void UpdateRows(ParamState state, SparseRowGrad grad)
+    {
+        var rows = grad.Rows;
+        int dim = grad.Dim;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int offset = rows[i] * dim;
+            Update(state, offset, state.Param.Data.AsSpan(offset, dim), grad.Values(i));
+        }
+    }
 
     static void FoldInto(SparseRowGrad sparse, Tensor dense)
     {

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using System.Numerics;
 
 namespace SharpCtr.Tensors.Optim;
 
@@ -54,17 +54,17 @@ public sealed class Sgd : Optimizer
         ref float rg = ref MemoryMarshal.GetReference(g);
         ref float rb = ref MemoryMarshal.GetReference(buf);
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated)
         {
-            var vwd = Vector512.Create(wd); var vlr = Vector512.Create(lr); var vmu = Vector512.Create(momentum);
-            var vbd = Vector512.Create(bufDecay); var vbg = Vector512.Create(bufGradScale);
-            for (; i <= n - 16; i += 16)
+            var vwd = new Vector<float>(wd); var vlr = new Vector<float>(lr); var vmu = new Vector<float>(momentum);
+            var vbd = new Vector<float>(bufDecay); var vbg = new Vector<float>(bufGradScale);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var pv = Vector512.LoadUnsafe(ref rp, (nuint)i);
-                var d = Vector512.LoadUnsafe(ref rg, (nuint)i) + pv * vwd;
+                var pv = Vector.LoadUnsafe(ref rp, (nuint)i);
+                var d = Vector.LoadUnsafe(ref rg, (nuint)i) + pv * vwd;
                 if (useBuf)
                 {
-                    var b = Vector512.LoadUnsafe(ref rb, (nuint)i) * vbd + d * vbg;
+                    var b = Vector.LoadUnsafe(ref rb, (nuint)i) * vbd + d * vbg;
                     b.StoreUnsafe(ref rb, (nuint)i);
                     d = nesterov ? d + vmu * b : b;
                 }

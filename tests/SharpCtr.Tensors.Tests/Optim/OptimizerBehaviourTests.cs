@@ -149,4 +149,25 @@ public class OptimizerBehaviourTests
         Assert.Equal(m[3], m[16]);
         Assert.Equal(v[3], v[16]);
     }
+
+    [Fact]
+    public void LazyAdamWDecaysOnlyTouchedRows()
+    {
+        var table = Table(new Rng(12), 3, 9);
+        var before = table.ToArray();
+        float lr = 0.1f, wd = 0.5f;
+        var opt = new AdamW([table], lr, weightDecay: wd);
+        Touch(table, 1, 0.3f);
+        var g = table.SparseGrad!.Values(0).ToArray();
+        opt.Step();
+        double stepSize = lr * Math.Sqrt(1 - 0.999) / (1 - 0.9);   // SparseAdam's eps placement
+        for (int j = 0; j < 9; j++)
+        {
+            Assert.Equal(before[j], table.Data[j]);
+            Assert.Equal(before[18 + j], table.Data[18 + j]);
+            double m = 0.1 * g[j], v = 0.001 * g[j] * g[j];
+            double expected = before[9 + j] * (1 - lr * wd) - stepSize * m / (Math.Sqrt(v) + 1e-8);
+            Assert.Equal(expected, table.Data[9 + j], 5);
+        }
+    }
 }

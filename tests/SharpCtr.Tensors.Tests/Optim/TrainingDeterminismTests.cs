@@ -86,4 +86,30 @@ public class TrainingDeterminismTests
     {
         AssertBitIdentical(Train(7, 1).Params, Train(7, 2).Params);
     }
+
+    [Fact]
+    public void LargeTensorUpdateSplitAcrossThreadsIsBitIdentical()
+    {
+        float[] RunAdam(int threads)
+        {
+            int saved = Parallelism.MaxThreads;
+            Parallelism.MaxThreads = threads;
+            try
+            {
+                var rng = new Rng(5);
+                var p = TestUtil.Randn(rng, 300, 333);   // 99,900 elements: split into chunks when threads > 1
+                p.RequiresGrad = true; p.Name = "p";
+                p.Grad = TestUtil.Randn(rng, 300, 333);
+                var opt = new Adam([p], 0.01f, weightDecay: 0.1f);
+                for (int s = 0; s < 3; s++) opt.Step();
+                return p.ToArray();
+            }
+            finally { Parallelism.MaxThreads = saved; }
+        }
+        var one = RunAdam(1);
+        var two = RunAdam(2);
+        var three = RunAdam(3);
+        Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), two.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), three.Select(BitConverter.SingleToInt32Bits));
+    }
 }

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Globalization;
+using SharpCtr.Data;
+using SharpCtr.Training.Experiments;
+using SharpCtr.Training.Trainer;
+
+namespace SharpCtr.Cli.Commands;
+
+/// <summary>`sharpctr train &lt;config&gt;`: train and evaluate one experiment, print its table, write metrics.json.</summary>
+public static class TrainCommands
+{
+    public static Command Build()
+    {
+        var config = new Argument<string>("config") { Description = "experiment YAML (configs/<dataset>/<model>.yaml)" };
+        var set = new Option<string[]>("--set") { Description = "override a config value, e.g. --set train.epochs=2 (repeatable)" };
+        var output = new Option<string?>("--out") { Description = "run folder (default runs/<experiment>-seed<seed>)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "data root (default $SHARPCTR_DATA, then ./data)" };
+        var resume = new Option<bool>("--resume") { Description = "continue from the run folder's last checkpoint" };
+        var cmd = new Command("train", "Train and evaluate one experiment") { config, set, output, dataDir, resume };
+        cmd.SetAction(parse =>
+        {
+            var exp = Experiment.Load(parse.GetValue(config)!, parse.GetValue(set) ?? []);
+            var outDir = parse.GetValue(output) ?? Path.Combine("runs", $"{exp.Name}-seed{exp.Train.Seed}");
+            var root = DataRoot.Resolve(parse.GetValue(dataDir));
+            var loaded = DatasetLoader.Load(exp.Data, root);
+            Console.Error.WriteLine($"data: {loaded.Dataset.Name} ({loaded.Dataset.Count:N0} rows{(loaded.FromCache ? ", from cache" : "")})");
+            var trainer = new ModelTrainer(exp, loaded.Dataset, outDir, Console.Error);
+            var r = trainer.Run(parse.GetValue(resume));
+            PrintTable([r]);
+            Console.WriteLine($"metrics: {Path.Combine(outDir, "metrics.json")}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static void PrintTable(IEnumerable<TrainResult> results)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine("| model | seed | best epoch | test AUC | test LogLoss | test GAUC | test UAUC | valid AUC | train samples/s | p50 ms (100 cand.) | p99 ms |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+            Console.WriteLine(string.Format(inv, "| {0} | {1} | {2} | {3:F4} | {4:F4} | {5:F4} | {6:F4} | {7:F4} | {8:N0} | {9:F3} | {10:F3} |",
+                r.Model, r.Seed, r.BestEpoch, r.Test.Auc, r.Test.LogLoss, r.Test.Gauc, r.Test.Uauc, r.Valid.Auc,
+                r.TrainSamplesPerSecond, r.Latency.P50Ms, r.Latency.P99Ms));
+    }
+}

@@ -1,0 +1,82 @@
+using SharpCtr.Data.Batching;
+using SharpCtr.Tensors;
+using SharpCtr.Tensors.Nn;
+
+namespace SharpCtr.Models.BehaviorSequence;
+
+/// <summary>
+/// DIN (Zhou et al. 2018): a local activation unit scores each history item against the target
+/// item, the history is pooled with those weights (no softmax, as in the paper), and an MLP
+/// reads [field embeddings; pooled history].
+/// The unit's first layer over [q, k, q − k, q ⊙ k] is computed as q·A + k·B + (q ⊙ k)·C: the
+/// same function class (A = W_q + W_d, B = W_k − W_d), but the q part is computed once per
+/// sample instead of once per history position.
+/// Config: embedding_dim (16), attention_units ([64, 32]), attention_activation (dice),
+/// mlp ([256, 256, 256]), activation (dice), dropout (0), fields, use_softmax (false).
+/// </summary>
+public sealed class Din : CtrModel
+{
+    readonly FeatureEmbeddings emb;
+    readonly List<string> fields;
+    readonly string[] queryFields;      // the target's fields aligned with the history's [item, sides...]
+    readonly Linear attQ, attK, attP;
+    readonly Module? attAct;
+    readonly Activation attActivation;
+    readonly Mlp attRest;
+    readonly Mlp mlp;
+    readonly bool useSoftmax;
+
+    public Din(ModelContext ctx)
+    {
+        var c = ctx.Config;
+        int dim = c.GetInt("embedding_dim", 16);
+        emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
+        fields = ModelConfig.Fields(c, emb);
+        var seq = ctx.Schema.Sequence ?? throw new Data.Config.ConfigException($"{c.Where}: DIN needs a data set with a behaviour sequence");
+        queryFields = new[] { seq.Source }.Concat(seq.Sides.Select(s => s.Source))
+            .Select(src => ctx.Schema.Fields.FirstOrDefault(f => f.Source == src)?.Name
+                ?? throw new Data.Config.ConfigException($"{c.Where}: no target field draws ids from '{src}', which the history uses"))
+            .ToArray();
+        int kd = emb.SequenceWidth();
+        var units = ModelConfig.Ints(c, "attention_units", [64, 32]);
+        attActivation = Activations.Parse(c.GetString("attention_activation", "dice"));
+        attQ = new Linear(kd, units[0], ctx.Rng);
+        attK = new Linear(kd, units[0], ctx.Rng, bias: false);
+        attP = new Linear(kd, units[0], ctx.Rng, bias: false);
+        attAct = attActivation switch { Activation.Dice => new Dice(units[0]), Activation.PRelu => new PRelu(units[0]), _ => null };
+        attRest = new Mlp(units[0], units[1..], ctx.Rng, attActivation, outputDim: 1);
+        useSoftmax = c.GetBool("use_softmax", false);
+        mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
+            Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+    }
+
+    protected override IEnumerable<(string, Module)> Children()
+    {
+        yield return ("embeddings", emb);
+        yield return ("att_q", attQ);
+        yield return ("att_k", attK);
+        yield return ("att_p", attP);
+        if (attAct is not null) yield return ("att_act", attAct);
+        yield return ("att_mlp", attRest);
+        yield return ("mlp", mlp);
+    }
+
+    public override ModelOutput Forward(Batch b)
+    {
+        int n = b.Count;
+        var (keys, mask) = emb.Sequence(b);                                    // [B, L, K], [B, L]
+        int len = keys.Shape[1], kd = keys.Shape[2];
+        var query = Ops.Concat(queryFields.Select(f => emb.FirstOf(b, f)).ToArray(), 1);   // [B, K]
+        var q3 = Ops.Reshape(query, n, 1, kd);
+        var h = Ops.Add(Ops.Add(attK.Forward(keys), attP.Forward(Ops.Mul(keys, q3))),
+                        Ops.Reshape(attQ.Forward(query), n, 1, -1));          // [B, L, H]
+        h = Ops.Reshape(h, n * len, -1);
+        h = attAct switch { Dice d => d.Forward(h), PRelu p => p.Forward(h), _ => Activations.Apply(attActivation, h) };
+        var scores = Ops.Reshape(attRest.Forward(h), n, len);                  // [B, L]
+        scores = useSoftmax ? Ops.Softmax(scores, mask) : Ops.Mul(scores, mask);
+        var pooled = Ops.Reshape(Ops.MatMul(Ops.Reshape(scores, n, 1, len), keys), n, kd);   // [B, K]
+        var parts = fields.Select(f => emb.Field(b, f)).Append(pooled).ToArray();
+        var logit = mlp.Forward(Ops.Concat(parts, 1));
+        return new(Ops.Reshape(logit, n));
+    }
+}

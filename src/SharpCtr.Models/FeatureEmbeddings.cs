@@ -1,0 +1,126 @@
+using SharpCtr.Data.Batching;
+using SharpCtr.Data.Encoded;
+using SharpCtr.Tensors;
+using SharpCtr.Tensors.Nn;
+
+namespace SharpCtr.Models;
+
+/// <summary>
+/// Embeds a batch's raw fields: one table per vocabulary source, so fields drawing ids from the
+/// same source share it (item_id with the history's items; the genre field with the history's
+/// genres). Categorical fields look up one row, multi-valued fields average their rows (padding
+/// never dilutes the mean), dense fields go through a linear projection.
+/// </summary>
+public sealed class FeatureEmbeddings : Module
+{
+    public readonly int Dim;
+    readonly EncodedDataset schema;
+    readonly SortedDictionary<string, Embedding> tables = new(StringComparer.Ordinal);
+    readonly SortedDictionary<string, Linear> dense = new(StringComparer.Ordinal);
+
+    public FeatureEmbeddings(EncodedDataset schema, int dim, Rng rng, float initStd = 1e-4f)
+    {
+        this.schema = schema;
+        Dim = dim;
+        foreach (var f in schema.Fields)
+        {
+            if (f.Kind == "dense") dense[f.Name] = new Linear(f.Width, dim, rng, bias: false);
+            else AddTable(f.Source, f.VocabSize, rng, initStd);
+        }
+        if (schema.Sequence is { } s)
+        {
+            AddTable(s.Source, s.VocabSize, rng, initStd);
+            foreach (var side in s.Sides) AddTable(side.Source, side.VocabSize, rng, initStd);
+        }
+    }
+
+    void AddTable(string source, int vocab, Rng rng, float std)
+    {
+        if (tables.TryGetValue(source, out var t))
+        {
+            if (t.Vocab != vocab) throw new InvalidOperationException($"vocabulary '{source}' has sizes {t.Vocab} and {vocab} in different fields");
+            return;
+        }
+        tables[source] = new Embedding(vocab, Dim, rng, paddingIdx: 0, std: std, sparse: true);
+    }
+
+    protected override IEnumerable<(string, Module)> Children()
+    {
+        foreach (var (source, t) in tables) yield return ("table." + source, t);
+        foreach (var (name, l) in dense) yield return ("dense." + name, l);
+    }
+
+    /// <summary>Names of the non-sequence fields, in schema order.</summary>
+    public IEnumerable<string> FieldNames => schema.Fields.Select(f => f.Name);
+
+    public Embedding Table(string source) =>
+        tables.TryGetValue(source, out var t) ? t : throw new KeyNotFoundException($"no embedding table for vocabulary '{source}' (have: {string.Join(", ", tables.Keys)})");
+
+    /// <summary>One field of the batch as [B, Dim].</summary>
+    public Tensor Field(Batch b, string name)
+    {
+        var f = schema.Field(name);
+        switch (f.Kind)
+        {
+            case "categorical":
+                return Table(f.Source).Forward(b.Ids(name), b.Count);
+            case "multi":
+                var m = b.MultiField(name);
+                var rows = Table(f.Source).Forward(m.Ids, b.Count, m.Width);
+                return Ops.MaskedMean(rows, Masks.FromLengths(m.Lengths, b.Count, m.Width));
+            default:
+                var dv = b.Dense(name);
+                return dense[name].Forward(Tensor.FromArray(dv.Values, b.Count, dv.Dim));
+        }
+    }
+
+    /// <summary>The first id of a multi-valued field as [B, Dim] (e.g. a target's first genre, matching the history's side field).</summary>
+    public Tensor FirstOf(Batch b, string name)
+    {
+        var f = schema.Field(name);
+        if (f.Kind != "multi") return Field(b, name);
+        var m = b.MultiField(name);
+        var ids = new int[b.Count];
+        for (int r = 0; r < b.Count; r++) ids[r] = m.Lengths[r] > 0 ? m.Ids[r * m.Width] : 0;
+        return Table(f.Source).Forward(ids, b.Count);
+    }
+
+    /// <summary>Fields stacked as [B, F, Dim].</summary>
+    public Tensor Stack(Batch b, IReadOnlyList<string> names) =>
+        Ops.Reshape(Ops.Concat(names.Select(n => Field(b, n)).ToArray(), 1), b.Count, names.Count, Dim);
+
+    /// <summary>
+    /// The behaviour sequence as keys [B, L, Dim·(1 + sides)] (item embedding, then each side
+    /// field's embedding) and its mask [B, L].
+    /// </summary>
+    public (Tensor Keys, Tensor Mask) Sequence(Batch b, bool withSides = true)
+    {
+        var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
+        var sv = b.Sequence(s.Name);
+        var mask = Masks.FromLengths(sv.Lengths, b.Count, sv.MaxLen);
+        var items = Table(s.Source).Forward(sv.Items, b.Count, sv.MaxLen);
+        if (!withSides || s.Sides.Count == 0) return (items, mask);
+        var parts = new List<Tensor> { items };
+        foreach (var side in s.Sides) parts.Add(Table(side.Source).Forward(sv.Side(side.Name), b.Count, sv.MaxLen));
+        return (Ops.Concat(parts, 2), mask);
+    }
+
+    public bool HasSequence => schema.Sequence is not null;
+    public int SequenceSideCount => schema.Sequence?.Sides.Count ?? 0;
+
+    /// <summary>Width of <see cref="Sequence"/>'s keys.</summary>
+    public int SequenceWidth(bool withSides = true) => Dim * (1 + (withSides ? schema.Sequence?.Sides.Count ?? 0 : 0));
+}
+
+/// <summary>Keep-masks for padded rows.</summary>
+public static class Masks
+{
+    /// <summary>[count, maxLen] with 1 for the first lengths[r] positions of row r.</summary>
+    public static Tensor FromLengths(int[] lengths, int count, int maxLen)
+    {
+        var m = Tensor.Temp([count, maxLen], zero: true);
+        for (int r = 0; r < count; r++)
+            m.Data.AsSpan(r * maxLen, Math.Min(lengths[r], maxLen)).Fill(1f);
+        return m;
+    }
+}

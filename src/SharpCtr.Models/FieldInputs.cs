@@ -1,0 +1,41 @@
+using SharpCtr.Data.Batching;
+using SharpCtr.Data.Config;
+using SharpCtr.Tensors;
+
+namespace SharpCtr.Models;
+
+/// <summary>
+/// The per-field embeddings of models that see every input as a field ([B, D] each): the
+/// configured fields plus, when `sequence: mean` (the default), the behaviour sequence's items
+/// and side fields mean-pooled as extra fields — FuxiCTR's treatment of a history in DeepFM.
+/// </summary>
+public sealed class FieldInputs
+{
+    public readonly FeatureEmbeddings Embeddings;
+    public readonly List<string> Fields;
+    public readonly bool PoolSequence;
+
+    public FieldInputs(FeatureEmbeddings embeddings, ConfigSection c)
+    {
+        Embeddings = embeddings;
+        Fields = ModelConfig.Fields(c, embeddings);
+        PoolSequence = c.GetChoice("sequence", "mean", "mean", "none") == "mean" && embeddings.HasSequence;
+    }
+
+    /// <summary>Number of [B, D] inputs <see cref="Embed"/> returns.</summary>
+    public int Count => Fields.Count + (PoolSequence ? 1 + Embeddings.SequenceSideCount : 0);
+
+    public List<Tensor> Embed(Batch b)
+    {
+        var list = new List<Tensor>(Count);
+        foreach (var f in Fields) list.Add(Embeddings.Field(b, f));
+        if (PoolSequence)
+        {
+            var (keys, mask) = Embeddings.Sequence(b);
+            var pooled = Ops.MaskedMean(keys, mask);   // [B, D·(1+sides)]
+            int d = Embeddings.Dim;
+            for (int i = 0; i < 1 + Embeddings.SequenceSideCount; i++) list.Add(Ops.Slice(pooled, 1, i * d, d));
+        }
+        return list;
+    }
+}

@@ -1,0 +1,46 @@
+using SharpCtr.Data.Config;
+using SharpCtr.Models.BehaviorSequence;
+using SharpCtr.Models.FeatureInteraction;
+
+namespace SharpCtr.Models;
+
+/// <summary>Config name → model constructor. A new model is one file plus one line here.</summary>
+public static class ModelRegistry
+{
+    static readonly Dictionary<string, Func<ModelContext, CtrModel>> constructors = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["lr"] = c => new LogisticRegression(c),
+        ["fm"] = c => new FactorizationMachine(c),
+        ["deepfm"] = c => new DeepFm(c),
+        ["din"] = c => new Din(c),
+    };
+
+    public static IEnumerable<string> Names => constructors.Keys.Order();
+
+    public static CtrModel Create(ModelContext ctx)
+    {
+        var name = ctx.Config.GetString("name");
+        if (!constructors.TryGetValue(name, out var make))
+        {
+            var near = EditDistance.Closest(name, constructors.Keys);
+            throw new ConfigException($"{ctx.Config.Where}: unknown model '{name}'{(near is null ? "" : $" (did you mean '{near}'?)")}; known: {string.Join(", ", Names)}");
+        }
+        var model = make(ctx);
+        ctx.Config.Validate();
+        // Checkpoints address tensors by name: give every parameter and buffer its path in the module tree.
+        foreach (var (path, p) in model.Parameters()) p.Name = path;
+        foreach (var (path, b) in model.Buffers()) b.Name = path;
+        return model;
+    }
+}
+
+/// <summary>Reading model hyper-parameters shared by several models.</summary>
+public static class ModelConfig
+{
+    public static int[] Ints(ConfigSection c, string key, int[] @default) =>
+        c.GetDoubleList(key, @default.Select(v => (double)v).ToArray()).Select(v => (int)v).ToArray();
+
+    /// <summary>The non-sequence fields a model uses: `fields:` if given, else all of the schema's.</summary>
+    public static List<string> Fields(ConfigSection c, FeatureEmbeddings emb) =>
+        c.Has("fields") ? c.GetStringList("fields") : emb.FieldNames.ToList();
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using SharpCtr.Data.Batching;
+using SharpCtr.Data.Encoded;
+using SharpCtr.Models;
+using SharpCtr.Tensors;
+using SharpCtr.Tensors.Kernels;
+
+namespace SharpCtr.Training.Evaluation;
+
+/// <summary>
+/// Latency of scoring one ranking request on one thread: one user (profile and history) and
+/// <c>candidates</c> items taken from test rows, scored as one batch.
+/// </summary>
+public static class RequestLatency
+{
+    public sealed record Result(double P50Ms, double P99Ms, double MeanMs, int Requests, int Candidates);
+
+    public static Result Measure(CtrModel model, EncodedDataset data, int[] samples, int candidates = 100, int requests = 300, int seed = 1)
+    {
+        if (samples.Length == 0) throw new ArgumentException("no samples to build requests from");
+        var rng = new Rng((ulong)seed);
+        var batch = new Batch(data, candidates);
+        var user = new Batch(data, 1);
+        var ids = new int[candidates];
+        var times = new double[requests];
+        int savedThreads = KernelThreads.Max;
+        KernelThreads.Max = 1;
+        model.Eval();
+        try
+        {
+            for (int r = -30; r < requests; r++)   // 30 warm-up requests
+            {
+                for (int i = 0; i < candidates; i++) ids[i] = samples[rng.NextInt(samples.Length)];
+                batch.Fill(data, ids);
+                user.Fill(data, [samples[rng.NextInt(samples.Length)]]);
+                ShareUser(data, user, batch);
+                long t0 = Stopwatch.GetTimestamp();
+                using (Tape.Inference())
+                {
+                    var logits = model.Forward(batch).Logits;
+                    float sink = 0;
+                    for (int i = 0; i < candidates; i++) sink += Scalar.Sigmoid(logits.Data[i]);
+                    if (float.IsNaN(sink)) throw new InvalidOperationException("model produced NaN scores");
+                }
+                if (r >= 0) times[r] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            }
+        }
+        finally { KernelThreads.Max = savedThreads; }
+        Array.Sort(times);
+        return new Result(Percentile(times, 0.50), Percentile(times, 0.99), times.Average(), requests, candidates);
+    }
+
+    /// <summary>Copies the user's fields and history from <paramref name="user"/> (one row) into every row of <paramref name="batch"/>.</summary>
+    static void ShareUser(EncodedDataset data, Batch user, Batch batch)
+    {
+        foreach (var f in data.Fields)
+        {
+            if (!(f.Source == "user_id" || f.Source.StartsWith("user.", StringComparison.Ordinal))) continue;
+            if (f.Kind == "categorical") Array.Fill(batch.Ids(f.Name), user.Ids(f.Name)[0]);
+        }
+        foreach (var (name, seq) in batch.Sequences)
+        {
+            var one = user.Sequence(name);
+            for (int r = 0; r < batch.Count; r++)
+            {
+                Array.Copy(one.Items, 0, seq.Items, r * seq.MaxLen, seq.MaxLen);
+                foreach (var (side, arr) in seq.Sides) Array.Copy(one.Sides[side], 0, arr, r * seq.MaxLen, seq.MaxLen);
+                seq.Lengths[r] = one.Lengths[0];
+            }
+        }
+    }
+
+    static double Percentile(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Floor(q * (sorted.Length - 1) + 0.5))];
+}
