@@ -27,6 +27,8 @@ public sealed class ModelTrainer
     readonly string outDir;
     readonly TextWriter log;
     public CtrModel Model { get; }
+    /// <summary>Called after every optimisation step with (epoch, step); tests use it to abort a run mid-epoch.</summary>
+    internal Action<int, int>? AfterStep { get; set; }
     readonly Optimizer optimizer;
     readonly Tensor[] parameters;
     readonly Tensor[] state;             // parameters and buffers (running statistics): what a checkpoint holds
@@ -103,6 +105,7 @@ public sealed class ModelTrainer
                     st.TrainSamples += samplesThisRun; samplesThisRun = 0;
                     Save(st);
                 }
+                AfterStep?.Invoke(st.Epoch, step);
             }
             st.TrainSeconds += sw.Elapsed.TotalSeconds;
             st.TrainSamples += samplesThisRun;

@@ -1,0 +1,84 @@
+using SharpCtr.Data.Batching;
+using SharpCtr.Data.Encoded;
+using SharpCtr.Models;
+using SharpCtr.Tensors;
+using SharpCtr.Training.Evaluation;
+using SharpCtr.Training.Experiments;
+using SharpCtr.Training.Trainer;
+
+namespace SharpCtr.Training.Tests.Models;
+
+public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<PlantedDataFixture>
+{
+    readonly PlantedData data = fixture.Data;
+
+    Experiment Load(string model, params string[] extra) =>
+        Experiment.Load(data.ExperimentPath, new[] { $"model.name={model}" }.Concat(extra));
+
+    [Theory]
+    [InlineData("lr", 0.60)]
+    [InlineData("fm", 0.70)]
+    [InlineData("deepfm", 0.70)]
+    [InlineData("din", 0.70)]
+    public void LearnsThePlantedSignal(string model, double minAuc)
+    {
+        var exp = Load(model);
+        var outDir = Path.Combine(data.Root, "runs", model);
+        var r = new ModelTrainer(exp, data.Dataset, outDir, TextWriter.Null).Run(resume: false);
+        Assert.True(r.Test.Auc > minAuc, $"{model}: test AUC {r.Test.Auc:F4} ≤ {minAuc}");
+        Assert.True(File.Exists(Path.Combine(outDir, "metrics.json")));
+        Assert.True(File.Exists(Path.Combine(outDir, "config.yaml")));
+    }
+
+    [Theory]
+    [InlineData("lr")]
+    [InlineData("fm")]
+    [InlineData("deepfm")]
+    [InlineData("din")]
+    public void BatchScoresEqualOneByOneScores(string model)
+    {
+        var exp = Load(model);
+        var m = ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1)));
+        var rows = data.Dataset.Indices(Splits.Test)[..37];
+        var batched = Evaluator.Predict(m, data.Dataset, rows, batchSize: 37);
+        var single = Evaluator.Predict(m, data.Dataset, rows, batchSize: 1);
+        for (int i = 0; i < rows.Length; i++)
+            Assert.True(MathF.Abs(batched[i] - single[i]) < 1e-5f, $"row {i}: batch {batched[i]} vs single {single[i]}");
+    }
+
+    [Theory]
+    [InlineData("deepfm")]
+    [InlineData("din")]
+    public void EveryParameterGetsAGradient(string model)
+    {
+        var exp = Load(model);
+        var m = ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1)));
+        var batch = new Batch(data.Dataset, 64);
+        batch.Fill(data.Dataset, data.Dataset.Indices(Splits.Train)[..64]);
+        using (var tape = Tape.Train())
+        {
+            var loss = Ops.BceWithLogits(m.Forward(batch).Logits, Tensor.FromArray(batch.Labels, 64));
+            tape.Backward(loss);
+        }
+        foreach (var (name, p) in m.Parameters())
+        {
+            bool has = p.SparseGrad is { Count: > 0 } || (p.Grad is not null && p.Grad.ToArray().Any(v => v != 0));
+            Assert.True(has, $"{model}: parameter {name} got no gradient");
+        }
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameMetrics()
+    {
+        var a = new ModelTrainer(Load("deepfm", "train.epochs=1"), data.Dataset, Path.Combine(data.Root, "runs", "det-a"), TextWriter.Null).Run(false);
+        var b = new ModelTrainer(Load("deepfm", "train.epochs=1"), data.Dataset, Path.Combine(data.Root, "runs", "det-b"), TextWriter.Null).Run(false);
+        Assert.Equal(a.Test.Auc, b.Test.Auc);
+        Assert.Equal(a.Test.LogLoss, b.Test.LogLoss);
+    }
+}
+
+public sealed class PlantedDataFixture : IDisposable
+{
+    public PlantedData Data { get; } = new();
+    public void Dispose() => Data.Dispose();
+}
