@@ -7,7 +7,7 @@ namespace SharpCtr.Tensors.Nn;
 /// Heads may be narrower or wider than dModel/heads (T5's inner width = heads·headDim).
 /// The T5 variant is <c>bias: false, scaled: false</c> with a relative position bias added to the scores.
 /// Masks: <c>keyKeep</c> [B, Lk] (1 = real key, 0 = padding) and/or causal (query i sees keys ≤ i).
-/// A query whose keys are all masked attends to nothing and gets zeros (PyTorch gives NaN).
+/// A query whose keys are all masked attends to nothing: its context is zero (PyTorch gives NaN).
 /// </summary>
 public sealed class MultiHeadAttention : Module
 {
