@@ -244,6 +244,82 @@ def case_transformer_encoder_layer():
                {"x": x, "key_keep": keep}, p, {"y": y})
 
 
+def case_transformer_decoder_layer():
+    E, H, F_, B, Lt, Ls = 8, 2, 12, 3, 4, 5
+    layer = nn.TransformerDecoderLayer(E, H, F_, dropout=0.0, activation="relu", batch_first=True)
+    p = {}
+    for k, v in mha_params(layer.self_attn, E).items():
+        p["self_attn." + k] = v
+    for k, v in mha_params(layer.multihead_attn, E).items():
+        p["cross_attn." + k] = v
+    linear_params("ff1", layer.linear1, p)
+    linear_params("ff2", layer.linear2, p)
+    for i in (1, 2, 3):
+        p["norm%d.weight" % i] = leaf(1 + 0.1 * torch.randn(E))
+        p["norm%d.bias" % i] = leaf(0.1 * torch.randn(E))
+    x = leaf(torch.randn(B, Lt, E))
+    mem = leaf(torch.randn(B, Ls, E))
+    mem_keep = torch.ones(B, Ls)
+    mem_keep[1, 2:] = 0
+
+    def ln(t, i):
+        return F.layer_norm(t, (E,), p["norm%d.weight" % i], p["norm%d.bias" % i])
+
+    h = ln(x + mha_forward(sub(p, "self_attn"), x, x, H, causal=True), 1)
+    h = ln(h + mha_forward(sub(p, "cross_attn"), h, mem, H, key_keep=mem_keep), 2)
+    y = ln(h + apply_linear(p, "ff2", torch.relu(apply_linear(p, "ff1", h))), 3)
+    with torch.no_grad():
+        load_mha(layer.self_attn, sub(p, "self_attn"), E)
+        load_mha(layer.multihead_attn, sub(p, "cross_attn"), E)
+        for i, norm in ((1, layer.norm1), (2, layer.norm2), (3, layer.norm3)):
+            norm.weight.copy_(p["norm%d.weight" % i]); norm.bias.copy_(p["norm%d.bias" % i])
+        ref = layer(x.detach(), mem.detach(), tgt_mask=torch.ones(Lt, Lt, dtype=torch.bool).triu(1),
+                    memory_key_padding_mask=mem_keep == 0)
+    assert torch.allclose(y, ref, atol=1e-5), (y - ref).abs().max()
+    write_case("transformer_decoder_layer", {"dim": E, "heads": H, "ff": F_},
+               {"x": x, "memory": mem, "memory_keep": mem_keep}, p, {"y": y})
+
+
+# ---- MLPs (torch.nn.Sequential) ------------------------------------------------------------------
+
+def case_mlp_batch_norm():
+    """Linear -> BatchNorm1d -> ReLU -> Linear -> BatchNorm1d -> ReLU -> Linear(1), training mode."""
+    I, H1, H2, N = 6, 5, 4, 10
+    l1, bn1, l2, bn2, out = nn.Linear(I, H1), nn.BatchNorm1d(H1), nn.Linear(H1, H2), nn.BatchNorm1d(H2), nn.Linear(H2, 1)
+    p = {}
+    linear_params("layers.0", l1, p)
+    p["norms.0.weight"] = leaf(1 + 0.2 * torch.randn(H1)); p["norms.0.bias"] = leaf(0.2 * torch.randn(H1))
+    linear_params("layers.1", l2, p)
+    p["norms.1.weight"] = leaf(1 + 0.2 * torch.randn(H2)); p["norms.1.bias"] = leaf(0.2 * torch.randn(H2))
+    linear_params("output", out, p)
+    x = leaf(torch.randn(N, I))
+    h = torch.relu(F.batch_norm(apply_linear(p, "layers.0", x), bn1.running_mean, bn1.running_var,
+                                p["norms.0.weight"], p["norms.0.bias"], training=True))
+    h = torch.relu(F.batch_norm(apply_linear(p, "layers.1", h), bn2.running_mean, bn2.running_var,
+                                p["norms.1.weight"], p["norms.1.bias"], training=True))
+    y = apply_linear(p, "output", h)
+    write_case("mlp_batch_norm", {"in": I, "hidden": [H1, H2], "out": 1,
+                                  "running_mean_0": to_list(bn1.running_mean), "running_var_0": to_list(bn1.running_var)},
+               {"x": x}, p, {"y": y})
+
+
+def case_mlp_layer_norm_prelu():
+    """Linear -> LayerNorm -> PReLU(per feature) -> Linear -> LayerNorm -> PReLU; no output layer."""
+    I, H1, H2, N = 6, 5, 4, 7
+    l1, l2 = nn.Linear(I, H1), nn.Linear(H1, H2)
+    p = {}
+    linear_params("layers.0", l1, p)
+    p["norms.0.weight"] = leaf(1 + 0.2 * torch.randn(H1)); p["norms.0.bias"] = leaf(0.2 * torch.randn(H1))
+    p["acts.0.alpha"] = leaf(0.25 + 0.1 * torch.randn(H1))
+    linear_params("layers.1", l2, p)
+    p["norms.1.weight"] = leaf(1 + 0.2 * torch.randn(H2)); p["norms.1.bias"] = leaf(0.2 * torch.randn(H2))
+    p["acts.1.alpha"] = leaf(0.25 + 0.1 * torch.randn(H2))
+    x = leaf(torch.randn(N, I))
+    h = F.prelu(F.layer_norm(apply_linear(p, "layers.0", x), (H1,), p["norms.0.weight"], p["norms.0.bias"]), p["acts.0.alpha"])
+    y = F.prelu(F.layer_norm(apply_linear(p, "layers.1", h), (H2,), p["norms.1.weight"], p["norms.1.bias"]), p["acts.1.alpha"])
+    write_case("mlp_layer_norm_prelu", {"in": I, "hidden": [H1, H2]}, {"x": x}, p, {"y": y})
+
+
 # ---- T5 encoder / decoder (HF T5 math, written out) --------------------------------------------
 
 def t5_bucket(rel, bidirectional, num_buckets, max_distance):
@@ -467,7 +543,7 @@ def case_prelu():
 def main():
     cases = [case_linear, case_layer_norm, case_rms_norm, case_mha_self, case_mha_causal, case_mha_cross,
              case_transformer_encoder_layer, case_t5_encoder, case_t5_decoder, case_gru, case_augru,
-             case_dice, case_prelu]
+             case_dice, case_prelu, case_transformer_decoder_layer, case_mlp_batch_norm, case_mlp_layer_norm_prelu]
     for i, case in enumerate(cases):
         torch.manual_seed(1000 + i)  # each case its own seed: adding a case does not change the others
         case()

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace SharpCtr.Tensors.Nn;
 
 /// <summary>
@@ -12,17 +14,14 @@ static class BatchStats
     {
         mean.Clear();
         variance.Clear();
-        for (int i = 0; i < n; i++)
-        {
-            var row = x.AsSpan(i * d, d);
-            for (int j = 0; j < d; j++) mean[j] += row[j];
-        }
+        for (int i = 0; i < n; i++) TensorPrimitives.Add(mean, x.AsSpan(i * d, d), mean);
         float invN = 1f / Math.Max(1, n);
-        for (int j = 0; j < d; j++) mean[j] *= invN;
+        TensorPrimitives.Multiply(mean, invN, mean);
+        Span<float> c = d <= 1024 ? stackalloc float[d] : new float[d];
         for (int i = 0; i < n; i++)
         {
-            var row = x.AsSpan(i * d, d);
-            for (int j = 0; j < d; j++) { float c = row[j] - mean[j]; variance[j] += c * c; }
+            TensorPrimitives.Subtract(x.AsSpan(i * d, d), mean, c);
+            TensorPrimitives.MultiplyAdd(c, c, variance, variance);
         }
         for (int j = 0; j < d; j++)
         {
@@ -54,15 +53,21 @@ static class BatchStats
         scratchB.Clear();
         for (int i = 0; i < n; i++)
         {
-            var g = gn.AsSpan(i * d, d); var v = nrm.AsSpan(i * d, d);
-            for (int j = 0; j < d; j++) { scratchA[j] += g[j]; scratchB[j] += g[j] * v[j]; }
+            var g = gn.AsSpan(i * d, d);
+            TensorPrimitives.Add(scratchA, g, scratchA);
+            TensorPrimitives.MultiplyAdd(g, nrm.AsSpan(i * d, d), scratchB, scratchB);
         }
         float invN = 1f / Math.Max(1, n);
-        for (int j = 0; j < d; j++) { scratchA[j] *= invN; scratchB[j] *= invN; }
+        TensorPrimitives.Multiply(scratchA, invN, scratchA);
+        TensorPrimitives.Multiply(scratchB, -invN, scratchB);   // −mean(gn·n)
+        Span<float> t = d <= 1024 ? stackalloc float[d] : new float[d];
         for (int i = 0; i < n; i++)
         {
-            var g = gn.AsSpan(i * d, d); var v = nrm.AsSpan(i * d, d); var o = gx.AsSpan(i * d, d);
-            for (int j = 0; j < d; j++) o[j] += invStd[j] * (g[j] - scratchA[j] - v[j] * scratchB[j]);
+            var o = gx.AsSpan(i * d, d);
+            // t = (g − meanG − n·meanGN)·invStd, added to gx
+            TensorPrimitives.Subtract(gn.AsSpan(i * d, d), scratchA, t);
+            TensorPrimitives.MultiplyAdd(nrm.AsSpan(i * d, d), scratchB, t, t);
+            TensorPrimitives.MultiplyAdd(t, invStd, o, o);
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace SharpCtr.Tensors.Nn;
 
 /// <summary>
@@ -54,40 +56,58 @@ public sealed class Dice : Module
         var nrm = Tensor.Temp(x.Shape);
         var p = Tensor.Temp(x.Shape);
         var xd = x.Data; var yd = y.Data; var nd = nrm.Data; var pd = p.Data; var a = Alpha.Data;
+        var oneMinusA = Tensor.Temp([d]).Data.AsSpan(0, d);
+        TensorPrimitives.Subtract(1f, Alpha.Span, oneMinusA);
         for (int i = 0; i < n; i++)
         {
-            int o = i * d;
-            for (int j = 0; j < d; j++)
-            {
-                float v = (xd[o + j] - mean[j]) * invStd[j];
-                float s = Scalar.Sigmoid(v);
-                nd[o + j] = v;
-                pd[o + j] = s;
-                yd[o + j] = xd[o + j] * (a[j] + s * (1 - a[j]));
-            }
+            var nr = nd.AsSpan(i * d, d);
+            TensorPrimitives.Subtract(xd.AsSpan(i * d, d), mean, nr);
+            TensorPrimitives.Multiply(nr, invStd, nr);
+        }
+        TensorPrimitives.Sigmoid(nrm.Span, p.Span);
+        for (int i = 0; i < n; i++)
+        {
+            // y = x·(α + p·(1 − α))
+            var yr = yd.AsSpan(i * d, d);
+            TensorPrimitives.MultiplyAdd(pd.AsSpan(i * d, d), oneMinusA, Alpha.Span, yr);
+            TensorPrimitives.Multiply(yr, xd.AsSpan(i * d, d), yr);
         }
         if (Tape.Needs(x, Alpha))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
                 var gy = y.Grad.Data;
+                var om = Tensor.Temp([d]).Data.AsSpan(0, d);
+                TensorPrimitives.Subtract(1f, Alpha.Span, om);
+                var t = Tensor.Temp([d]).Data.AsSpan(0, d);
                 if (Alpha.RequiresGrad)
                 {
-                    var ga = Alpha.GradBuffer().Data;
+                    // dα = Σ_rows dy·x·(1 − p)
+                    var ga = Alpha.GradBuffer().Span;
                     for (int i = 0; i < n; i++)
-                        for (int j = 0, o = i * d; j < d; j++) ga[j] += gy[o + j] * xd[o + j] * (1 - pd[o + j]);
+                    {
+                        TensorPrimitives.Subtract(1f, pd.AsSpan(i * d, d), t);
+                        TensorPrimitives.Multiply(t, gy.AsSpan(i * d, d), t);
+                        TensorPrimitives.MultiplyAdd(t, xd.AsSpan(i * d, d), ga, ga);
+                    }
                 }
                 if (!x.RequiresGrad) return;
                 var gx = x.GradBuffer().Data;
                 var gn = Tensor.Temp(x.Shape).Data;
                 var inv = stats.Data.AsSpan(2 * d, d);
                 for (int i = 0; i < n; i++)
-                    for (int j = 0, o = i * d; j < d; j++)
-                    {
-                        float s = pd[o + j];
-                        gx[o + j] += gy[o + j] * (a[j] + s * (1 - a[j]));
-                        gn[o + j] = gy[o + j] * xd[o + j] * (1 - a[j]) * s * (1 - s);
-                    }
+                {
+                    var pr = pd.AsSpan(i * d, d); var gyr = gy.AsSpan(i * d, d); var gxr = gx.AsSpan(i * d, d); var gnr = gn.AsSpan(i * d, d);
+                    // direct path: dx += dy·(α + p·(1 − α))
+                    TensorPrimitives.MultiplyAdd(pr, om, Alpha.Span, t);
+                    TensorPrimitives.MultiplyAdd(gyr, t, gxr, gxr);
+                    // through p: dn = dy·x·(1 − α)·p·(1 − p)
+                    TensorPrimitives.Multiply(gyr, xd.AsSpan(i * d, d), gnr);
+                    TensorPrimitives.Multiply(gnr, om, gnr);
+                    TensorPrimitives.Subtract(1f, pr, t);
+                    TensorPrimitives.Multiply(t, pr, t);
+                    TensorPrimitives.Multiply(gnr, t, gnr);
+                }
                 if (batchStats)
                 {
                     var scratch = Tensor.Temp([2, d]).Data;

@@ -34,4 +34,26 @@ public sealed class Linear : Module
         var y = Ops.MatMul(x, Weight);
         return Bias is null ? y : Ops.Add(y, Bias);
     }
+
+    /// <summary>act(x·W + b) with the bias and activation fused into one pass (and one tape op).</summary>
+    public Tensor Forward(Tensor x, Kernels.Activation activation)
+    {
+        if (x.Rank == 0 || x.Shape[^1] != In)
+            throw new ArgumentException($"Linear({In}→{Out}): input shape {Tensor.ShapeString(x.Shape)} does not end in {In}");
+        var z = Ops.MatMul(x, Weight);
+        int rows = z.Rows;
+        var y = Tensor.Temp(z.Shape);
+        var bias = Bias is null ? ReadOnlySpan<float>.Empty : Bias.Span;
+        Kernels.BiasActivation.Forward(z.Span, bias, rows, Out, activation, y.Span);
+        if (Tape.IsRecording && (z.RequiresGrad || Bias is { RequiresGrad: true }))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var dz = z.RequiresGrad ? z.GradBuffer().Span : Span<float>.Empty;
+                var db = Bias is { RequiresGrad: true } ? Bias.GradBuffer().Span : Span<float>.Empty;
+                Kernels.BiasActivation.Backward(z.Span, Bias is null ? ReadOnlySpan<float>.Empty : Bias.Span, y.Span, y.Grad.Span,
+                    rows, Out, activation, dz, db);
+            });
+        return y;
+    }
 }

@@ -65,11 +65,28 @@ public sealed class Mlp : Module
         if (Output is not null) yield return ("output", Output);
     }
 
+    /// <summary>The fused bias+activation kernel for a parameter-free activation, or null.</summary>
+    static Kernels.Activation? FusedKernel(Activation a) => a switch
+    {
+        Activation.None => Kernels.Activation.Identity,
+        Activation.Relu => Kernels.Activation.Relu,
+        Activation.Gelu => Kernels.Activation.GeluErf,
+        Activation.Tanh => Kernels.Activation.Tanh,
+        Activation.Sigmoid => Kernels.Activation.Sigmoid,
+        _ => null,
+    };
+
     /// <summary>x [..., InputDim] → [..., OutputDim].</summary>
     public Tensor Forward(Tensor x)
     {
         for (int i = 0; i < Layers.Length; i++)
         {
+            if (Norms[i] is null && FusedKernel(Activation) is { } fused)
+            {
+                x = Layers[i].Forward(x, fused);
+                if (Training && DropoutP > 0) x = Ops.Dropout(x, DropoutP, dropoutRng);
+                continue;
+            }
             x = Layers[i].Forward(x);
             x = Norms[i] switch
             {

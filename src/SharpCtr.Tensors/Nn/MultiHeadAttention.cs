@@ -7,7 +7,7 @@ namespace SharpCtr.Tensors.Nn;
 /// Heads may be narrower or wider than dModel/heads (T5's inner width = heads·headDim).
 /// The T5 variant is <c>bias: false, scaled: false</c> with a relative position bias added to the scores.
 /// Masks: <c>keyKeep</c> [B, Lk] (1 = real key, 0 = padding) and/or causal (query i sees keys ≤ i).
-/// A query whose keys are all masked attends to nothing and gets zeros (PyTorch gives NaN).
+/// A query whose keys are all masked attends to nothing: its context is zero (PyTorch gives NaN).
 /// </summary>
 public sealed class MultiHeadAttention : Module
 {
@@ -59,40 +59,9 @@ public sealed class MultiHeadAttention : Module
             throw new ArgumentException($"key mask of shape {Tensor.ShapeString(keyKeep.Shape)} does not match [B, Lk] = [{b}, {lk}]");
         if (causal && lq != lk) throw new ArgumentException($"causal attention needs as many queries as keys, got {lq} and {lk}");
 
-        var q = Heads4(Q.Forward(query), b, lq);                  // [B, H, Lq, dk]
-        var k = Heads4(K.Forward(memory), b, lk);                 // [B, H, Lk, dk]
-        var v = Heads4(V.Forward(memory), b, lk);
-        if (Scaled) q = Ops.MulScalar(q, 1f / MathF.Sqrt(dk));   // scaling q is cheaper than scaling the scores
-        var scores = Ops.MatMul(q, k, transB: true);              // [B, H, Lq, Lk]
-        if (positionBias is not null) scores = Ops.Add(scores, positionBias);
-        var mask = keyKeep is null && !causal ? null : KeepMask(keyKeep, causal, b, h, lq, lk);
-        var attn = Ops.Softmax(scores, mask);
-        if (Training && DropoutP > 0) attn = Ops.Dropout(attn, DropoutP, dropoutRng);
-        var ctx = Ops.MatMul(attn, v);                            // [B, H, Lq, dk]
-        ctx = Ops.Reshape(Ops.Permute(ctx, 0, 2, 1, 3), b, lq, h * dk);
+        var ctx = AttentionCore.Attend(Q.Forward(query), K.Forward(memory), V.Forward(memory), h, dk,
+            Scaled ? 1f / MathF.Sqrt(dk) : 1f, positionBias, keyKeep?.Data, causal,
+            Training ? DropoutP : 0f, dropoutRng);
         return O.Forward(ctx);
-    }
-
-    Tensor Heads4(Tensor x, int b, int len) => Ops.Permute(Ops.Reshape(x, b, len, Heads, HeadDim), 0, 2, 1, 3);
-
-    /// <summary>The full [B, H, Lq, Lk] keep-mask, so the softmax reads it without broadcasting.</summary>
-    static Tensor KeepMask(Tensor? keyKeep, bool causal, int b, int h, int lq, int lk)
-    {
-        var m = Tensor.Temp([b, h, lq, lk]);
-        var md = m.Data;
-        for (int bi = 0; bi < b; bi++)
-        {
-            int o0 = bi * h * lq * lk;
-            for (int i = 0; i < lq; i++)
-            {
-                var row = md.AsSpan(o0 + i * lk, lk);
-                if (keyKeep is null) row.Fill(1f);
-                else keyKeep.Data.AsSpan(bi * lk, lk).CopyTo(row);
-                if (causal) row[(i + 1)..].Clear();
-            }
-            var first = md.AsSpan(o0, lq * lk);
-            for (int hi = 1; hi < h; hi++) first.CopyTo(md.AsSpan(o0 + hi * lq * lk, lq * lk));
-        }
-        return m;
     }
 }

@@ -13,7 +13,8 @@ public sealed class T5RelativePositionBias : Module
     public readonly bool Bidirectional;
     /// <summary>[NumBuckets, Heads].</summary>
     public readonly Tensor Weight;
-    readonly Dictionary<(int, int), int[]> bucketCache = new();
+    // Concurrent: a scoring service may run one model on several threads.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int), int[]> bucketCache = new();
 
     public T5RelativePositionBias(int heads, bool bidirectional, Rng rng, int numBuckets = 32, int maxDistance = 128, float std = 0.1f)
     {
@@ -51,13 +52,13 @@ public sealed class T5RelativePositionBias : Module
     /// <summary>The bias [Heads, Lq, Lk] for queries 0..Lq−1 against keys 0..Lk−1.</summary>
     public Tensor Forward(int lq, int lk)
     {
-        if (!bucketCache.TryGetValue((lq, lk), out var ids))
+        var ids = bucketCache.GetOrAdd((lq, lk), key =>
         {
-            ids = new int[lq * lk];
-            for (int i = 0; i < lq; i++)
-                for (int j = 0; j < lk; j++) ids[i * lk + j] = Bucket(j - i, Bidirectional, NumBuckets, MaxDistance);
-            bucketCache[(lq, lk)] = ids;
-        }
+            var b = new int[key.Item1 * key.Item2];
+            for (int i = 0; i < key.Item1; i++)
+                for (int j = 0; j < key.Item2; j++) b[i * key.Item2 + j] = Bucket(j - i, Bidirectional, NumBuckets, MaxDistance);
+            return b;
+        });
         var rows = Ops.IndexSelect(Weight, ids);                       // [Lq·Lk, H]
         return Ops.Reshape(Ops.Transpose(rows, 0, 1), Heads, lq, lk);
     }

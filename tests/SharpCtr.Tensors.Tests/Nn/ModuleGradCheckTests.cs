@@ -44,6 +44,9 @@ public class ModuleGradCheckTests
     [InlineData(Activation.Dice, MlpNorm.None)]
     [InlineData(Activation.Gelu, MlpNorm.Batch)]
     [InlineData(Activation.Tanh, MlpNorm.None)]
+    [InlineData(Activation.Gelu, MlpNorm.None)]
+    [InlineData(Activation.Sigmoid, MlpNorm.None)]
+    [InlineData(Activation.None, MlpNorm.None)]
     [InlineData(Activation.Sigmoid, MlpNorm.Layer)]
     public void Mlp(Activation act, MlpNorm norm)
     {
@@ -109,6 +112,19 @@ public class ModuleGradCheckTests
         var x = TestUtil.Randn(rng, 2, 3, 4);
         var keep = Keep(2, 3, 3, 2);
         TestUtil.AssertGrad(() => m.Forward(x, x, keep, causal), With(m, x));
+    }
+
+    [Fact]
+    public void AttentionCoreWithDropoutCausalAndPerBatchBias()
+    {
+        var rng = new Rng(12);
+        var q = TestUtil.Randn(rng, 2, 3, 4);
+        var k = TestUtil.Randn(rng, 2, 3, 4);
+        var v = TestUtil.Randn(rng, 2, 3, 4);
+        var bias = TestUtil.Randn(rng, 2, 2, 3, 3);
+        float[] keep = [1, 1, 0, 1, 1, 1];
+        // A fresh generator per call gives the same dropout mask every time, so finite differences apply.
+        TestUtil.AssertGrad(() => AttentionCore.Attend(q, k, v, 2, 2, 0.7f, bias, keep, true, 0.3f, new Rng(5)), q, k, v, bias);
     }
 
     [Fact]

@@ -83,6 +83,38 @@ public class ModuleOracleTests
     }
 
     [Fact]
+    public void TransformerDecoderLayer()
+    {
+        var f = ModuleFixture.Load("transformer_decoder_layer");
+        var m = new TransformerDecoderLayer(f.Int("dim"), f.Int("heads"), f.Int("ff"), Seed);
+        var x = f.Input("x");
+        var mem = f.Input("memory");
+        var keep = f.Input("memory_keep");
+        Check(f, m, [x, mem], () => [("y", m.Forward(x, mem, keep))]);
+    }
+
+    [Fact]
+    public void MlpWithBatchNorm()
+    {
+        var f = ModuleFixture.Load("mlp_batch_norm");
+        var m = new Mlp(f.Int("in"), f.Ints("hidden"), Seed, Activation.Relu, norm: MlpNorm.Batch, outputDim: f.Int("out"));
+        var x = f.Input("x");
+        Check(f, m, [x], () => [("y", m.Forward(x))]);
+        var bn = (BatchNorm)m.Norms[0]!;
+        TestUtil.AssertClose(f.Config.GetProperty("running_mean_0").EnumerateArray().Select(e => e.GetSingle()).ToArray(), bn.RunningMean.Span, 1e-5f);
+        TestUtil.AssertClose(f.Config.GetProperty("running_var_0").EnumerateArray().Select(e => e.GetSingle()).ToArray(), bn.RunningVar.Span, 1e-5f);
+    }
+
+    [Fact]
+    public void MlpWithLayerNormAndPRelu()
+    {
+        var f = ModuleFixture.Load("mlp_layer_norm_prelu");
+        var m = new Mlp(f.Int("in"), f.Ints("hidden"), Seed, Activation.PRelu, norm: MlpNorm.Layer);
+        var x = f.Input("x");
+        Check(f, m, [x], () => [("y", m.Forward(x))]);
+    }
+
+    [Fact]
     public void T5Encoder()
     {
         var f = ModuleFixture.Load("t5_encoder");
