@@ -105,6 +105,34 @@ public sealed class FeatureEmbeddings : Module
         return (Ops.Concat(parts, 2), mask);
     }
 
+    /// <summary>
+    /// The behaviour sequence without padding: keys [N, Dim·(1 + sides)] for the N = Σ lengths real
+    /// positions (row-major by sample), each row's sample, and per-sample offsets [B+1].
+    /// </summary>
+    public (Tensor Keys, int[] RowSample, int[] Offsets) PackedSequence(Batch b)
+    {
+        var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
+        var sv = b.Sequence(s.Name);
+        var offsets = new int[b.Count + 1];
+        for (int r = 0; r < b.Count; r++) offsets[r + 1] = offsets[r] + Math.Min(sv.Lengths[r], sv.MaxLen);
+        int n = offsets[^1];
+        var rowSample = new int[n];
+        var ids = new int[n];
+        var sideIds = s.Sides.Select(_ => new int[n]).ToArray();
+        for (int r = 0; r < b.Count; r++)
+            for (int k = offsets[r], l = 0; k < offsets[r + 1]; k++, l++)
+            {
+                rowSample[k] = r;
+                ids[k] = sv.Items[r * sv.MaxLen + l];
+                for (int si = 0; si < sideIds.Length; si++) sideIds[si][k] = sv.Side(s.Sides[si].Name)[r * sv.MaxLen + l];
+            }
+        var items = Table(s.Source).Forward(ids, n);
+        if (s.Sides.Count == 0) return (items, rowSample, offsets);
+        var parts = new List<Tensor> { items };
+        for (int si = 0; si < sideIds.Length; si++) parts.Add(Table(s.Sides[si].Source).Forward(sideIds[si], n));
+        return (Ops.Concat(parts, 1), rowSample, offsets);
+    }
+
     public bool HasSequence => schema.Sequence is not null;
     public int SequenceSideCount => schema.Sequence?.Sides.Count ?? 0;
 

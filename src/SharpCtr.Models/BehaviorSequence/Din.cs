@@ -64,19 +64,35 @@ public sealed class Din : CtrModel
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count;
-        var (keys, mask) = emb.Sequence(b);                                    // [B, L, K], [B, L]
-        int len = keys.Shape[1], kd = keys.Shape[2];
+        // Only real history positions go through the activation unit (no work on padding).
+        var (keys, rowSample, offsets) = emb.PackedSequence(b);                // [N, K]
         var query = Ops.Concat(queryFields.Select(f => emb.FirstOf(b, f)).ToArray(), 1);   // [B, K]
-        var q3 = Ops.Reshape(query, n, 1, kd);
-        var h = Ops.Add(Ops.Add(attK.Forward(keys), attP.Forward(Ops.Mul(keys, q3))),
-                        Ops.Reshape(attQ.Forward(query), n, 1, -1));          // [B, L, H]
-        h = Ops.Reshape(h, n * len, -1);
+        var qRows = Ops.IndexSelect(query, rowSample);                         // [N, K]
+        var h = Ops.Add(Ops.Add(attK.Forward(keys), attP.Forward(Ops.Mul(keys, qRows))),
+                        Ops.IndexSelect(attQ.Forward(query), rowSample));      // [N, H]
         h = attAct switch { Dice d => d.Forward(h), PRelu p => p.Forward(h), _ => Activations.Apply(attActivation, h) };
-        var scores = Ops.Reshape(attRest.Forward(h), n, len);                  // [B, L]
-        scores = useSoftmax ? Ops.Softmax(scores, mask) : Ops.Mul(scores, mask);
-        var pooled = Ops.Reshape(Ops.MatMul(Ops.Reshape(scores, n, 1, len), keys), n, kd);   // [B, K]
+        var scores = Ops.Reshape(attRest.Forward(h), -1);                      // [N]
+        if (useSoftmax) scores = SegmentSoftmax(scores, offsets);
+        var pooled = Ops.SegmentWeightedSum(keys, scores, offsets);            // [B, K]
         var parts = fields.Select(f => emb.Field(b, f)).Append(pooled).ToArray();
         var logit = mlp.Forward(Ops.Concat(parts, 1));
         return new(Ops.Reshape(logit, n));
+    }
+
+    /// <summary>Softmax of the scores within each sample's history (the paper's optional normalisation).</summary>
+    static Tensor SegmentSoftmax(Tensor scores, int[] offsets)
+    {
+        int bsz = offsets.Length - 1, len = 0;
+        for (int r = 0; r < bsz; r++) len = Math.Max(len, offsets[r + 1] - offsets[r]);
+        var rows = new int[bsz * Math.Max(1, len)];
+        var mask = Tensor.Temp([bsz, Math.Max(1, len)], zero: true);
+        for (int r = 0; r < bsz; r++)
+            for (int k = offsets[r]; k < offsets[r + 1]; k++) { rows[r * len + k - offsets[r]] = k; mask.Data[r * len + k - offsets[r]] = 1; }
+        var padded = Ops.Reshape(Ops.IndexSelect(Ops.Reshape(scores, -1, 1), rows), bsz, Math.Max(1, len));
+        var soft = Ops.Reshape(Ops.Softmax(padded, mask), -1, 1);
+        var back = new int[offsets[^1]];
+        for (int r = 0; r < bsz; r++)
+            for (int k = offsets[r]; k < offsets[r + 1]; k++) back[k] = r * len + k - offsets[r];
+        return Ops.Reshape(Ops.IndexSelect(soft, back), -1);
     }
 }

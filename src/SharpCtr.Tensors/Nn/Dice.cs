@@ -55,68 +55,100 @@ public sealed class Dice : Module
         var y = Tensor.Temp(x.Shape);
         var nrm = Tensor.Temp(x.Shape);
         var p = Tensor.Temp(x.Shape);
-        var xd = x.Data; var yd = y.Data; var nd = nrm.Data; var pd = p.Data; var a = Alpha.Data;
-        var oneMinusA = Tensor.Temp([d]).Data.AsSpan(0, d);
-        TensorPrimitives.Subtract(1f, Alpha.Span, oneMinusA);
-        for (int i = 0; i < n; i++)
-        {
-            var nr = nd.AsSpan(i * d, d);
-            TensorPrimitives.Subtract(xd.AsSpan(i * d, d), mean, nr);
-            TensorPrimitives.Multiply(nr, invStd, nr);
-        }
-        TensorPrimitives.Sigmoid(nrm.Span, p.Span);
-        for (int i = 0; i < n; i++)
-        {
-            // y = x·(α + p·(1 − α))
-            var yr = yd.AsSpan(i * d, d);
-            TensorPrimitives.MultiplyAdd(pd.AsSpan(i * d, d), oneMinusA, Alpha.Span, yr);
-            TensorPrimitives.Multiply(yr, xd.AsSpan(i * d, d), yr);
-        }
+        var meanArr = stats.Data;   // [mean | variance | invStd]
+        DiceKernel.Forward(x.Data, meanArr, d, Alpha.Data, n, d, nrm.Data, p.Data, y.Data);
         if (Tape.Needs(x, Alpha))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
-                var gy = y.Grad.Data;
-                var om = Tensor.Temp([d]).Data.AsSpan(0, d);
-                TensorPrimitives.Subtract(1f, Alpha.Span, om);
-                var t = Tensor.Temp([d]).Data.AsSpan(0, d);
-                if (Alpha.RequiresGrad)
-                {
-                    // dα = Σ_rows dy·x·(1 − p)
-                    var ga = Alpha.GradBuffer().Span;
-                    for (int i = 0; i < n; i++)
-                    {
-                        TensorPrimitives.Subtract(1f, pd.AsSpan(i * d, d), t);
-                        TensorPrimitives.Multiply(t, gy.AsSpan(i * d, d), t);
-                        TensorPrimitives.MultiplyAdd(t, xd.AsSpan(i * d, d), ga, ga);
-                    }
-                }
-                if (!x.RequiresGrad) return;
-                var gx = x.GradBuffer().Data;
-                var gn = Tensor.Temp(x.Shape).Data;
-                var inv = stats.Data.AsSpan(2 * d, d);
-                for (int i = 0; i < n; i++)
-                {
-                    var pr = pd.AsSpan(i * d, d); var gyr = gy.AsSpan(i * d, d); var gxr = gx.AsSpan(i * d, d); var gnr = gn.AsSpan(i * d, d);
-                    // direct path: dx += dy·(α + p·(1 − α))
-                    TensorPrimitives.MultiplyAdd(pr, om, Alpha.Span, t);
-                    TensorPrimitives.MultiplyAdd(gyr, t, gxr, gxr);
-                    // through p: dn = dy·x·(1 − α)·p·(1 − p)
-                    TensorPrimitives.Multiply(gyr, xd.AsSpan(i * d, d), gnr);
-                    TensorPrimitives.Multiply(gnr, om, gnr);
-                    TensorPrimitives.Subtract(1f, pr, t);
-                    TensorPrimitives.Multiply(t, pr, t);
-                    TensorPrimitives.Multiply(gnr, t, gnr);
-                }
-                if (batchStats)
-                {
-                    var scratch = Tensor.Temp([2, d]).Data;
-                    BatchStats.NormalizeBackward(gn, nd, n, d, inv, gx, scratch.AsSpan(0, d), scratch.AsSpan(d, d));
-                }
-                else
-                    for (int i = 0; i < n; i++)
-                        for (int j = 0, o = i * d; j < d; j++) gx[o + j] += gn[o + j] * inv[j];
+                var scratch = Tensor.Temp([3, d], zero: true).Data;   // dα, Σgn, Σgn·n
+                var gx = x.RequiresGrad ? x.GradBuffer().Data : null;
+                var gn = gx is null ? null : Tensor.Temp(x.Shape).Data;
+                DiceKernel.Backward(x.Data, p.Data, nrm.Data, y.Grad.Data, Alpha.Data, meanArr, d, n, d, batchStats, gx, gn, scratch);
+                if (Alpha.RequiresGrad) TensorPrimitives.Add(Alpha.GradBuffer().Span, scratch.AsSpan(0, d), Alpha.Grad!.Span);
             });
         return y;
+    }
+}
+
+/// <summary>
+/// Dice's fused passes, one row at a time in 16-wide vectors: the forward computes the
+/// normalised input n, p = sigmoid(n) and y together; the backward computes dα, dL/dn and the
+/// direct path in one pass, then (with batch statistics) the path through mean and variance.
+/// </summary>
+static unsafe class DiceKernel
+{
+    /// <param name="stats">[mean | variance | invStd], each <paramref name="d"/> wide; <paramref name="invOffset"/> = d.</param>
+    public static void Forward(float[] x, float[] stats, int invOffset, float[] alpha, int n, int d, float[] nrm, float[] p, float[] y)
+    {
+        fixed (float* px = x, ps = stats, pa = alpha, pn = nrm, pp = p, py = y)
+        {
+            float* mean = ps, inv = ps + 2 * invOffset;
+            for (int i = 0; i < n; i++)
+            {
+                long o = (long)i * d;
+                for (int j = 0; j < d; j += 16)
+                {
+                    int c = Math.Min(16, d - j);
+                    var xv = Kernels.VectorMath.LoadPartial(px + o + j, c);
+                    var v = (xv - Kernels.VectorMath.LoadPartial(mean + j, c)) * Kernels.VectorMath.LoadPartial(inv + j, c);
+                    var sg = Kernels.VectorMath.Sigmoid(v);
+                    var av = Kernels.VectorMath.LoadPartial(pa + j, c);
+                    Kernels.VectorMath.StorePartial(v, pn + o + j, c);
+                    Kernels.VectorMath.StorePartial(sg, pp + o + j, c);
+                    Kernels.VectorMath.StorePartial(xv * (av + sg * (Kernels.VectorMath.One - av)), py + o + j, c);
+                }
+            }
+        }
+    }
+
+    /// <param name="scratch">[dα | Σ gn | Σ gn·n], zeroed, 3·d.</param>
+    public static void Backward(float[] x, float[] p, float[] nrm, float[] gy, float[] alpha, float[] stats, int invOffset, int n, int d,
+        bool batchStats, float[]? gx, float[]? gn, float[] scratch)
+    {
+        fixed (float* px = x, pp = p, pn = nrm, pg = gy, pa = alpha, ps = stats, pgx = gx, pgn = gn, pscr = scratch)
+        {
+            float* inv = ps + 2 * invOffset, ga = pscr, sumG = pscr + d, sumGN = pscr + 2 * d;
+            var one = Kernels.VectorMath.One;
+            for (int i = 0; i < n; i++)
+            {
+                long o = (long)i * d;
+                for (int j = 0; j < d; j += 16)
+                {
+                    int c = Math.Min(16, d - j);
+                    var g = Kernels.VectorMath.LoadPartial(pg + o + j, c);
+                    var xv = Kernels.VectorMath.LoadPartial(px + o + j, c);
+                    var pv = Kernels.VectorMath.LoadPartial(pp + o + j, c);
+                    var av = Kernels.VectorMath.LoadPartial(pa + j, c);
+                    var gxv = g * xv;
+                    // dα += dy·x·(1 − p)
+                    Kernels.VectorMath.StorePartial(Kernels.VectorMath.LoadPartial(ga + j, c) + gxv * (one - pv), ga + j, c);
+                    if (pgx == null) continue;
+                    // direct path dx += dy·(α + p·(1 − α)); through p: dn = dy·x·(1 − α)·p·(1 − p)
+                    var direct = Kernels.VectorMath.LoadPartial(pgx + o + j, c) + g * (av + pv * (one - av));
+                    var dn = gxv * (one - av) * pv * (one - pv);
+                    if (!batchStats) direct += dn * Kernels.VectorMath.LoadPartial(inv + j, c);
+                    Kernels.VectorMath.StorePartial(direct, pgx + o + j, c);
+                    if (!batchStats) continue;
+                    Kernels.VectorMath.StorePartial(dn, pgn + o + j, c);
+                    Kernels.VectorMath.StorePartial(Kernels.VectorMath.LoadPartial(sumG + j, c) + dn, sumG + j, c);
+                    Kernels.VectorMath.StorePartial(Kernels.VectorMath.LoadPartial(sumGN + j, c) + dn * Kernels.VectorMath.LoadPartial(pn + o + j, c), sumGN + j, c);
+                }
+            }
+            if (pgx == null || !batchStats) return;
+            // through the batch statistics: dx += invStd·(dn − mean(dn) − n·mean(dn·n))
+            var invN = System.Runtime.Intrinsics.Vector512.Create(1f / Math.Max(1, n));
+            for (int i = 0; i < n; i++)
+            {
+                long o = (long)i * d;
+                for (int j = 0; j < d; j += 16)
+                {
+                    int c = Math.Min(16, d - j);
+                    var t = Kernels.VectorMath.LoadPartial(pgn + o + j, c) - Kernels.VectorMath.LoadPartial(sumG + j, c) * invN
+                            - Kernels.VectorMath.LoadPartial(pn + o + j, c) * Kernels.VectorMath.LoadPartial(sumGN + j, c) * invN;
+                    Kernels.VectorMath.StorePartial(Kernels.VectorMath.LoadPartial(pgx + o + j, c) + t * Kernels.VectorMath.LoadPartial(inv + j, c), pgx + o + j, c);
+                }
+            }
+        }
     }
 }

@@ -53,7 +53,7 @@ public static partial class Ops
         if (a.RequiresGrad)
         {
             var ga = a.GradBuffer().Data;
-            if (a.Size == y.Size && b.Size == y.Size && op is BinaryOp.Add or BinaryOp.Sub)
+            if (a.Size == y.Size && op is BinaryOp.Add or BinaryOp.Sub)
                 TensorPrimitives.Add(ga, gy.AsSpan(0, y.Size), ga);
             else if (a.Size == y.Size && b.Size == y.Size && op == BinaryOp.Mul)
                 TensorPrimitives.MultiplyAdd(gy.AsSpan(0, y.Size), bd.AsSpan(0, b.Size), ga, ga);
@@ -62,7 +62,7 @@ public static partial class Ops
         if (b.RequiresGrad)
         {
             var gb = b.GradBuffer().Data;
-            if (a.Size == y.Size && b.Size == y.Size && op == BinaryOp.Add)
+            if (b.Size == y.Size && op == BinaryOp.Add)
                 TensorPrimitives.Add(gb, gy.AsSpan(0, y.Size), gb);
             else if (a.Size == y.Size && b.Size == y.Size && op == BinaryOp.Mul)
                 TensorPrimitives.MultiplyAdd(gy.AsSpan(0, y.Size), ad.AsSpan(0, a.Size), gb, gb);
@@ -123,27 +123,40 @@ public static partial class Ops
     {
         int r = bc.OutShape.Length, cols = bc.OutShape[r - 1];
         bool aRow = bc.StrideA[r - 1] != 0, bRow = bc.StrideB[r - 1] != 0;
-        bool gRow = forA ? aRow : bRow;
+        bool gRow = forA ? aRow : bRow, otherRow = forA ? bRow : aRow;
+        float[] other = forA ? b : a;
+        float sign = op == BinaryOp.Sub && !forA ? -1f : 1f;
         int rows = cols == 0 ? 0 : Tensor.SizeOf(bc.OutShape) / cols;
         Span<int> idx = stackalloc int[r];
         int ia = 0, ib = 0;
         for (int row = 0; row < rows; row++)
         {
             var gys = gy.AsSpan(row * cols, cols);
-            int ig = forA ? ia : ib;
-            for (int j = 0; j < cols; j++)
+            int ig = forA ? ia : ib, io = forA ? ib : ia;
+            if (op is BinaryOp.Add or BinaryOp.Sub)
             {
-                float av = aRow ? a[ia + j] : a[ia], bv = bRow ? b[ib + j] : b[ib];
-                // d(a∘b)/da and d(a∘b)/db for each op
-                float d = op switch
+                if (gRow) { var gs = g.AsSpan(ig, cols); TensorPrimitives.MultiplyAdd(gys, sign, gs, gs); }
+                else g[ig] += sign * TensorPrimitives.Sum(gys);
+            }
+            else if (op == BinaryOp.Mul)
+            {
+                if (gRow)
                 {
-                    BinaryOp.Add => 1f,
-                    BinaryOp.Sub => forA ? 1f : -1f,
-                    BinaryOp.Mul => forA ? bv : av,
-                    _ => forA ? 1f / bv : -y[row * cols + j] / bv,
-                };
-                if (gRow) g[ig + j] += gys[j] * d;
-                else g[ig] += gys[j] * d;
+                    var gs = g.AsSpan(ig, cols);
+                    if (otherRow) TensorPrimitives.MultiplyAdd(gys, other.AsSpan(io, cols), gs, gs);
+                    else TensorPrimitives.MultiplyAdd(gys, other[io], gs, gs);
+                }
+                else g[ig] += otherRow ? TensorPrimitives.Dot(gys, other.AsSpan(io, cols)) : other[io] * TensorPrimitives.Sum(gys);
+            }
+            else
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    float bv = bRow ? b[ib + j] : b[ib];
+                    float d = forA ? 1f / bv : -y[row * cols + j] / bv;
+                    if (gRow) g[ig + j] += gys[j] * d;
+                    else g[ig] += gys[j] * d;
+                }
             }
             Advance(bc, idx, ref ia, ref ib);
         }

@@ -68,6 +68,19 @@ public class NnOpsTests
         for (int d = 0; d < 3; d++) Assert.Equal((x[0, 0, d] + x[0, 1, d]) / 2, mean[0, d], 6);
         Assert.Equal(new float[3], mean.Span.Slice(3, 3).ToArray()); // empty history → zeros
 
+        var ws = Randn(rng, 2, 4);
+        AssertGrad(() => O.WeightedSum(x, ws), x, ws);
+        var pooledW = O.WeightedSum(x, ws);
+        for (int d = 0; d < 3; d++)
+            Assert.Equal(ws[1, 0] * x[1, 0, d] + ws[1, 1] * x[1, 1, d] + ws[1, 2] * x[1, 2, d] + ws[1, 3] * x[1, 3, d], pooledW[1, d], 5);
+
+        var packed = Randn(rng, 5, 3); var pw = Randn(rng, 5);
+        int[] offs = [0, 2, 2, 5];   // segments of 2, 0 and 3 rows
+        AssertGrad(() => O.SegmentWeightedSum(packed, pw, offs), packed, pw);
+        var seg = O.SegmentWeightedSum(packed, pw, offs);
+        Assert.Equal(new float[3], seg.Span.Slice(3, 3).ToArray());
+        Assert.Equal(pw[2] * packed[2, 1] + pw[3] * packed[3, 1] + pw[4] * packed[4, 1], seg[2, 1], 5);
+
         var a = Randn(rng, 2, 4); var b = Randn(rng, 2, 4);
         var cond = Tensor.FromArray([1, 0, 1, 0, 0, 0, 1, 1], 2, 4);
         AssertGrad(() => O.Where(cond, a, b), a, b);
