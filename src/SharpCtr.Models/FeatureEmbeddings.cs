@@ -66,8 +66,7 @@ public sealed class FeatureEmbeddings : Module
                 return Table(f.Source).Forward(b.Ids(name), b.Count);
             case "multi":
                 var m = b.MultiField(name);
-                var rows = Table(f.Source).Forward(m.Ids, b.Count, m.Width);
-                return Ops.MaskedMean(rows, Masks.FromLengths(m.Lengths, b.Count, m.Width));
+                return Ops.EmbeddingBag(Table(f.Source).Weight, m.Ids, b.Count, m.Width, m.Lengths, mean: true);
             default:
                 var dv = b.Dense(name);
                 return dense[name].Forward(Tensor.FromArray(dv.Values, b.Count, dv.Dim));
@@ -106,8 +105,10 @@ public sealed class FeatureEmbeddings : Module
     }
 
     /// <summary>
-    /// The behaviour sequence without padding: keys [N, Dim·(1 + sides)] for the N = Σ lengths real
+    /// The behaviour sequence without padding: keys [N, Dim·(1 + sides)] for the Σ lengths real
     /// positions (row-major by sample), each row's sample, and per-sample offsets [B+1].
+    /// N is rounded up to a size class (≤ 1/16 more rows, zero keys, sample 0) so that the
+    /// buffer pool sees a few recurring shapes instead of a new one every batch.
     /// </summary>
     public (Tensor Keys, int[] RowSample, int[] Offsets) PackedSequence(Batch b)
     {
@@ -115,7 +116,7 @@ public sealed class FeatureEmbeddings : Module
         var sv = b.Sequence(s.Name);
         var offsets = new int[b.Count + 1];
         for (int r = 0; r < b.Count; r++) offsets[r + 1] = offsets[r] + Math.Min(sv.Lengths[r], sv.MaxLen);
-        int n = offsets[^1];
+        int n = SizeClass(offsets[^1]);
         var rowSample = new int[n];
         var ids = new int[n];
         var sideIds = s.Sides.Select(_ => new int[n]).ToArray();
@@ -133,8 +134,26 @@ public sealed class FeatureEmbeddings : Module
         return (Ops.Concat(parts, 1), rowSample, offsets);
     }
 
+    static int SizeClass(int n)
+    {
+        if (n <= 16) return Math.Max(n, 1);
+        int step = 1 << (31 - int.LeadingZeroCount(n) - 4);
+        return (n + step - 1) / step * step;
+    }
+
     public bool HasSequence => schema.Sequence is not null;
     public int SequenceSideCount => schema.Sequence?.Sides.Count ?? 0;
+
+    /// <summary>The history's items and each side field mean-pooled (padding excluded), each [B, Dim].</summary>
+    public List<Tensor> PooledSequence(Batch b)
+    {
+        var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
+        var sv = b.Sequence(s.Name);
+        var list = new List<Tensor> { Ops.EmbeddingBag(Table(s.Source).Weight, sv.Items, b.Count, sv.MaxLen, sv.Lengths, mean: true) };
+        foreach (var side in s.Sides)
+            list.Add(Ops.EmbeddingBag(Table(side.Source).Weight, sv.Side(side.Name), b.Count, sv.MaxLen, sv.Lengths, mean: true));
+        return list;
+    }
 
     /// <summary>Width of <see cref="Sequence"/>'s keys.</summary>
     public int SequenceWidth(bool withSides = true) => Dim * (1 + (withSides ? schema.Sequence?.Sides.Count ?? 0 : 0));

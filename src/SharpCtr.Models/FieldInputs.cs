@@ -29,13 +29,7 @@ public sealed class FieldInputs
     {
         var list = new List<Tensor>(Count);
         foreach (var f in Fields) list.Add(Embeddings.Field(b, f));
-        if (PoolSequence)
-        {
-            var (keys, mask) = Embeddings.Sequence(b);
-            var pooled = Ops.MaskedMean(keys, mask);   // [B, D·(1+sides)]
-            int d = Embeddings.Dim;
-            for (int i = 0; i < 1 + Embeddings.SequenceSideCount; i++) list.Add(Ops.Slice(pooled, 1, i * d, d));
-        }
+        if (PoolSequence) list.AddRange(Embeddings.PooledSequence(b));
         return list;
     }
 }

@@ -56,6 +56,55 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>
+    /// Bags of ids pooled without materialising their rows: for ids [rows, width] (right-padded)
+    /// and lengths [rows], y[r] = Σ (or mean) of table rows ids[r, 0..lengths[r]). Padding ids are
+    /// skipped but still count toward the mean's length only if inside lengths (they never are when
+    /// lists are right-padded). Gradients go to the touched rows (sparse when the table is).
+    /// </summary>
+    public static Tensor EmbeddingBag(Tensor table, int[] ids, int rows, int width, int[] lengths, bool mean, int paddingIdx = 0)
+    {
+        if (table.Rank != 2) throw new ArgumentException($"embedding table must be [vocab, dim], got {Tensor.ShapeString(table.Shape)}");
+        int vocab = table.Shape[0], dim = table.Shape[1];
+        var y = Tensor.Temp([rows, dim], zero: true);
+        var scale = Tensor.Temp([rows]).Data;
+        var td = table.Data; var yd = y.Data;
+        for (int r = 0; r < rows; r++)
+        {
+            int len = Math.Min(lengths[r], width);
+            scale[r] = mean && len > 0 ? 1f / len : 1f;
+            var dst = yd.AsSpan(r * dim, dim);
+            for (int l = 0; l < len; l++)
+            {
+                int id = ids[r * width + l];
+                if ((uint)id >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} in bag {r} is outside the embedding table {table.Name ?? ""} of {vocab} rows");
+                if (id != paddingIdx) System.Numerics.Tensors.TensorPrimitives.Add(dst, td.AsSpan(id * dim, dim), dst);
+            }
+            if (scale[r] != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(dst, scale[r], dst);
+        }
+        if (Tape.Needs(table))
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gy = y.Grad.Data;
+                var sparse = table.SparseGrad;
+                var dense = sparse is null ? table.GradBuffer().Data : null;
+                for (int r = 0; r < rows; r++)
+                {
+                    int len = Math.Min(lengths[r], width);
+                    var g = gy.AsSpan(r * dim, dim);
+                    for (int l = 0; l < len; l++)
+                    {
+                        int id = ids[r * width + l];
+                        if (id == paddingIdx) continue;
+                        var slot = sparse is not null ? sparse.Slot(id) : dense.AsSpan(id * dim, dim);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g, scale[r], slot, slot);
+                    }
+                }
+            });
+        return y;
+    }
+
     /// <summary>Rows of x (viewed as [N, rest]) picked by index, in order; repeats allowed.</summary>
     public static Tensor IndexSelect(Tensor x, int[] rows)
     {

@@ -94,12 +94,13 @@ public static partial class Ops
     /// <summary>
     /// Σ_{r in segment b} w[r]·x[r,:] for packed rows x [N, D], weights w [N] and segment bounds
     /// offsets [B+1] (segment b is rows offsets[b]..offsets[b+1]): attention pooling over
-    /// variable-length histories stored without padding. Empty segments give zeros.
+    /// variable-length histories stored without padding. Empty segments give zeros; rows past
+    /// offsets[B] (size-class padding) are ignored.
     /// </summary>
     public static Tensor SegmentWeightedSum(Tensor x, Tensor w, int[] offsets)
     {
         int n = x.Rows, d = x.Cols, bsz = offsets.Length - 1;
-        if (w.Size != n || offsets[^1] != n || offsets[0] != 0)
+        if (w.Size != n || offsets[^1] > n || offsets[0] != 0)
             throw new ArgumentException($"SegmentWeightedSum: x has {n} rows, w {w.Size} values, offsets end at {offsets[^1]}");
         var y = Tensor.Temp([bsz, d], zero: true);
         var xd = x.Data; var wd = w.Data; var yd = y.Data;

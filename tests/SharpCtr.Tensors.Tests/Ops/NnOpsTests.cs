@@ -55,6 +55,15 @@ public class NnOpsTests
         var e = O.Embedding(table, ids, [6], paddingIdx: 0);
         Assert.Equal(new float[3], e.Span.Slice(9, 3).ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => O.Embedding(table, [7], [1]));
+
+        // bags: [[1, 3, 0], [4, 0, 0], [0, 0, 0]] with lengths 2, 1, 0
+        int[] bag = [1, 3, 0, 4, 0, 0, 0, 0, 0];
+        int[] lens = [2, 1, 0];
+        AssertGrad(() => O.EmbeddingBag(table, bag, 3, 3, lens, mean: true), table);
+        AssertGrad(() => O.EmbeddingBag(sparse, bag, 3, 3, lens, mean: false), sparse);
+        var bagMean = O.EmbeddingBag(table, bag, 3, 3, lens, mean: true);
+        var reference = O.MaskedMean(O.Embedding(table, bag, [3, 3], paddingIdx: 0), Tensor.FromArray([1, 1, 0, 1, 0, 0, 0, 0, 0], 3, 3));
+        AssertClose(reference.Span, bagMean.Span, 1e-6f);
     }
 
     [Fact]
