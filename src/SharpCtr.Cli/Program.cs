@@ -15,4 +15,5 @@ data.Subcommands.Add(SynthCommands.Build());   // sharpctr data synth <generator
 root.Subcommands.Add(data);
 
 root.Subcommands.Add(TrainCommands.Build());
+root.Subcommands.Add(CompareCommands.Build());
 return root.Parse(args).Invoke();

@@ -78,6 +78,18 @@ public sealed class Tape : IDisposable
         backward.Clear();
     }
 
+    /// <summary>
+    /// Back-propagates from a tensor whose <see cref="Tensor.Grad"/> the caller has already set
+    /// (a vector-Jacobian product; benchmarks and custom losses).
+    /// </summary>
+    public void BackwardFrom(Tensor output)
+    {
+        if (!Recording) throw new InvalidOperationException("BackwardFrom() on an inference tape: nothing was recorded");
+        if (output.Grad is null) throw new InvalidOperationException("BackwardFrom() needs the output's gradient set");
+        for (int i = backward.Count - 1; i >= 0; i--) backward[i]();
+        backward.Clear();
+    }
+
     public void Dispose()
     {
         if (disposed) return;

@@ -31,12 +31,10 @@ public static class EngineBenchmark
         new("relu_1m_gbps", "GB/s", "y = relu(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Relu)),
         new("sigmoid_1m_gbps", "GB/s", "y = sigmoid(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Sigmoid)),
         new("bias_gelu_1024x256_gbps", "GB/s", "y = gelu_erf(x + b), 1024×256", _ => BiasGeluGbps()),
-        // TODO(lead): fill once Tensor/autodiff exist; one line each, e.g.
-        // new("tiny_op_fwd_us", "µs", "...", _ => BenchTimer.MedianSecondsPerCall(() => ...) * 1e6),
-        new("tiny_op_fwd_us", "µs", "TODO: 1024×16 add forward with recording on", _ => null),
-        new("tiny_op_fwd_bwd_us", "µs", "TODO: 1024×16 add forward+backward", _ => null),
-        new("embedding_fwd_bwd_us", "µs", "TODO: embedding 1024×50 ids into 4000×16, forward+backward", _ => null),
-        new("adam_140k_us", "µs", "TODO: Adam step on 140k parameters (kernel-only figure: adam_140k_kernel_us)", _ => null),
+        new("tiny_op_fwd_us", "µs", "1024×16 add forward with recording on", _ => TinyOpUs(backward: false)),
+        new("tiny_op_fwd_bwd_us", "µs", "1024×16 add forward+backward", _ => TinyOpUs(backward: true)),
+        new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
+        new("adam_140k_us", "µs", "Adam optimizer step on 140k parameters (dense)", _ => AdamOptimizerUs()),
         new("adam_140k_kernel_us", "µs", "Adam.Step kernel alone on 140k floats", _ => AdamKernelUs()),
         new("embedding_kernel_fwd_bwd_us", "µs", "Gather + ScatterAddRows + clear, 1024×50 ids into 4000×16 (kernels only)", _ => EmbeddingKernelUs()),
     ];
@@ -219,5 +217,54 @@ public static class EngineBenchmark
         var x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
         return x;
+    }
+
+    // ---- engine-level measurements (tensors, tape, optimizer) ----------------------------
+
+    static double TinyOpUs(bool backward)
+    {
+        var rng = new Rng(1);
+        var a = Tensor.Parameter("a", 1024, 16);
+        var b = Tensor.Parameter("b", 1024, 16);
+        for (int i = 0; i < a.Size; i++) { a.Data[i] = rng.NextFloat(); b.Data[i] = rng.NextFloat(); }
+        var seed = Tensor.Full(1f, 1024, 16);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            using var tape = Tape.Train();
+            var y = Ops.Add(a, b);
+            if (backward)
+            {
+                y.Grad = seed;   // seed the gradient directly: the add alone, no reduction op
+                tape.BackwardFrom(y);
+            }
+        }) * 1e6;
+    }
+
+    static double EmbeddingOpUs()
+    {
+        var rng = new Rng(2);
+        var table = Tensor.Parameter("table", 4000, 16);
+        table.SparseGrad = new SparseRowGrad(4000, 16);
+        var ids = new int[1024 * 50];
+        for (int i = 0; i < ids.Length; i++) ids[i] = rng.NextInt(4000);
+        var seed = Tensor.Full(1f, 1024, 50, 16);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            using (var tape = Tape.Train())
+            {
+                var y = Ops.Embedding(table, ids, [1024, 50]);
+                y.Grad = seed;
+                tape.BackwardFrom(y);
+            }
+            table.SparseGrad.Clear();
+        }) * 1e6;
+    }
+
+    static double AdamOptimizerUs()
+    {
+        var p = Tensor.Parameter("w", 140_000);
+        p.Grad = Tensor.Full(0.01f, 140_000);
+        var adam = new Optim.Adam([p]);
+        return BenchTimer.MedianSecondsPerCall(adam.Step) * 1e6;
     }
 }
