@@ -17,6 +17,7 @@ public sealed class Mlp : Module
     public readonly Module?[] Acts;
     public readonly Linear? Output;
     readonly Rng dropoutRng;
+    protected override IEnumerable<(string, Rng)> LocalRngs() { yield return ("dropout", dropoutRng); }
 
     /// <param name="outputDim">size of a final linear layer, or 0 for none (the last hidden layer is the output).</param>
     public Mlp(int inputDim, int[] hidden, Rng rng, Activation activation = Activation.Relu, float dropout = 0f,

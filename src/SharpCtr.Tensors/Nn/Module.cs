@@ -15,6 +15,9 @@ public abstract class Module
     /// <summary>State that is saved but not trained (running statistics), by local name.</summary>
     protected virtual IEnumerable<(string Name, Tensor Value)> LocalBuffers() => [];
 
+    /// <summary>Random streams this module draws from while training (dropout), by local name.</summary>
+    protected virtual IEnumerable<(string Name, Rng Value)> LocalRngs() => [];
+
     /// <summary>Direct sub-modules, by local name.</summary>
     protected virtual IEnumerable<(string Name, Module Child)> Children() => [];
 
@@ -30,6 +33,17 @@ public abstract class Module
         foreach (var b in LocalBuffers()) yield return b;
         foreach (var (name, child) in Children())
             foreach (var (bn, bv) in child.Buffers()) yield return (name + "." + bn, bv);
+    }
+
+    /// <summary>
+    /// Every random stream in the tree with its path: a checkpoint saves their states so a resumed
+    /// run draws the same dropout masks as an uninterrupted one.
+    /// </summary>
+    public IEnumerable<(string Name, Rng Value)> Rngs()
+    {
+        foreach (var r in LocalRngs()) yield return r;
+        foreach (var (name, child) in Children())
+            foreach (var (rn, rv) in child.Rngs()) yield return (name + "." + rn, rv);
     }
 
     public int ParameterCount()

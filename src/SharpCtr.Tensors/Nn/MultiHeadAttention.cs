@@ -17,6 +17,7 @@ public sealed class MultiHeadAttention : Module
     public readonly float DropoutP;
     public readonly Linear Q, K, V, O;
     readonly Rng dropoutRng;
+    protected override IEnumerable<(string, Rng)> LocalRngs() { yield return ("dropout", dropoutRng); }
 
     public MultiHeadAttention(int dModel, int heads, Rng rng, int headDim = 0, bool bias = true, bool scaled = true, float dropout = 0f)
     {

@@ -11,6 +11,7 @@ public sealed class T5DecoderLayer : Module
     public readonly T5FeedForward Ff;
     public readonly float DropoutP;
     readonly Rng dropoutRng;
+    protected override IEnumerable<(string, Rng)> LocalRngs() { yield return ("dropout", dropoutRng); }
 
     public T5DecoderLayer(int dModel, int heads, int headDim, int dFf, Rng rng, float dropout = 0f, float eps = 1e-6f)
     {

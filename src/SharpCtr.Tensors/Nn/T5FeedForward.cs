@@ -6,6 +6,7 @@ public sealed class T5FeedForward : Module
     public readonly Linear Wi, Wo;
     public readonly float DropoutP;
     readonly Rng dropoutRng;
+    protected override IEnumerable<(string, Rng)> LocalRngs() { yield return ("dropout", dropoutRng); }
 
     public T5FeedForward(int dModel, int dFf, Rng rng, float dropout = 0f)
     {

@@ -12,6 +12,7 @@ public sealed class TransformerDecoderLayer : Module
     public readonly LayerNorm Norm1, Norm2, Norm3;
     public readonly float DropoutP;
     readonly Rng dropoutRng;
+    protected override IEnumerable<(string, Rng)> LocalRngs() { yield return ("dropout", dropoutRng); }
 
     public TransformerDecoderLayer(int dModel, int heads, int dFf, Rng rng, float dropout = 0f, float eps = 1e-5f)
     {

@@ -14,6 +14,7 @@ public sealed class TransformerEncoderLayer : Module
     public readonly float DropoutP;
     public readonly bool NormFirst, UseGelu;
     readonly Rng dropoutRng;
+    protected override IEnumerable<(string, Rng)> LocalRngs() { yield return ("dropout", dropoutRng); }
 
     public TransformerEncoderLayer(int dModel, int heads, int dFf, Rng rng, float dropout = 0f, bool normFirst = false, bool gelu = false, float eps = 1e-5f)
     {

@@ -77,7 +77,10 @@ public sealed class ModelTrainer
         var st = new RunState();
         if (resume && File.Exists(CheckpointPath))
         {
-            st = RunState.From(Checkpoint.Load(CheckpointPath, state, optimizer));
+            var meta = Checkpoint.Load(CheckpointPath, state, optimizer);
+            st = RunState.From(meta);
+            foreach (var (name, rng) in Model.Rngs())
+                if (meta.TryGetValue("rng/" + name, out var saved)) Checkpoint.RestoreRng(rng, saved);
             log.WriteLine($"resumed from {CheckpointPath}: epoch {st.Epoch + 1}, step {st.Step}");
         }
         else if (File.Exists(CheckpointPath)) File.Delete(CheckpointPath);
@@ -213,7 +216,12 @@ public sealed class ModelTrainer
         foreach (var g in optimizer.Groups) g.LearningRate = g.InitialLearningRate * factor;
     }
 
-    void Save(RunState st) => Checkpoint.Save(CheckpointPath, state, optimizer, st.ToMetadata());
+    void Save(RunState st)
+    {
+        var meta = st.ToMetadata();
+        foreach (var (name, rng) in Model.Rngs()) meta["rng/" + name] = Checkpoint.RngState(rng);
+        Checkpoint.Save(CheckpointPath, state, optimizer, meta);
+    }
 
     static int[] Limit(int[] rows, int max) => max > 0 && rows.Length > max ? rows[..max] : rows;
 

@@ -10,15 +10,16 @@ public sealed class ResumeTests(PlantedDataFixture fixture) : IClassFixture<Plan
     sealed class Killed : Exception;
 
     [Theory]
-    [InlineData("deepfm")]
-    [InlineData("din")]
-    public void KilledMidEpochResumesToIdenticalMetrics(string model)
+    [InlineData("deepfm", 0.0)]
+    [InlineData("din", 0.0)]
+    [InlineData("deepfm", 0.2)]   // dropout: the dropout streams are part of the checkpoint
+    public void KilledMidEpochResumesToIdenticalMetrics(string model, double dropout)
     {
-        string[] set = [$"model.name={model}", "train.epochs=3", "train.checkpoint_every_steps=4", "train.patience=5"];
-        var straightDir = Path.Combine(data.Root, "runs", model + "-straight");
+        string[] set = [$"model.name={model}", "train.epochs=3", "train.checkpoint_every_steps=4", "train.patience=5", $"model.dropout={dropout}"];
+        var straightDir = Path.Combine(data.Root, "runs", $"{model}-{dropout}-straight");
         var straight = new ModelTrainer(Experiment.Load(data.ExperimentPath, set), data.Dataset, straightDir, TextWriter.Null).Run(resume: false);
 
-        var dir = Path.Combine(data.Root, "runs", model + "-killed");
+        var dir = Path.Combine(data.Root, "runs", $"{model}-{dropout}-killed");
         var first = new ModelTrainer(Experiment.Load(data.ExperimentPath, set), data.Dataset, dir, TextWriter.Null)
         {
             // epoch 2, step 10: two steps after the last checkpoint, whose work is lost as in a real kill
