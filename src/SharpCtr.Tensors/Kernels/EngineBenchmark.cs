@@ -31,8 +31,10 @@ public static class EngineBenchmark
         new("relu_1m_gbps", "GB/s", "y = relu(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Relu)),
         new("sigmoid_1m_gbps", "GB/s", "y = sigmoid(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Sigmoid)),
         new("bias_gelu_1024x256_gbps", "GB/s", "y = gelu_erf(x + b), 1024×256", _ => BiasGeluGbps()),
-        new("tiny_op_fwd_us", "µs", "1024×16 add forward with recording on", _ => TinyOpUs(backward: false)),
-        new("tiny_op_fwd_bwd_us", "µs", "1024×16 add forward+backward", _ => TinyOpUs(backward: true)),
+        new("tiny_op_fwd_us", "µs", "1024×16 add forward with recording on (tape scope included)", _ => TinyOpUs(1024, backward: false)),
+        new("tiny_op_fwd_bwd_us", "µs", "1024×16 add forward+backward (tape scope included)", _ => TinyOpUs(1024, backward: true)),
+        new("op_overhead_fwd_us", "µs", "1×16 add forward: the per-op cost of the engine itself", _ => TinyOpUs(1, backward: false)),
+        new("op_overhead_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
         new("adam_140k_us", "µs", "Adam optimizer step on 140k parameters (dense)", _ => AdamOptimizerUs()),
         new("adam_140k_kernel_us", "µs", "Adam.Step kernel alone on 140k floats", _ => AdamKernelUs()),
@@ -221,13 +223,13 @@ public static class EngineBenchmark
 
     // ---- engine-level measurements (tensors, tape, optimizer) ----------------------------
 
-    static double TinyOpUs(bool backward)
+    static double TinyOpUs(int rows, bool backward)
     {
         var rng = new Rng(1);
-        var a = Tensor.Parameter("a", 1024, 16);
-        var b = Tensor.Parameter("b", 1024, 16);
+        var a = Tensor.Parameter("a", rows, 16);
+        var b = Tensor.Parameter("b", rows, 16);
         for (int i = 0; i < a.Size; i++) { a.Data[i] = rng.NextFloat(); b.Data[i] = rng.NextFloat(); }
-        var seed = Tensor.Full(1f, 1024, 16);
+        var seed = Tensor.Full(1f, rows, 16);
         return BenchTimer.MedianSecondsPerCall(() =>
         {
             using var tape = Tape.Train();
