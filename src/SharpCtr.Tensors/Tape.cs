@@ -22,7 +22,6 @@ public sealed class Tape : IDisposable
     readonly List<Tensor> owned = new();
     readonly List<Tensor> ownedGrads = new();
     readonly List<Tensor> views = new();
-    readonly HashSet<Tensor> ownedSet = new(ReferenceEqualityComparer.Instance);
     bool disposed;
 
     Tape(bool recording)
@@ -48,17 +47,17 @@ public sealed class Tape : IDisposable
     internal void Own(Tensor t)
     {
         owned.Add(t);
-        ownedSet.Add(t);
+        t.Owner = this;
     }
 
     /// <summary>A view shares another tensor's array: its gradient is pooled, its data is not returned.</summary>
     internal void OwnView(Tensor t)
     {
         views.Add(t);
-        ownedSet.Add(t);
+        t.Owner = this;
     }
 
-    internal bool Owns(Tensor t) => ownedSet.Contains(t);
+    internal bool Owns(Tensor t) => ReferenceEquals(t.Owner, this);
     internal void OwnGrad(Tensor g) => ownedGrads.Add(g);
 
     /// <summary>Number of backward steps recorded so far.</summary>
@@ -102,16 +101,17 @@ public sealed class Tape : IDisposable
             TensorPool.Return(t.Data);
             t.Data = [];   // a tensor used after its scope fails loudly instead of reading reused memory
             t.Grad = null;
+            t.Owner = null;
         }
         foreach (var t in views)
         {
             t.Data = [];
             t.Grad = null;
+            t.Owner = null;
         }
         views.Clear();
         owned.Clear();
         ownedGrads.Clear();
-        ownedSet.Clear();
         backward.Clear();
     }
 }

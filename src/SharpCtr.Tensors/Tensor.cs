@@ -21,6 +21,8 @@ public sealed class Tensor
     public SparseRowGrad? SparseGrad;
     public bool RequiresGrad;
     public string? Name;
+    /// <summary>The tape scope whose pool lent this tensor's array (null for owned memory).</summary>
+    internal Tape? Owner;
 
     internal Tensor(int[] shape, float[] data)
     {
