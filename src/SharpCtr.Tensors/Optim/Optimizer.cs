@@ -107,7 +107,7 @@ public abstract class Optimizer
     /// </summary>
     void UpdateDense(ParamState state, Tensor p, Tensor grad)
     {
-        int n = p.Size, threads = Math.Min(Parallelism.MaxThreads, n / ParallelChunk);
+        int n = p.Size, threads = Math.Min(Kernels.KernelThreads.Max, n / ParallelChunk);
         if (threads <= 1) { Update(state, 0, p.Span, grad.Span); return; }
         int chunk = (n / threads + 63) & ~63;
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>

@@ -7,14 +7,15 @@ namespace SharpCtr.Tensors.Tests.Optim;
 /// binary cross-entropy with logits written as softplus(z) - y·z), with AdamW and clipping,
 /// and the same whether kernels may use 1 or 2 threads.
 /// </summary>
+[Collection("KernelSettings")]
 public class TrainingDeterminismTests
 {
     const int Samples = 256, Features = 8, Hidden = 32, Batch = 64, Steps = 24;
 
     static (float[][] Params, float FirstLoss, float LastLoss) Train(ulong seed, int threads)
     {
-        int saved = Parallelism.MaxThreads;
-        Parallelism.MaxThreads = threads;
+        int saved = SharpCtr.Tensors.Kernels.KernelThreads.Max;
+        SharpCtr.Tensors.Kernels.KernelThreads.Max = threads;
         try
         {
             var rng = new Rng(seed);
@@ -60,7 +61,7 @@ public class TrainingDeterminismTests
             }
             return (ps.Select(p => p.ToArray()).ToArray(), first, last);
         }
-        finally { Parallelism.MaxThreads = saved; }
+        finally { SharpCtr.Tensors.Kernels.KernelThreads.Max = saved; }
     }
 
     static void AssertBitIdentical(float[][] a, float[][] b)
@@ -92,8 +93,8 @@ public class TrainingDeterminismTests
     {
         float[] RunAdam(int threads)
         {
-            int saved = Parallelism.MaxThreads;
-            Parallelism.MaxThreads = threads;
+            int saved = SharpCtr.Tensors.Kernels.KernelThreads.Max;
+            SharpCtr.Tensors.Kernels.KernelThreads.Max = threads;
             try
             {
                 var rng = new Rng(5);
@@ -104,7 +105,7 @@ public class TrainingDeterminismTests
                 for (int s = 0; s < 3; s++) opt.Step();
                 return p.ToArray();
             }
-            finally { Parallelism.MaxThreads = saved; }
+            finally { SharpCtr.Tensors.Kernels.KernelThreads.Max = saved; }
         }
         var one = RunAdam(1);
         var two = RunAdam(2);
