@@ -57,11 +57,11 @@ public static class TrainCommands
     public static void PrintTable(IEnumerable<TrainResult> results)
     {
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine("| model | seed | best epoch | test AUC | test LogLoss | test GAUC | test UAUC | valid AUC | train samples/s | p50 ms (100 cand.) | p99 ms |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| model | seed | best epoch | test AUC | test LogLoss | test GAUC | test UAUC | valid AUC | train samples/s | inference samples/s | p50 ms (100 cand.) | p99 ms |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
-            Console.WriteLine(string.Format(inv, "| {0} | {1} | {2} | {3:F4} | {4:F4} | {5:F4} | {6:F4} | {7:F4} | {8:N0} | {9:F3} | {10:F3} |",
+            Console.WriteLine(string.Format(inv, "| {0} | {1} | {2} | {3:F4} | {4:F4} | {5:F4} | {6:F4} | {7:F4} | {8:N0} | {9:N0} | {10:F3} | {11:F3} |",
                 r.Model, r.Seed, r.BestEpoch, r.Test.Auc, r.Test.LogLoss, r.Test.Gauc, r.Test.Uauc, r.Valid.Auc,
-                r.TrainSamplesPerSecond, r.Latency.P50Ms, r.Latency.P99Ms));
+                r.TrainSamplesPerSecond, r.InferenceSamplesPerSecond, r.Latency.P50Ms, r.Latency.P99Ms));
     }
 }
