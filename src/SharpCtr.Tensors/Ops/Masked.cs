@@ -47,51 +47,6 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// Σ_l w[b,l]·x[b,l,:] for x [B, L, D] and learned weights w [B, L], with gradients for both
-    /// (attention pooling). One pass over x; no per-row matrix products.
-    /// </summary>
-    public static Tensor WeightedSum(Tensor x, Tensor w)
-    {
-        if (x.Rank != 3 || w.Rank != 2 || w.Shape[0] != x.Shape[0] || w.Shape[1] != x.Shape[1])
-            throw new ArgumentException($"WeightedSum needs x [B, L, D] and w [B, L], got {Tensor.ShapeString(x.Shape)} and {Tensor.ShapeString(w.Shape)}");
-        int bsz = x.Shape[0], len = x.Shape[1], d = x.Shape[2];
-        var y = Tensor.Temp([bsz, d], zero: true);
-        var xd = x.Data; var wd = w.Data; var yd = y.Data;
-        for (int b = 0; b < bsz; b++)
-        {
-            var row = yd.AsSpan(b * d, d);
-            for (int l = 0; l < len; l++)
-            {
-                float wv = wd[b * len + l];
-                if (wv != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xd.AsSpan((b * len + l) * d, d), wv, row, row);
-            }
-        }
-        if (Tape.Needs(x, w))
-            Tape.Record(y, () =>
-            {
-                if (y.Grad is null) return;
-                var gy = y.Grad.Data;
-                var gx = x.RequiresGrad ? x.GradBuffer().Data : null;
-                var gw = w.RequiresGrad ? w.GradBuffer().Data : null;
-                for (int b = 0; b < bsz; b++)
-                {
-                    var gyr = gy.AsSpan(b * d, d);
-                    for (int l = 0; l < len; l++)
-                    {
-                        int o = (b * len + l) * d;
-                        if (gw is not null) gw[b * len + l] += System.Numerics.Tensors.TensorPrimitives.Dot(xd.AsSpan(o, d), gyr);
-                        if (gx is not null && wd[b * len + l] != 0)
-                        {
-                            var dst = gx.AsSpan(o, d);
-                            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gyr, wd[b * len + l], dst, dst);
-                        }
-                    }
-                }
-            });
-        return y;
-    }
-
-    /// <summary>
     /// Σ_{r in segment b} w[r]·x[r,:] for packed rows x [N, D], weights w [N] and segment bounds
     /// offsets [B+1] (segment b is rows offsets[b]..offsets[b+1]): attention pooling over
     /// variable-length histories stored without padding. Empty segments give zeros; rows past

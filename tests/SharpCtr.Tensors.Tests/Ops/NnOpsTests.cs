@@ -77,12 +77,6 @@ public class NnOpsTests
         for (int d = 0; d < 3; d++) Assert.Equal((x[0, 0, d] + x[0, 1, d]) / 2, mean[0, d], 6);
         Assert.Equal(new float[3], mean.Span.Slice(3, 3).ToArray()); // empty history → zeros
 
-        var ws = Randn(rng, 2, 4);
-        AssertGrad(() => O.WeightedSum(x, ws), x, ws);
-        var pooledW = O.WeightedSum(x, ws);
-        for (int d = 0; d < 3; d++)
-            Assert.Equal(ws[1, 0] * x[1, 0, d] + ws[1, 1] * x[1, 1, d] + ws[1, 2] * x[1, 2, d] + ws[1, 3] * x[1, 3, d], pooledW[1, d], 5);
-
         var packed = Randn(rng, 5, 3); var pw = Randn(rng, 5);
         int[] offs = [0, 2, 2, 5];   // segments of 2, 0 and 3 rows
         AssertGrad(() => O.SegmentWeightedSum(packed, pw, offs), packed, pw);
