@@ -8,6 +8,7 @@ var root = new RootCommand("SharpCtr — click-through-rate prediction with user
 var bench = BenchCommands.Build();
 bench.Subcommands.Add(DataCommands.BuildBench());
 bench.Subcommands.Add(TrainCommands.BuildBench());
+bench.Subcommands.Add(TrainCommands.BuildRequestBench());
 root.Subcommands.Add(bench);
 
 var data = DataCommands.Build();

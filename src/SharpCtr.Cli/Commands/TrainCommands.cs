@@ -54,6 +54,29 @@ public static class TrainCommands
         return cmd;
     }
 
+    /// <summary>`sharpctr bench request &lt;config&gt;`: p50/p99 of scoring one 100-candidate request on one thread.</summary>
+    public static Command BuildRequestBench()
+    {
+        var config = new Argument<string>("config") { Description = "experiment YAML" };
+        var set = new Option<string[]>("--set") { Description = "override a config value (repeatable)" };
+        var candidates = new Option<int>("--candidates") { Description = "candidates per request", DefaultValueFactory = _ => 100 };
+        var requests = new Option<int>("--requests") { Description = "timed requests (after 30 warm-up)", DefaultValueFactory = _ => 1000 };
+        var dataDir = new Option<string?>("--data-dir") { Description = "data root" };
+        var cmd = new Command("request", "Latency of scoring one request (one user, N candidates) on one thread; untrained weights, same cost") { config, set, candidates, requests, dataDir };
+        cmd.SetAction(parse =>
+        {
+            var exp = Experiment.Load(parse.GetValue(config)!, parse.GetValue(set) ?? []);
+            var data = DatasetLoader.Load(exp.Data, DataRoot.Resolve(parse.GetValue(dataDir))).Dataset;
+            var model = SharpCtr.Models.ModelRegistry.Create(new SharpCtr.Models.ModelContext(data, exp.Model, new SharpCtr.Tensors.Rng((ulong)exp.Train.Seed)));
+            var test = data.Indices(SharpCtr.Data.Encoded.Splits.Test);
+            var r = SharpCtr.Training.Evaluation.RequestLatency.Measure(model, data, test, parse.GetValue(candidates), parse.GetValue(requests));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{exp.Name}: {r.Candidates} candidates, {r.Requests} requests, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, mean {r.MeanMs:F3} ms (1 thread)"));
+            return 0;
+        });
+        return cmd;
+    }
+
     public static void PrintTable(IEnumerable<TrainResult> results)
     {
         var inv = CultureInfo.InvariantCulture;
