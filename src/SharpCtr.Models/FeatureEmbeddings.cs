@@ -104,34 +104,73 @@ public sealed class FeatureEmbeddings : Module
         return (Ops.Concat(parts, 2), mask);
     }
 
+    /// <summary>A batch's histories packed without padding; see <see cref="PackedSequence"/>.</summary>
+    /// <param name="Keys">[U, Dim·(1 + sides)]: the real positions of each distinct history, once.</param>
+    /// <param name="RowKey">[N]: for every (sample, position) row, its row in <paramref name="Keys"/>.</param>
+    /// <param name="RowSample">[N]: the sample of every row.</param>
+    /// <param name="Offsets">[B+1]: sample b owns rows Offsets[b]..Offsets[b+1].</param>
+    /// <param name="Shared">Whether some samples share a history (then U &lt; N and RowKey is not the identity).</param>
+    public sealed record Packed(Tensor Keys, int[] RowKey, int[] RowSample, int[] Offsets, bool Shared);
+
     /// <summary>
-    /// The behaviour sequence without padding: keys [N, Dim·(1 + sides)] for the Σ lengths real
-    /// positions (row-major by sample), each row's sample, and per-sample offsets [B+1].
-    /// N is rounded up to a size class (≤ 1/16 more rows, zero keys, sample 0) so that the
-    /// buffer pool sees a few recurring shapes instead of a new one every batch.
+    /// The behaviour sequence without padding. Consecutive samples with the same history (the
+    /// candidates of one ranking request) share one packed copy, so history lookups and any
+    /// history-only projection run once per request rather than once per candidate. Row counts
+    /// are rounded up to a size class (≤ 1/16 extra rows: zero keys, sample 0) so the buffer pool
+    /// sees a few recurring shapes instead of a new one every batch.
     /// </summary>
-    public (Tensor Keys, int[] RowSample, int[] Offsets) PackedSequence(Batch b)
+    public Packed PackedSequence(Batch b)
     {
         var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
         var sv = b.Sequence(s.Name);
+        var sides = s.Sides.Select(side => sv.Side(side.Name)).ToArray();
         var offsets = new int[b.Count + 1];
-        for (int r = 0; r < b.Count; r++) offsets[r + 1] = offsets[r] + Math.Min(sv.Lengths[r], sv.MaxLen);
-        int n = SizeClass(offsets[^1]);
-        var rowSample = new int[n];
-        var ids = new int[n];
-        var sideIds = s.Sides.Select(_ => new int[n]).ToArray();
+        var keyStart = new int[b.Count];        // where each sample's history starts among the unique keys
+        int unique = 0;
         for (int r = 0; r < b.Count; r++)
-            for (int k = offsets[r], l = 0; k < offsets[r + 1]; k++, l++)
+        {
+            int len = Math.Min(sv.Lengths[r], sv.MaxLen);
+            offsets[r + 1] = offsets[r] + len;
+            if (r > 0 && SameHistory(sv, sides, r - 1, r)) keyStart[r] = keyStart[r - 1];
+            else { keyStart[r] = unique; unique += len; }
+        }
+        int n = SizeClass(offsets[^1]), u = SizeClass(unique);
+        bool shared = unique < offsets[^1];
+        var rowSample = new int[n];
+        var rowKey = new int[n];
+        var ids = new int[u];
+        var sideIds = sides.Select(_ => new int[u]).ToArray();
+        for (int r = 0; r < b.Count; r++)
+        {
+            int len = offsets[r + 1] - offsets[r];
+            for (int l = 0; l < len; l++)
             {
-                rowSample[k] = r;
-                ids[k] = sv.Items[r * sv.MaxLen + l];
-                for (int si = 0; si < sideIds.Length; si++) sideIds[si][k] = sv.Side(s.Sides[si].Name)[r * sv.MaxLen + l];
+                rowSample[offsets[r] + l] = r;
+                rowKey[offsets[r] + l] = keyStart[r] + l;
+                ids[keyStart[r] + l] = sv.Items[r * sv.MaxLen + l];
+                for (int si = 0; si < sides.Length; si++) sideIds[si][keyStart[r] + l] = sides[si][r * sv.MaxLen + l];
             }
-        var items = Table(s.Source).Forward(ids, n);
-        if (s.Sides.Count == 0) return (items, rowSample, offsets);
-        var parts = new List<Tensor> { items };
-        for (int si = 0; si < sideIds.Length; si++) parts.Add(Table(s.Sides[si].Source).Forward(sideIds[si], n));
-        return (Ops.Concat(parts, 1), rowSample, offsets);
+        }
+        if (!shared) for (int k = offsets[^1]; k < n; k++) rowKey[k] = k;   // padding rows map to themselves (zero keys)
+        var items = Table(s.Source).Forward(ids, u);
+        Tensor keys = items;
+        if (s.Sides.Count > 0)
+        {
+            var parts = new List<Tensor> { items };
+            for (int si = 0; si < sideIds.Length; si++) parts.Add(Table(s.Sides[si].Source).Forward(sideIds[si], u));
+            keys = Ops.Concat(parts, 1);
+        }
+        return new Packed(keys, rowKey, rowSample, offsets, shared);
+    }
+
+    static bool SameHistory(SequenceValues sv, int[][] sides, int a, int c)
+    {
+        if (sv.Lengths[a] != sv.Lengths[c]) return false;
+        int len = Math.Min(sv.Lengths[a], sv.MaxLen);
+        if (!sv.Items.AsSpan(a * sv.MaxLen, len).SequenceEqual(sv.Items.AsSpan(c * sv.MaxLen, len))) return false;
+        foreach (var side in sides)
+            if (!side.AsSpan(a * sv.MaxLen, len).SequenceEqual(side.AsSpan(c * sv.MaxLen, len))) return false;
+        return true;
     }
 
     static int SizeClass(int n)

@@ -64,16 +64,20 @@ public sealed class Din : CtrModel
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count;
-        // Only real history positions go through the activation unit (no work on padding).
-        var (keys, rowSample, offsets) = emb.PackedSequence(b);                // [N, K]
+        // Only real history positions go through the activation unit (no work on padding), and a
+        // history shared by several candidates is looked up and projected once.
+        var packed = emb.PackedSequence(b);
         var query = Ops.Concat(queryFields.Select(f => emb.FirstOf(b, f)).ToArray(), 1);   // [B, K]
-        var qRows = Ops.IndexSelect(query, rowSample);                         // [N, K]
-        var h = Ops.Add(Ops.Add(attK.Forward(keys), attP.Forward(Ops.Mul(keys, qRows))),
-                        Ops.IndexSelect(attQ.Forward(query), rowSample));      // [N, H]
+        var keyProj = attK.Forward(packed.Keys);                               // [U, H]: history-only work
+        var keys = packed.Shared ? Ops.IndexSelect(packed.Keys, packed.RowKey) : packed.Keys;   // [N, K]
+        if (packed.Shared) keyProj = Ops.IndexSelect(keyProj, packed.RowKey);
+        var qRows = Ops.IndexSelect(query, packed.RowSample);                  // [N, K]
+        var h = Ops.Add(Ops.Add(keyProj, attP.Forward(Ops.Mul(keys, qRows))),
+                        Ops.IndexSelect(attQ.Forward(query), packed.RowSample));   // [N, H]
         h = attAct switch { Dice d => d.Forward(h), PRelu p => p.Forward(h), _ => Activations.Apply(attActivation, h) };
         var scores = Ops.Reshape(attRest.Forward(h), -1);                      // [N]
-        if (useSoftmax) scores = SegmentSoftmax(scores, offsets);
-        var pooled = Ops.SegmentWeightedSum(keys, scores, offsets);            // [B, K]
+        if (useSoftmax) scores = SegmentSoftmax(scores, packed.Offsets);
+        var pooled = Ops.SegmentWeightedSum(keys, scores, packed.Offsets);     // [B, K]
         var parts = fields.Select(f => emb.Field(b, f)).Append(pooled).ToArray();
         var logit = mlp.Forward(Ops.Concat(parts, 1));
         return new(Ops.Reshape(logit, n));
@@ -90,7 +94,7 @@ public sealed class Din : CtrModel
             for (int k = offsets[r]; k < offsets[r + 1]; k++) { rows[r * len + k - offsets[r]] = k; mask.Data[r * len + k - offsets[r]] = 1; }
         var padded = Ops.Reshape(Ops.IndexSelect(Ops.Reshape(scores, -1, 1), rows), bsz, Math.Max(1, len));
         var soft = Ops.Reshape(Ops.Softmax(padded, mask), -1, 1);
-        var back = new int[offsets[^1]];
+        var back = new int[scores.Size];   // rows past offsets[B] (size-class padding) read row 0; pooling ignores them
         for (int r = 0; r < bsz; r++)
             for (int k = offsets[r]; k < offsets[r + 1]; k++) back[k] = r * len + k - offsets[r];
         return Ops.Reshape(Ops.IndexSelect(soft, back), -1);

@@ -47,6 +47,28 @@ public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<Plant
     }
 
     [Theory]
+    [InlineData("din")]
+    [InlineData("din", "model.use_softmax=true")]
+    public void CandidatesSharingAHistoryScoreAsIfAlone(string model, params string[] extra)
+    {
+        var exp = Load(model, extra);
+        var m = ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1)));
+        var test = data.Dataset.Indices(Splits.Test);
+        int[] rows = [test[0], test[0], test[0], test[5], test[5], test[9]];   // consecutive rows share histories
+        var batched = Evaluator.Predict(m, data.Dataset, rows, batchSize: rows.Length);
+        var single = Evaluator.Predict(m, data.Dataset, rows, batchSize: 1);
+        for (int i = 0; i < rows.Length; i++)
+            Assert.True(MathF.Abs(batched[i] - single[i]) < 1e-5f, $"row {i}: batch {batched[i]} vs single {single[i]}");
+    }
+
+    [Fact]
+    public void DinWithSoftmaxLearnsThePlantedSignal()
+    {
+        var r = new ModelTrainer(Load("din", "model.use_softmax=true"), data.Dataset, Path.Combine(data.Root, "runs", "din-softmax"), TextWriter.Null).Run(resume: false);
+        Assert.True(r.Test.Auc > 0.70, $"din (softmax): test AUC {r.Test.Auc:F4}");
+    }
+
+    [Theory]
     [InlineData("deepfm")]
     [InlineData("din")]
     public void EveryParameterGetsAGradient(string model)
