@@ -88,22 +88,6 @@ public sealed class FeatureEmbeddings : Module
     public Tensor Stack(Batch b, IReadOnlyList<string> names) =>
         Ops.Reshape(Ops.Concat(names.Select(n => Field(b, n)).ToArray(), 1), b.Count, names.Count, Dim);
 
-    /// <summary>
-    /// The behaviour sequence as keys [B, L, Dim·(1 + sides)] (item embedding, then each side
-    /// field's embedding) and its mask [B, L].
-    /// </summary>
-    public (Tensor Keys, Tensor Mask) Sequence(Batch b, bool withSides = true)
-    {
-        var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
-        var sv = b.Sequence(s.Name);
-        var mask = Masks.FromLengths(sv.Lengths, b.Count, sv.MaxLen);
-        var items = Table(s.Source).Forward(sv.Items, b.Count, sv.MaxLen);
-        if (!withSides || s.Sides.Count == 0) return (items, mask);
-        var parts = new List<Tensor> { items };
-        foreach (var side in s.Sides) parts.Add(Table(side.Source).Forward(sv.Side(side.Name), b.Count, sv.MaxLen));
-        return (Ops.Concat(parts, 2), mask);
-    }
-
     /// <summary>A batch's histories packed without padding; see <see cref="PackedSequence"/>.</summary>
     /// <param name="Keys">[U, Dim·(1 + sides)]: the real positions of each distinct history, once.</param>
     /// <param name="RowKey">[N]: for every (sample, position) row, its row in <paramref name="Keys"/>.</param>
@@ -194,19 +178,6 @@ public sealed class FeatureEmbeddings : Module
         return list;
     }
 
-    /// <summary>Width of <see cref="Sequence"/>'s keys.</summary>
-    public int SequenceWidth(bool withSides = true) => Dim * (1 + (withSides ? schema.Sequence?.Sides.Count ?? 0 : 0));
-}
-
-/// <summary>Keep-masks for padded rows.</summary>
-public static class Masks
-{
-    /// <summary>[count, maxLen] with 1 for the first lengths[r] positions of row r.</summary>
-    public static Tensor FromLengths(int[] lengths, int count, int maxLen)
-    {
-        var m = Tensor.Temp([count, maxLen], zero: true);
-        for (int r = 0; r < count; r++)
-            m.Data.AsSpan(r * maxLen, Math.Min(lengths[r], maxLen)).Fill(1f);
-        return m;
-    }
+    /// <summary>Width of a history key: the item embedding and each side field's.</summary>
+    public int SequenceWidth() => Dim * (1 + SequenceSideCount);
 }
