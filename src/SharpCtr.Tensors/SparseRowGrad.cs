@@ -46,6 +46,18 @@ public sealed class SparseRowGrad
         return values.AsSpan(s * Dim, Dim);
     }
 
+    /// <summary>Slot index of row <paramref name="row"/> (created zeroed on first touch); see <see cref="RawValues"/>.</summary>
+    internal int SlotIndex(int row)
+    {
+        int s = slotOfRow[row];
+        if (s >= 0) return s;
+        Slot(row);
+        return slotOfRow[row];
+    }
+
+    /// <summary>The slots' storage, slot i at [i·Dim, (i+1)·Dim). Re-read after creating slots (it may grow).</summary>
+    internal float[] RawValues => values;
+
     public void Clear()
     {
         for (int i = 0; i < Count; i++) slotOfRow[rows[i]] = -1;

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace SharpCtr.Tensors;
 
 /// <summary>Row lookups: embedding tables (with sparse gradients) and index-select.</summary>
@@ -19,15 +23,10 @@ public static partial class Ops
         idShape.CopyTo(shape, 0);
         shape[^1] = dim;
         var y = Tensor.Temp(shape);
-        var td = table.Data; var yd = y.Data;
         for (int i = 0; i < n; i++)
-        {
-            int id = ids[i];
-            if ((uint)id >= (uint)vocab)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} at position {i} is outside the embedding table {table.Name ?? ""} of {vocab} rows");
-            if (id == paddingIdx) Array.Clear(yd, i * dim, dim);
-            else Array.Copy(td, id * dim, yd, i * dim, dim);
-        }
+            if ((uint)ids[i] >= (uint)vocab)
+                throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[i]} at position {i} is outside the embedding table {table.Name ?? ""} of {vocab} rows");
+        GatherRows(table.Data, ids, n, dim, paddingIdx, y.Data);
         if (Tape.Needs(table))
             Tape.Record(y, () =>
             {
@@ -38,19 +37,15 @@ public static partial class Ops
                     for (int i = 0; i < n; i++)
                     {
                         if (ids[i] == paddingIdx) continue;
-                        var slot = sparse.Slot(ids[i]);
-                        System.Numerics.Tensors.TensorPrimitives.Add(slot, gy.AsSpan(i * dim, dim), slot);
+                        int slot = sparse.SlotIndex(ids[i]);            // may grow the storage: read it after
+                        AddRow(gy, i * dim, sparse.RawValues, slot * dim, dim);
                     }
                 }
                 else
                 {
                     var gt = table.GradBuffer().Data;
                     for (int i = 0; i < n; i++)
-                    {
-                        if (ids[i] == paddingIdx) continue;
-                        var row = gt.AsSpan(ids[i] * dim, dim);
-                        System.Numerics.Tensors.TensorPrimitives.Add(row, gy.AsSpan(i * dim, dim), row);
-                    }
+                        if (ids[i] != paddingIdx) AddRow(gy, i * dim, gt, ids[i] * dim, dim);
                 }
             });
         return y;
@@ -103,6 +98,34 @@ public static partial class Ops
                 }
             });
         return y;
+    }
+
+    /// <summary>out[i] = table[ids[i]] (zeros for the padding id): inline vector copies, no per-row call.</summary>
+    static void GatherRows(float[] table, int[] ids, int n, int dim, int paddingIdx, float[] output)
+    {
+        ref float t = ref MemoryMarshal.GetArrayDataReference(table);
+        ref float o = ref MemoryMarshal.GetArrayDataReference(output);
+        for (int i = 0; i < n; i++)
+        {
+            nuint dst = (nuint)((long)i * dim);
+            if (ids[i] == paddingIdx) { output.AsSpan(i * dim, dim).Clear(); continue; }
+            nuint src = (nuint)((long)ids[i] * dim);
+            int j = 0;
+            for (; j + 8 <= dim; j += 8) Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref t, src + (nuint)j), ref o, dst + (nuint)j);
+            for (; j < dim; j++) Unsafe.Add(ref o, dst + (nuint)j) = Unsafe.Add(ref t, src + (nuint)j);
+        }
+    }
+
+    /// <summary>dst[dstOffset..+dim] += src[srcOffset..+dim] (callers guarantee the ranges).</summary>
+    static void AddRow(float[] src, int srcOffset, float[] dst, int dstOffset, int dim)
+    {
+        ref float s = ref MemoryMarshal.GetArrayDataReference(src);
+        ref float d = ref MemoryMarshal.GetArrayDataReference(dst);
+        nuint so = (nuint)srcOffset, dof = (nuint)dstOffset;
+        int j = 0;
+        for (; j + 8 <= dim; j += 8)
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref d, dof + (nuint)j) + Vector256.LoadUnsafe(ref s, so + (nuint)j), ref d, dof + (nuint)j);
+        for (; j < dim; j++) Unsafe.Add(ref d, dof + (nuint)j) += Unsafe.Add(ref s, so + (nuint)j);
     }
 
     /// <summary>Rows of x (viewed as [N, rest]) picked by index, in order; repeats allowed.</summary>
