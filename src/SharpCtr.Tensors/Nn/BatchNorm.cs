@@ -41,18 +41,8 @@ public sealed class BatchNorm : Module
         if (x.Rank == 0 || x.Shape[^1] != d) throw new ArgumentException($"BatchNorm({d}): input shape {Tensor.ShapeString(x.Shape)} does not end in {d}");
         int n = x.Rows;
         bool batchStats = Training;
-        var stats = Tensor.Temp([3, d]);
-        var mean = stats.Data.AsSpan(0, d); var variance = stats.Data.AsSpan(d, d); var invStd = stats.Data.AsSpan(2 * d, d);
-        if (batchStats)
-        {
-            BatchStats.Compute(x.Data, n, d, mean, variance, invStd, Eps);
-            BatchStats.UpdateRunning(RunningMean, RunningVar, mean, variance, n, Momentum);
-        }
-        else
-        {
-            RunningMean.Span.CopyTo(mean);
-            for (int j = 0; j < d; j++) invStd[j] = 1f / MathF.Sqrt(RunningVar.Data[j] + Eps);
-        }
+        var stats = BatchStats.ForForward(x.Data, n, d, batchStats, RunningMean, RunningVar, Eps, Momentum);
+        var mean = stats.Data.AsSpan(0, d); var invStd = stats.Data.AsSpan(2 * d, d);
         var y = Tensor.Temp(x.Shape);
         var nrm = Tensor.Temp(x.Shape);
         var xd = x.Data; var yd = y.Data; var nd = nrm.Data; var w = Weight.Data; var b = Bias.Data;

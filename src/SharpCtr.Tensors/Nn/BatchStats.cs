@@ -9,6 +9,29 @@ namespace SharpCtr.Tensors.Nn;
 /// </summary>
 static class BatchStats
 {
+    /// <summary>
+    /// The statistics a forward pass normalises with, as a pooled [3, d] tensor
+    /// (mean | variance | invStd): the batch's (also updating the running averages) in training,
+    /// the running averages in inference.
+    /// </summary>
+    public static Tensor ForForward(float[] x, int n, int d, bool training, Tensor runningMean, Tensor runningVar, float eps, float momentum)
+    {
+        var stats = Tensor.Temp([3, d]);
+        var mean = stats.Data.AsSpan(0, d); var variance = stats.Data.AsSpan(d, d); var invStd = stats.Data.AsSpan(2 * d, d);
+        if (training)
+        {
+            Compute(x, n, d, mean, variance, invStd, eps);
+            UpdateRunning(runningMean, runningVar, mean, variance, n, momentum);
+        }
+        else
+        {
+            runningMean.Span.CopyTo(mean);
+            runningVar.Span.CopyTo(variance);
+            for (int j = 0; j < d; j++) invStd[j] = 1f / MathF.Sqrt(runningVar.Data[j] + eps);
+        }
+        return stats;
+    }
+
     /// <summary>Batch mean and biased variance per column, and invStd = 1/sqrt(var + eps).</summary>
     public static void Compute(float[] x, int n, int d, Span<float> mean, Span<float> variance, Span<float> invStd, float eps)
     {

@@ -40,23 +40,11 @@ public sealed class Dice : Module
         if (x.Rank == 0 || x.Shape[^1] != d) throw new ArgumentException($"Dice({d}): input shape {Tensor.ShapeString(x.Shape)} does not end in {d}");
         int n = x.Rows;
         bool batchStats = Training;
-        var stats = Tensor.Temp([3, d]); // mean, variance, invStd
-        var mean = stats.Data.AsSpan(0, d); var variance = stats.Data.AsSpan(d, d); var invStd = stats.Data.AsSpan(2 * d, d);
-        if (batchStats)
-        {
-            BatchStats.Compute(x.Data, n, d, mean, variance, invStd, Eps);
-            BatchStats.UpdateRunning(RunningMean, RunningVar, mean, variance, n, Momentum);
-        }
-        else
-        {
-            RunningMean.Span.CopyTo(mean);
-            for (int j = 0; j < d; j++) invStd[j] = 1f / MathF.Sqrt(RunningVar.Data[j] + Eps);
-        }
+        var stats = BatchStats.ForForward(x.Data, n, d, batchStats, RunningMean, RunningVar, Eps, Momentum);
         var y = Tensor.Temp(x.Shape);
         var nrm = Tensor.Temp(x.Shape);
         var p = Tensor.Temp(x.Shape);
-        var meanArr = stats.Data;   // [mean | variance | invStd]
-        DiceKernel.Forward(x.Data, meanArr, d, Alpha.Data, n, d, nrm.Data, p.Data, y.Data);
+        DiceKernel.Forward(x.Data, stats.Data, Alpha.Data, n, d, nrm.Data, p.Data, y.Data);
         if (Tape.Needs(x, Alpha))
             Tape.Record(y, () =>
             {
@@ -64,7 +52,7 @@ public sealed class Dice : Module
                 var scratch = Tensor.Temp([3, d], zero: true).Data;   // dα, Σgn, Σgn·n
                 var gx = x.RequiresGrad ? x.GradBuffer().Data : null;
                 var gn = gx is null ? null : Tensor.Temp(x.Shape).Data;
-                DiceKernel.Backward(x.Data, p.Data, nrm.Data, y.Grad.Data, Alpha.Data, meanArr, d, n, d, batchStats, gx, gn, scratch);
+                DiceKernel.Backward(x.Data, p.Data, nrm.Data, y.Grad.Data, Alpha.Data, stats.Data, n, d, batchStats, gx, gn, scratch);
                 if (Alpha.RequiresGrad) TensorPrimitives.Add(Alpha.GradBuffer().Span, scratch.AsSpan(0, d), Alpha.Grad!.Span);
             });
         return y;
@@ -78,12 +66,12 @@ public sealed class Dice : Module
 /// </summary>
 static unsafe class DiceKernel
 {
-    /// <param name="stats">[mean | variance | invStd], each <paramref name="d"/> wide; <paramref name="invOffset"/> = d.</param>
-    public static void Forward(float[] x, float[] stats, int invOffset, float[] alpha, int n, int d, float[] nrm, float[] p, float[] y)
+    /// <param name="stats">[mean | variance | invStd], each <paramref name="d"/> wide.</param>
+    public static void Forward(float[] x, float[] stats, float[] alpha, int n, int d, float[] nrm, float[] p, float[] y)
     {
         fixed (float* px = x, ps = stats, pa = alpha, pn = nrm, pp = p, py = y)
         {
-            float* mean = ps, inv = ps + 2 * invOffset;
+            float* mean = ps, inv = ps + 2 * d;
             for (int i = 0; i < n; i++)
             {
                 long o = (long)i * d;
@@ -103,12 +91,12 @@ static unsafe class DiceKernel
     }
 
     /// <param name="scratch">[dα | Σ gn | Σ gn·n], zeroed, 3·d.</param>
-    public static void Backward(float[] x, float[] p, float[] nrm, float[] gy, float[] alpha, float[] stats, int invOffset, int n, int d,
+    public static void Backward(float[] x, float[] p, float[] nrm, float[] gy, float[] alpha, float[] stats, int n, int d,
         bool batchStats, float[]? gx, float[]? gn, float[] scratch)
     {
         fixed (float* px = x, pp = p, pn = nrm, pg = gy, pa = alpha, ps = stats, pgx = gx, pgn = gn, pscr = scratch)
         {
-            float* inv = ps + 2 * invOffset, ga = pscr, sumG = pscr + d, sumGN = pscr + 2 * d;
+            float* inv = ps + 2 * d, ga = pscr, sumG = pscr + d, sumGN = pscr + 2 * d;
             var one = Kernels.VectorMath.One;
             for (int i = 0; i < n; i++)
             {
