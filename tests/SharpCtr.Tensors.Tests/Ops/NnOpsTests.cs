@@ -55,6 +55,19 @@ public class NnOpsTests
         var e = O.Embedding(table, ids, [6], paddingIdx: 0);
         Assert.Equal(new float[3], e.Span.Slice(9, 3).ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => O.Embedding(table, [7], [1]));
+        // plain reference: every looked-up row equals the table row (the fast gather copies in 8-wide vectors)
+        var wide = Randn(rng, 6, 19);
+        int[] wideIds = [5, 0, 2, 2, 4];
+        var gathered = O.Embedding(wide, wideIds, [5]);
+        for (int i = 0; i < wideIds.Length; i++)
+            for (int j = 0; j < 19; j++) Assert.Equal(wide[wideIds[i], j], gathered[i, j]);
+        AssertGrad(() => O.Embedding(wide, wideIds, [5], paddingIdx: 0), wide);
+
+        var rowsOf = Randn(rng, 4, 3, 2);
+        AssertGrad(() => O.IndexSelect(rowsOf, [3, 0, 3, 1]), rowsOf);   // repeats accumulate
+        Assert.Equal(rowsOf[3, 2, 1], O.IndexSelect(rowsOf, [3, 0])[0, 2, 1]);
+        var splitMe = Randn(rng, 2, 5);
+        AssertGrad(() => { var parts = O.Split(splitMe, 1, 2, 3); return O.Concat([O.MulScalar(parts[0], 2f), parts[1]], 1); }, splitMe);
 
         // bags: [[1, 3, 0], [4, 0, 0], [0, 0, 0]] with lengths 2, 1, 0
         int[] bag = [1, 3, 0, 4, 0, 0, 0, 0, 0];
