@@ -1,5 +1,6 @@
 using SharpCtr.Data.Batching;
 using SharpCtr.Tensors;
+using AttentionUnitKernel = SharpCtr.Tensors.Kernels.AttentionUnitKernel;
 using SharpCtr.Tensors.Nn;
 
 namespace SharpCtr.Models.BehaviorSequence;
@@ -12,7 +13,8 @@ namespace SharpCtr.Models.BehaviorSequence;
 /// same function class (A = W_q + W_d, B = W_k − W_d), but the q part is computed once per
 /// sample instead of once per history position.
 /// Config: embedding_dim (16), attention_units ([64, 32]), attention_activation (dice),
-/// mlp ([256, 256, 256]), activation (dice), dropout (0), fields, use_softmax (false).
+/// mlp ([256, 256, 256]), activation (dice), dropout (0), fields, use_softmax (false),
+/// fused_inference (true: score with the fused activation-unit kernel when not training).
 /// </summary>
 public sealed class Din : CtrModel
 {
@@ -46,6 +48,7 @@ public sealed class Din : CtrModel
         attAct = attActivation switch { Activation.Dice => new Dice(units[0]), Activation.PRelu => new PRelu(units[0]), _ => null };
         attRest = new Mlp(units[0], units[1..], ctx.Rng, attActivation, outputDim: 1);
         useSoftmax = c.GetBool("use_softmax", false);
+        UseFusedAttention = c.GetBool("fused_inference", true);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
     }
@@ -61,6 +64,9 @@ public sealed class Din : CtrModel
         yield return ("mlp", mlp);
     }
 
+    /// <summary>Whether inference may use the fused activation unit (config `fused_inference`, default true); tests compare both paths.</summary>
+    public bool UseFusedAttention { get; set; }
+
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count;
@@ -70,17 +76,75 @@ public sealed class Din : CtrModel
         var query = Ops.Concat(queryFields.Select(f => emb.FirstOf(b, f)).ToArray(), 1);   // [B, K]
         var keyProj = attK.Forward(packed.Keys);                               // [U, H]: history-only work
         var keys = packed.Shared ? Ops.IndexSelect(packed.Keys, packed.RowKey) : packed.Keys;   // [N, K]
-        if (packed.Shared) keyProj = Ops.IndexSelect(keyProj, packed.RowKey);
-        var qRows = Ops.IndexSelect(query, packed.RowSample);                  // [N, K]
-        var h = Ops.Add(Ops.Add(keyProj, attP.Forward(Ops.Mul(keys, qRows))),
-                        Ops.IndexSelect(attQ.Forward(query), packed.RowSample));   // [N, H]
-        h = attAct switch { Dice d => d.Forward(h), PRelu p => p.Forward(h), _ => Activations.Apply(attActivation, h) };
-        var scores = Ops.Reshape(attRest.Forward(h), -1);                      // [N]
+        bool inference = UseFusedAttention && !Training && !Tape.IsRecording;
+        var scores = inference && FusedLayers() is { } fused
+            ? FusedScores(packed, query, keyProj, fused)
+            : UnitScores(packed, keys, query, keyProj);
         if (useSoftmax) scores = SegmentSoftmax(scores, packed.Offsets);
         var pooled = Ops.SegmentWeightedSum(keys, scores, packed.Offsets);     // [B, K]
         var parts = fields.Select(f => emb.Field(b, f)).Append(pooled).ToArray();
         var logit = mlp.Forward(Ops.Concat(parts, 1));
         return new(Ops.Reshape(logit, n));
+    }
+
+    /// <summary>The activation unit op by op (training, and any configuration the fused kernel does not cover).</summary>
+    Tensor UnitScores(FeatureEmbeddings.Packed packed, Tensor keys, Tensor query, Tensor keyProj)
+    {
+        if (packed.Shared) keyProj = Ops.IndexSelect(keyProj, packed.RowKey);
+        var qRows = Ops.IndexSelect(query, packed.RowSample);                  // [N, K]
+        var h = Ops.Add(Ops.Add(keyProj, attP.Forward(Ops.Mul(keys, qRows))),
+                        Ops.IndexSelect(attQ.Forward(query), packed.RowSample));   // [N, H]
+        h = attAct switch { Dice d => d.Forward(h), PRelu p => p.Forward(h), _ => Activations.Apply(attActivation, h) };
+        return Ops.Reshape(attRest.Forward(h), -1);                            // [N]
+    }
+
+    /// <summary>The whole unit in one tiled pass, reading keys and query rows through the packed indices.</summary>
+    Tensor FusedScores(FeatureEmbeddings.Packed packed, Tensor query, Tensor keyProj, (AttentionUnitKernel.Layer First, AttentionUnitKernel.Layer[] Hidden) layers)
+    {
+        var queryProj = attQ.Forward(query);
+        int rows = packed.RowSample.Length;
+        var scores = Tensor.Temp([rows]);
+        var output = attRest.Output!;
+        AttentionUnitKernel.Scores(packed.Keys.Data, packed.Shared ? packed.RowKey : null, query.Data, packed.RowSample, query.Cols,
+            keyProj.Data, queryProj.Data, layers.First, layers.Hidden, output.Weight.Data, output.Bias is null ? 0f : output.Bias.Data[0],
+            rows, scores.Data);
+        return scores;
+    }
+
+    /// <summary>Whether this configuration (activations, widths) has a fused inference path.</summary>
+    public bool HasFusedInference => FusedLayers() is not null;
+
+    /// <summary>The unit's layers in the fused kernel's form, or null when the kernel does not cover this configuration.</summary>
+    (AttentionUnitKernel.Layer First, AttentionUnitKernel.Layer[] Hidden)? FusedLayers()
+    {
+        if (attRest.Output is null) return null;
+        if (attRest.Norms.Any(m => m is not null)) return null;
+        var first = KernelLayer(attP, attAct);
+        if (first is null) return null;
+        var hidden = new AttentionUnitKernel.Layer[attRest.Layers.Length];
+        for (int i = 0; i < hidden.Length; i++)
+            if (KernelLayer(attRest.Layers[i], attRest.Acts[i]) is { } l) hidden[i] = l; else return null;
+        return AttentionUnitKernel.Supports(first.Out, hidden) ? (first, hidden) : null;
+    }
+
+    AttentionUnitKernel.Layer? KernelLayer(Linear linear, Module? act)
+    {
+        var w = linear.Weight.Data; var bias = linear.Bias?.Data;
+        switch (act)
+        {
+            case Dice d:
+                var inv = new float[d.Dim];
+                for (int j = 0; j < d.Dim; j++) inv[j] = 1f / MathF.Sqrt(d.RunningVar.Data[j] + d.Eps);
+                return new(w, bias, linear.In, linear.Out, AttentionUnitKernel.Act.Dice, d.Alpha.Data, d.RunningMean.Data, inv);
+            case PRelu p:
+                return new(w, bias, linear.In, linear.Out, AttentionUnitKernel.Act.PRelu, p.Alpha.Data);
+            case null when attActivation == Activation.Relu:
+                return new(w, bias, linear.In, linear.Out, AttentionUnitKernel.Act.Relu);
+            case null when attActivation == Activation.None:
+                return new(w, bias, linear.In, linear.Out, AttentionUnitKernel.Act.Identity);
+            default:
+                return null;
+        }
     }
 
     /// <summary>Softmax of the scores within each sample's history (the paper's optional normalisation).</summary>

@@ -89,6 +89,29 @@ public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<Plant
         }
     }
 
+    [Theory]
+    [InlineData()]
+    [InlineData("model.attention_activation=prelu")]
+    [InlineData("model.attention_activation=relu", "model.attention_units=[48, 16]")]
+    public void DinFusedInferenceEqualsTheOpByOpUnit(params string[] extra)
+    {
+        // Train a little first, so Dice's running statistics and PReLU's slopes are not at their initial values.
+        var exp = Load("din", extra.Append("train.epochs=1").ToArray());
+        var outDir = Path.Combine(data.Root, "runs", "din-fused-" + string.Join("-", extra).GetHashCode().ToString("x"));
+        var trainer = new ModelTrainer(exp, data.Dataset, outDir, TextWriter.Null);
+        trainer.Run(resume: false);
+        var m = (SharpCtr.Models.BehaviorSequence.Din)trainer.Model;
+        Assert.True(m.HasFusedInference);
+        var test = data.Dataset.Indices(Splits.Test);
+        int[] rows = [.. test[..40], test[0], test[0], test[0], test[7], test[7]];   // unshared and shared histories
+        m.UseFusedAttention = true;
+        var fused = Evaluator.Predict(m, data.Dataset, rows, batchSize: rows.Length);
+        m.UseFusedAttention = false;
+        var reference = Evaluator.Predict(m, data.Dataset, rows, batchSize: rows.Length);
+        for (int i = 0; i < rows.Length; i++)
+            Assert.True(MathF.Abs(fused[i] - reference[i]) < 1e-5f, $"row {i}: fused {fused[i]} vs op-by-op {reference[i]}");
+    }
+
     [Fact]
     public void SameSeedGivesTheSameMetrics()
     {

@@ -1,0 +1,89 @@
+using SharpCtr.Tensors.Kernels;
+using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
+using Act = SharpCtr.Tensors.Kernels.AttentionUnitKernel.Act;
+using Layer = SharpCtr.Tensors.Kernels.AttentionUnitKernel.Layer;
+
+namespace SharpCtr.Tensors.Tests.Kernels;
+
+/// <summary>The fused activation unit against the same arithmetic written as plain loops in double.</summary>
+public class AttentionUnitKernelTests
+{
+    static Layer MakeLayer(Random rng, int inDim, int outDim, Act act, bool bias) => new(
+        Random(rng, inDim * outDim, 0.5f), bias ? Random(rng, outDim, 0.2f) : null, inDim, outDim, act,
+        Random(rng, outDim, 0.5f), Random(rng, outDim, 0.3f), Array.ConvertAll(Random(rng, outDim), v => 0.5f + Math.Abs(v)));
+
+    static double Activate(Layer l, int j, double v) => l.Act switch
+    {
+        Act.Identity => v,
+        Act.Relu => Math.Max(v, 0),
+        Act.PRelu => v > 0 ? v : l.Alpha![j] * v,
+        Act.Dice => v * (l.Alpha![j] + (1 - l.Alpha[j]) / (1 + Math.Exp(-(v - l.Mean![j]) * l.InvStd![j]))),
+        _ => throw new ArgumentOutOfRangeException(nameof(l)),
+    };
+
+    static double[] Reference(float[] keys, int[]? rowKey, float[] query, int[] rowSample, int k, float[] keyPart, float[] queryPart,
+        Layer first, Layer[] hidden, float[] w, float b, int n)
+    {
+        var scores = new double[n];
+        for (int r = 0; r < n; r++)
+        {
+            int kr = rowKey?[r] ?? r, s = rowSample[r];
+            var h = new double[first.Out];
+            for (int j = 0; j < first.Out; j++)
+            {
+                double v = keyPart[kr * first.Out + j] + queryPart[s * first.Out + j];
+                for (int p = 0; p < k; p++) v += (double)keys[kr * k + p] * query[s * k + p] * first.Weight[p * first.Out + j];
+                h[j] = Activate(first, j, v);
+            }
+            foreach (var l in hidden)
+            {
+                var next = new double[l.Out];
+                for (int j = 0; j < l.Out; j++)
+                {
+                    double v = l.Bias?[j] ?? 0;
+                    for (int p = 0; p < l.In; p++) v += h[p] * l.Weight[p * l.Out + j];
+                    next[j] = Activate(l, j, v);
+                }
+                h = next;
+            }
+            double score = b;
+            for (int j = 0; j < h.Length; j++) score += h[j] * w[j];
+            scores[r] = score;
+        }
+        return scores;
+    }
+
+    [Theory]
+    [InlineData(32, 64, 32, Act.Dice, true, 77)]      // DIN's default widths; shared history; ragged last tile
+    [InlineData(32, 64, 32, Act.Dice, false, 64)]
+    [InlineData(20, 48, 16, Act.PRelu, true, 5)]      // k not a multiple of 16; widths not multiples of 64
+    [InlineData(16, 128, 64, Act.Relu, false, 33)]
+    [InlineData(8, 16, 16, Act.Identity, true, 1)]
+    public void MatchesPlainLoops(int k, int h1, int h2, Act act, bool shared, int n)
+    {
+        var rng = new Random(k * 1000 + h1 + n);
+        int users = shared ? 7 : n, samples = 9;
+        var keys = Random(rng, users * k);
+        var query = Random(rng, samples * k);
+        int[]? rowKey = shared ? Enumerable.Range(0, n).Select(_ => rng.Next(users)).ToArray() : null;
+        var rowSample = Enumerable.Range(0, n).Select(_ => rng.Next(samples)).ToArray();
+        var keyPart = Random(rng, users * h1, 0.5f);
+        var queryPart = Random(rng, samples * h1, 0.5f);
+        var first = MakeLayer(rng, k, h1, act, bias: false);
+        Layer[] hidden = [MakeLayer(rng, h1, h2, act, bias: true)];
+        var w = Random(rng, h2);
+        var scores = new float[n];
+        AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, k, keyPart, queryPart, first, hidden, w, 0.25f, n, scores);
+        AssertClose(Reference(keys, rowKey, query, rowSample, k, keyPart, queryPart, first, hidden, w, 0.25f, n), scores, 1e-4, 1e-4, $"{act} k={k}");
+    }
+
+    [Fact]
+    public void RejectsWidthsItCannotTile()
+    {
+        var rng = new Random(1);
+        var first = MakeLayer(rng, 4, 20, Act.Relu, bias: false);
+        Assert.False(AttentionUnitKernel.Supports(20, []));
+        Assert.Throws<ArgumentException>(() => AttentionUnitKernel.Scores(new float[4], null, new float[4], [0], 4,
+            new float[20], new float[20], first, [], new float[20], 0, 1, new float[1]));
+    }
+}
