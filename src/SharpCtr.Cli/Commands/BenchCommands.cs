@@ -17,20 +17,22 @@ public static class BenchCommands
     private static Command BuildKernels()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var only = new Option<string?>("--only") { Description = "Run only the measurements whose key contains this text (e.g. gemm, din_unit)" };
         var kernels = new Command("kernels", "GEMM GFLOP/s, elementwise GB/s and engine op costs on this machine");
         kernels.Options.Add(json);
+        kernels.Options.Add(only);
         kernels.SetAction(parse =>
         {
-            RunKernels(parse.GetValue(json));
+            RunKernels(parse.GetValue(json), parse.GetValue(only));
             return 0;
         });
         return kernels;
     }
 
-    private static void RunKernels(bool asJson)
+    private static void RunKernels(bool asJson, string? only)
     {
         var results = new Dictionary<string, double?>();
-        var measurements = EngineBenchmark.All();
+        var measurements = EngineBenchmark.All().Where(m => only is null || m.Key.Contains(only, StringComparison.OrdinalIgnoreCase)).ToList();
         if (!asJson)
         {
             Console.WriteLine($"GEMM backend: {Gemm.Backend}; managed kernel: {(Gemm.BlasAvailable ? "available" : "in use")}; kernel threads: {KernelThreads.Max}");

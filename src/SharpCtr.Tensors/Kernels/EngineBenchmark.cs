@@ -24,6 +24,8 @@ public static class EngineBenchmark
         new("gemm_batched_1024x50x16x50_gflops", "GFLOP/s", "batched 1024 × (50×16)·(16×50), as dispatched", _ => BatchedGflops(null)),
         new("attention_probs_fused_1024x50x50x16_us", "µs", "softmax(Q·Kᵀ/4) for 1024 items, fused per item", _ => AttentionUs(fused: true)),
         new("attention_probs_unfused_1024x50x50x16_us", "µs", "same as batched GEMM then Softmax.Forward", _ => AttentionUs(fused: false)),
+        new("din_unit_fused_us", "µs", "DIN activation unit, fused: 100 candidates × 50 history, k 32, [64, 32] Dice, 1 thread", _ => DinUnitUs()),
+        new("din_unit_fused_gflops", "GFLOP/s", "same, as GFLOP/s of its products (41 MFLOP)", r => r.TryGetValue("din_unit_fused_us", out var us) && us is > 0 ? DinUnitFlops / us.Value / 1e3 : null),
         new("gemm_1024x1024x1024_gflops", "GFLOP/s", "GEMM 1024³, best backend (peak-ish GEMM)", _ => Math.Max(GemmGflops(false, 1024, 1024, 1024, 0.1) ?? 0, GemmGflops(true, 1024, 1024, 1024, 0.1) ?? 0)),
         new("fma_peak_gflops", "GFLOP/s", "register-only FMA loop on all kernel threads (machine peak)", _ => FmaPeakGflops()),
         new("copy_4m_gbps", "GB/s", "memcpy of 4M floats, one thread (memory bandwidth reference)", _ => CopyGbps()),
@@ -111,6 +113,29 @@ public static class EngineBenchmark
                 Softmax.Forward(p, items * l, l, p);
             }
         }) * 1e6;
+    }
+
+    const int DinRows = 100 * 50, DinK = 32, DinH1 = 64, DinH2 = 32;
+    const double DinUnitFlops = 2.0 * DinRows * (DinK * DinH1 + DinH1 * DinH2 + DinH2);
+
+    private static double DinUnitUs()
+    {
+        var rng = new Random(9);
+        var keys = RandomArray(rng, 50 * DinK);
+        var query = RandomArray(rng, 100 * DinK);
+        var rowKey = new int[DinRows];
+        var rowSample = new int[DinRows];
+        for (int r = 0; r < DinRows; r++) { rowKey[r] = r % 50; rowSample[r] = r / 50; }
+        AttentionUnitKernel.Layer Dice(int i, int o, bool bias) => new(RandomArray(rng, i * o), bias ? RandomArray(rng, o) : null, i, o,
+            AttentionUnitKernel.Act.Dice, RandomArray(rng, o), RandomArray(rng, o), Enumerable.Repeat(1f, o).ToArray());
+        var first = Dice(DinK, DinH1, false);
+        AttentionUnitKernel.Layer[] hidden = [Dice(DinH1, DinH2, true)];
+        var keyPart = RandomArray(rng, 50 * DinH1);
+        var queryPart = RandomArray(rng, 100 * DinH1);
+        var w = RandomArray(rng, DinH2);
+        var scores = new float[DinRows];
+        return BenchTimer.MedianSecondsPerCall(() => AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, DinK,
+            keyPart, queryPart, first, hidden, w, 0f, DinRows, scores)) * 1e6;
     }
 
     private static double FmaPeakGflops()
