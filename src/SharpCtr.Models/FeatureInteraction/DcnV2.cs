@@ -114,8 +114,9 @@ public sealed class DcnV2 : CtrModel
             var t = Ops.Tanh(Ops.MatMul(x, v!));                                            // [B, K·r]
             t = Ops.Permute(Ops.Reshape(t, n, experts, rank), 1, 0, 2);                      // [K, B, r]
             t = Ops.Tanh(Ops.MatMul(t, c!));
-            var up = Ops.Permute(Ops.MatMul(t, u!), 1, 0, 2);                                // [B, K, W]
-            var expertOut = Ops.Mul(Ops.Reshape(x0, n, 1, width), Ops.Add(up, bias!));      // [B, K, W]
+            // Expert-major [K, B, W] lets x₀ [B, W] and b [W] broadcast as trailing blocks (the fast path).
+            var expertOut = Ops.Mul(Ops.Add(Ops.MatMul(t, u!), bias!), x0);                  // [K, B, W]
+            expertOut = Ops.Permute(expertOut, 1, 0, 2);                                      // [B, K, W]
             var g = Ops.Reshape(Ops.Softmax(gate!.Forward(x)), n, 1, experts);              // [B, 1, K]
             return Ops.Add(Ops.Reshape(Ops.MatMul(g, expertOut), n, width), x);
         }
