@@ -13,6 +13,16 @@ public static class ModelRegistry
         ["fm"] = c => new FactorizationMachine(c),
         ["deepfm"] = c => new DeepFm(c),
         ["din"] = c => new Din(c),
+        ["fwfm"] = c => new FwFm(c),
+        ["nfm"] = c => new Nfm(c),
+        ["pnn"] = c => new Pnn(c),
+        ["dcnv2"] = c => new DcnV2(c),
+        ["autoint_plus"] = c => new AutoIntPlus(c),
+        ["xdeepfm"] = c => new XDeepFm(c),
+        ["afn_plus"] = c => new AfnPlus(c),
+        ["fignn"] = c => new FiGnn(c),
+        ["rfm"] = c => new Rfm(c),
+        ["sfg"] = c => new Sfg(c),
     };
 
     public static IEnumerable<string> Names => constructors.Keys.Order();

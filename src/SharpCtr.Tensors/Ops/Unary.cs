@@ -80,6 +80,16 @@ public static partial class Ops
         static (x, y) => { for (int i = 0; i < y.Length; i++) y[i] = Scalar.Softplus(x[i]); },
         static (x, y, gy, gx) => { for (int i = 0; i < gx.Length; i++) gx[i] += gy[i] * Scalar.Sigmoid(x[i]); });
 
+    /// <summary>Elementwise sine (angles in radians), e.g. the imaginary part of e^{iθ} in rotation-based models.</summary>
+    public static Tensor Sin(Tensor x) => Unary(x,
+        static (x, y) => TensorPrimitives.Sin(x, y),
+        static (x, y, gy, gx) => { for (int i = 0; i < gx.Length; i++) gx[i] += gy[i] * MathF.Cos(x[i]); });
+
+    /// <summary>Elementwise cosine (angles in radians), the real part of e^{iθ}.</summary>
+    public static Tensor Cos(Tensor x) => Unary(x,
+        static (x, y) => TensorPrimitives.Cos(x, y),
+        static (x, y, gy, gx) => { for (int i = 0; i < gx.Length; i++) gx[i] -= gy[i] * MathF.Sin(x[i]); });
+
     /// <summary>GELU with the exact erf form (PyTorch's default).</summary>
     public static Tensor Gelu(Tensor x) => Unary(x,
         static (x, y) => { for (int i = 0; i < y.Length; i++) y[i] = 0.5f * x[i] * (1 + Scalar.Erf(x[i] * 0.70710678f)); },
