@@ -24,9 +24,9 @@ public sealed class DataConfig
     public string? RatingColumn { get; private init; }
     public string? TimestampColumn { get; private init; }
     public bool SkipBadLines { get; private init; }
-    /// <summary>Semantic-ID JSON (relative to the data root): item attributes semantic_id, semantic_id.0, …</summary>
+    /// <summary>Semantic-ID JSON (under the data root; ./ or ../ paths: the working directory): item attributes semantic_id, semantic_id.0, …</summary>
     public string? SemanticIds { get; private init; }
-    /// <summary>Item vector files by name (relative to the data root): dense fields with source item.&lt;name&gt;.</summary>
+    /// <summary>Item vector files by name (as <see cref="SemanticIds"/>): dense fields with source item.&lt;name&gt;.</summary>
     public List<KeyValuePair<string, string>> ItemVectorFiles { get; private init; } = new();
     // protocol
     public string LabelKind { get; private init; } = "rating";

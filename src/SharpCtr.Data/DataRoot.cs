@@ -32,6 +32,25 @@ public static class DataRoot
             $"data set not found: looked for {path} (data root {root}, from {why ?? "--data-dir, then $" + EnvironmentVariable + ", then ./data"}).{from} " +
             $"Put it there, or point --data-dir / {EnvironmentVariable} at the folder that holds it.");
     }
+
+    /// <summary>
+    /// A file a data config names beside its data set (semantic IDs, item vectors): a path starting
+    /// with ./ or ../ is relative to the working directory (the repository root when run through
+    /// ./sharpctr), so a config can use a file this project made (.build/semantic-ids/…); an
+    /// absolute path is taken as is; anything else is under the data root.
+    /// </summary>
+    public static string LocateFile(string root, string path, string format)
+    {
+        if (!IsWorkingDirectoryRelative(path)) return Locate(root, path, format);
+        var full = Path.GetFullPath(path);
+        if (File.Exists(full)) return full;
+        throw new DataSetMissingException($"{format} file not found: {full} ('{path}' is relative to the working directory {Directory.GetCurrentDirectory()}). " +
+            (format == "semantic_ids" ? "Make it with ./sharpctr tokenize <tokenizer.yaml>, or name a file under the data root without ./" : "Name a file under the data root without ./"));
+    }
+
+    static bool IsWorkingDirectoryRelative(string path) =>
+        path.StartsWith("./", StringComparison.Ordinal) || path.StartsWith("../", StringComparison.Ordinal) ||
+        path.StartsWith(".\\", StringComparison.Ordinal) || path.StartsWith("..\\", StringComparison.Ordinal);
 }
 
 public sealed class DataSetMissingException(string message) : Exception(message);

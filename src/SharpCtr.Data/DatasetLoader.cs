@@ -14,9 +14,9 @@ public static class DatasetLoader
         var path = DataRoot.Locate(dataRoot, cfg.Path, cfg.Format);
         var raw = ReadInteractions(cfg, path);
         if (cfg.SemanticIds != null)
-            SemanticIdReader.AttachTo(raw, SemanticIdReader.Read(DataRoot.Locate(dataRoot, cfg.SemanticIds, "semantic_ids")));
+            SemanticIdReader.AttachTo(raw, SemanticIdReader.Read(DataRoot.LocateFile(dataRoot, cfg.SemanticIds, "semantic_ids")));
         foreach (var (name, file) in cfg.ItemVectorFiles)
-            raw.ItemVectors[name] = ItemVectorReader.Read(DataRoot.Locate(dataRoot, file, "item_vectors"));
+            raw.ItemVectors[name] = ItemVectorReader.Read(DataRoot.LocateFile(dataRoot, file, "item_vectors"));
         return raw;
     }
 
@@ -43,8 +43,8 @@ public static class DatasetLoader
         var path = DataRoot.Locate(dataRoot, cfg.Path, cfg.Format);
         var files = Directory.Exists(path) ? RawFilesIn(path) : new List<string> { path };
         if (cfg.ItemsFile != null && File.Exists(path)) files.Add(Path.Combine(Path.GetDirectoryName(path)!, cfg.ItemsFile));
-        if (cfg.SemanticIds != null) files.Add(DataRoot.Locate(dataRoot, cfg.SemanticIds, "semantic_ids"));
-        foreach (var (_, file) in cfg.ItemVectorFiles) files.Add(DataRoot.Locate(dataRoot, file, "item_vectors"));
+        if (cfg.SemanticIds != null) files.Add(DataRoot.LocateFile(dataRoot, cfg.SemanticIds, "semantic_ids"));
+        foreach (var (_, file) in cfg.ItemVectorFiles) files.Add(DataRoot.LocateFile(dataRoot, file, "item_vectors"));
         var key = DatasetCache.Key(files, cfg.ResolvedYaml);
         var dir = cacheDir ?? (cfg.CacheDir.Length > 0 ? cfg.CacheDir : Environment.GetEnvironmentVariable("SHARPCTR_CACHE") ?? Path.Combine(".build", "data-cache"));
         var cachePath = Path.Combine(dir, $"{cfg.Name}-{key[..16]}.bin");

@@ -111,7 +111,7 @@ public static class DataCommands
     }
 
     /// <summary>Known failures (bad config, bad data, missing data set) print one clear line and exit 2.</summary>
-    static int Run(Action action)
+    internal static int Run(Action action)
     {
         try { action(); return 0; }
         catch (Exception e) when (e is ConfigException or DataFormatException or DataSetMissingException or FileNotFoundException)
