@@ -50,6 +50,7 @@ public static class Tokenizer
         if (cfg.VectorSource == "text") return (text, textInfo);
         var ds = DatasetLoader.Load(data, dataRoot).Dataset;
         var (co, coInfo) = CooccurrenceItemVectors.Build(ds, raw.Items.Keys, cfg.Cooccurrence);
+        if (cfg.VectorSource == "hybrid") return (Concatenate(text, co), coInfo);
         // items no training history links to (never rated, or only in valid/test) keep their text vector
         int fallback = 0;
         for (int i = 0; i < co.Keys.Count; i++)
@@ -61,5 +62,21 @@ public static class Tokenizer
         }
         log?.Invoke($"co-occurrence: {fallback:N0} items without training co-occurrence use their text vector");
         return (co, coInfo with { EmptyItems = fallback });
+    }
+
+    /// <summary>[text, co-occurrence] per item, each half unit length (or zero), the whole L2-normalised.</summary>
+    public static ItemVectors Concatenate(ItemVectors a, ItemVectors b)
+    {
+        int n = a.Keys.Count, dim = a.Dim + b.Dim;
+        var values = new float[n * dim];
+        for (int i = 0; i < n; i++)
+        {
+            var row = values.AsSpan(i * dim, dim);
+            a.Of(i).CopyTo(row);
+            b.Of(i).CopyTo(row[a.Dim..]);
+            float norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row));
+            if (norm > 0) System.Numerics.Tensors.TensorPrimitives.Divide(row, norm, row);
+        }
+        return new ItemVectors(a.Keys, values, dim);
     }
 }

@@ -6,12 +6,12 @@ namespace SharpCtr.Models.SemanticIds;
 
 /// <summary>
 /// A tokenizer configuration (strict keys): which items (the data config), where their vectors
-/// come from (text | cooccurrence | file), the RQ-VAE and its training, and the output file.
+/// come from (text | cooccurrence | hybrid | file), the RQ-VAE and its training, and the output file.
 /// </summary>
 public sealed class TokenizerConfig
 {
     public required DataConfig? Data { get; init; }
-    /// <summary>text | cooccurrence | file.</summary>
+    /// <summary>text | cooccurrence | hybrid (both, concatenated) | file.</summary>
     public required string VectorSource { get; init; }
     public required TextVectorOptions Text { get; init; }
     public required CooccurrenceOptions Cooccurrence { get; init; }
@@ -30,7 +30,7 @@ public sealed class TokenizerConfig
     static TokenizerConfig FromRoot(ConfigSection root)
     {
         var v = root.Section("vectors");
-        var source = v.GetChoice("source", "text", "text", "cooccurrence", "file");
+        var source = v.GetChoice("source", "text", "text", "cooccurrence", "hybrid", "file");
         int dim = v.GetInt("dim", 64);
         int oversample = v.GetInt("oversample", 10);
         int power = v.GetInt("power_iterations", 4);
