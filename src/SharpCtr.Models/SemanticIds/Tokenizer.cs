@@ -14,8 +14,9 @@ public static class Tokenizer
 {
     public static TokenizeResult Run(TokenizerConfig cfg, string dataRoot, Action<string>? log = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (vectors, info) = BuildVectors(cfg, dataRoot, log);
-        log?.Invoke($"vectors: {vectors.Keys.Count:N0} items × {vectors.Dim} ({cfg.VectorSource})" +
+        log?.Invoke($"vectors: {vectors.Keys.Count:N0} items × {vectors.Dim} ({cfg.VectorSource}, {clock.Elapsed.TotalSeconds:F1} s)" +
                     (info == null ? "" : $", vocabulary {info.Vocabulary:N0}, {info.NonZeros:N0} non-zeros, SVD keeps {info.ExplainedEnergy:P1} of the energy, {info.EmptyItems} items without features"));
         var result = Tokenize(vectors, cfg.Model, cfg.Train, cfg.CollisionStart, log);
         SemanticIdFile.Write(cfg.Out, vectors.Keys, result.Codes, cfg.Model.Levels + 1);

@@ -31,7 +31,7 @@ public sealed class TokenizerConfig
     {
         var v = root.Section("vectors");
         var source = v.GetChoice("source", "text", "text", "cooccurrence", "hybrid", "file");
-        int dim = v.GetInt("dim", 64);
+        int dim = v.GetInt("dim", 128);
         int oversample = v.GetInt("oversample", 10);
         int power = v.GetInt("power_iterations", 4);
         ulong seed = (ulong)v.GetLong("seed", 2024);
@@ -39,7 +39,7 @@ public sealed class TokenizerConfig
         var w = t.Section("weights");
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var f in ItemDocuments.Fields) weights[f] = w.GetDouble(f, 1);
-        var text = new TextVectorOptions(dim, t.GetInt("min_df", 2), t.GetBool("sublinear_tf", false), t.GetInt("year_bucket", 5),
+        var text = new TextVectorOptions(dim, t.GetInt("min_df", 1), t.GetBool("sublinear_tf", false), t.GetInt("year_bucket", 1),
             oversample, power, seed, weights);
         var c = v.Section("cooccurrence");
         var co = new CooccurrenceOptions(dim, c.GetInt("window", 10), oversample, power, seed);
