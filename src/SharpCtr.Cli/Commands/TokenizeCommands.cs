@@ -22,6 +22,8 @@ public static class TokenizeCommands
             var configPath = p.GetValue(config);
             var others = p.GetValue(compare) ?? [];
             if (configPath == null && others.Length == 0) throw new Data.Config.ConfigException("tokenize: give a tokenizer config, or --compare FILE");
+            Func<string, string[]?>? attributeOf = null;
+            string attribute = "";
             if (configPath != null)
             {
                 var overrides = (p.GetValue(set) ?? []).ToList();
@@ -31,12 +33,25 @@ public static class TokenizeCommands
                 var r = Tokenizer.Run(cfg, DataRoot.Resolve(p.GetValue(dataDir)), Console.Error.WriteLine);
                 var t = r.Training;
                 Console.WriteLine($"reconstruction MSE {t.ReconstructionMse:G4} per element; predicting the mean vector: {t.ChanceMse:G4} ({t.ReconstructionMse / t.ChanceMse:P1} of chance)");
-                Console.Write(r.Stats.ToText($"ours ({cfg.Out})", cfg.Model.CodebookSize));
                 Console.WriteLine($"wrote {cfg.Out} ({r.Keys.Count:N0} items, {sw.Elapsed.TotalSeconds:F1} s)");
+                if (cfg.Data != null)
+                {
+                    // does a code mean something? pairs of items sharing it should share a genre (a category) more than any two items do
+                    var raw = DatasetLoader.ReadRaw(cfg.Data, DataRoot.Resolve(p.GetValue(dataDir)));
+                    attribute = raw.ItemAttributes.Has("genre") ? "genre" : "category";
+                    attributeOf = key => raw.Items.Find(key) is var i and >= 0 ? raw.ItemAttributes.Get(i, attribute) : null;
+                }
+                Print($"ours ({cfg.Out})", SemanticIdReader.Read(cfg.Out), cfg.Model.CodebookSize, attribute, attributeOf);
             }
-            foreach (var file in others)
-                Console.Write(SemanticIdStats.Of(SemanticIdReader.Read(file)).ToText(file));
+            foreach (var file in others) Print(file, SemanticIdReader.Read(file), 256, attribute, attributeOf);
         }));
         return cmd;
+    }
+
+    static void Print(string title, Dictionary<string, int[]> ids, int codebookSize, string attribute, Func<string, string[]?>? attributeOf)
+    {
+        var stats = SemanticIdStats.Of(ids);
+        Console.Write(stats.ToText(title, codebookSize));
+        if (attributeOf != null && AttributeCoherence.Of(attribute, ids, stats.Levels, attributeOf) is { } coherence) Console.WriteLine(coherence);
     }
 }

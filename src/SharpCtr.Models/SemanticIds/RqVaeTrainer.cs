@@ -22,6 +22,7 @@ public static class RqVaeTrainer
     public static RqVaeResult Train(float[] x, int n, int dim, RqVaeOptions model, RqVaeTrainOptions o, Action<string>? log = null)
     {
         if (n < 1) throw new ArgumentException("no items to tokenize");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var rng = new Rng(o.Seed);
         var vae = new RqVae(dim, model, rng.Fork());
         var shuffleRng = rng.Fork();
@@ -35,6 +36,7 @@ public static class RqVaeTrainer
         int initRows = o.KMeansOnAllData ? n : batch;
         var initX = Gather(x, dim, order.AsSpan(0, initRows));
         vae.Codebooks.InitKMeans(vae.EncodeAll(initX, initRows), initRows, kmeansRng, o.KMeansIterations);
+        log?.Invoke($"k-means initialisation on {initRows:N0} latents: {clock.Elapsed.TotalSeconds:F1} s");
 
         var parameters = vae.Parameters().Select(p => p.Value).ToList();
         Optimizer opt = o.Optimizer switch
@@ -77,7 +79,7 @@ public static class RqVaeTrainer
             if (log != null && (epoch % logEvery == 0 || epoch == o.Epochs - 1))
                 log($"epoch {epoch + 1}/{o.Epochs}: loss {last.Total:F5} (reconstruction {last.Reconstruction:F5}, commitment {last.Commitment:F5}" +
                     (model.EmaUpdates ? "" : $", codebook {last.Codebook:F5}") + $"), codes used " +
-                    string.Join("/", used.Select(u => u.Count(b => b))) + $", dead codes reset so far {resets}");
+                    string.Join("/", used.Select(u => u.Count(b => b))) + $", dead codes reset so far {resets} ({clock.Elapsed.TotalSeconds:F0} s)");
         }
 
         vae.Eval();

@@ -14,8 +14,9 @@ public static class Tokenizer
 {
     public static TokenizeResult Run(TokenizerConfig cfg, string dataRoot, Action<string>? log = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (vectors, info) = BuildVectors(cfg, dataRoot, log);
-        log?.Invoke($"vectors: {vectors.Keys.Count:N0} items × {vectors.Dim} ({cfg.VectorSource})" +
+        log?.Invoke($"vectors: {vectors.Keys.Count:N0} items × {vectors.Dim} ({cfg.VectorSource}, {clock.Elapsed.TotalSeconds:F1} s)" +
                     (info == null ? "" : $", vocabulary {info.Vocabulary:N0}, {info.NonZeros:N0} non-zeros, SVD keeps {info.ExplainedEnergy:P1} of the energy, {info.EmptyItems} items without features"));
         var result = Tokenize(vectors, cfg.Model, cfg.Train, cfg.CollisionStart, log);
         SemanticIdFile.Write(cfg.Out, vectors.Keys, result.Codes, cfg.Model.Levels + 1);
@@ -50,6 +51,7 @@ public static class Tokenizer
         if (cfg.VectorSource == "text") return (text, textInfo);
         var ds = DatasetLoader.Load(data, dataRoot).Dataset;
         var (co, coInfo) = CooccurrenceItemVectors.Build(ds, raw.Items.Keys, cfg.Cooccurrence);
+        if (cfg.VectorSource == "hybrid") return (Concatenate(text, co), coInfo);
         // items no training history links to (never rated, or only in valid/test) keep their text vector
         int fallback = 0;
         for (int i = 0; i < co.Keys.Count; i++)
@@ -61,5 +63,21 @@ public static class Tokenizer
         }
         log?.Invoke($"co-occurrence: {fallback:N0} items without training co-occurrence use their text vector");
         return (co, coInfo with { EmptyItems = fallback });
+    }
+
+    /// <summary>[text, co-occurrence] per item, each half unit length (or zero), the whole L2-normalised.</summary>
+    public static ItemVectors Concatenate(ItemVectors a, ItemVectors b)
+    {
+        int n = a.Keys.Count, dim = a.Dim + b.Dim;
+        var values = new float[n * dim];
+        for (int i = 0; i < n; i++)
+        {
+            var row = values.AsSpan(i * dim, dim);
+            a.Of(i).CopyTo(row);
+            b.Of(i).CopyTo(row[a.Dim..]);
+            float norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row));
+            if (norm > 0) System.Numerics.Tensors.TensorPrimitives.Divide(row, norm, row);
+        }
+        return new ItemVectors(a.Keys, values, dim);
     }
 }

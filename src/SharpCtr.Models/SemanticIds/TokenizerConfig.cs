@@ -6,12 +6,12 @@ namespace SharpCtr.Models.SemanticIds;
 
 /// <summary>
 /// A tokenizer configuration (strict keys): which items (the data config), where their vectors
-/// come from (text | cooccurrence | file), the RQ-VAE and its training, and the output file.
+/// come from (text | cooccurrence | hybrid | file), the RQ-VAE and its training, and the output file.
 /// </summary>
 public sealed class TokenizerConfig
 {
     public required DataConfig? Data { get; init; }
-    /// <summary>text | cooccurrence | file.</summary>
+    /// <summary>text | cooccurrence | hybrid (both, concatenated) | file.</summary>
     public required string VectorSource { get; init; }
     public required TextVectorOptions Text { get; init; }
     public required CooccurrenceOptions Cooccurrence { get; init; }
@@ -30,8 +30,8 @@ public sealed class TokenizerConfig
     static TokenizerConfig FromRoot(ConfigSection root)
     {
         var v = root.Section("vectors");
-        var source = v.GetChoice("source", "text", "text", "cooccurrence", "file");
-        int dim = v.GetInt("dim", 64);
+        var source = v.GetChoice("source", "text", "text", "cooccurrence", "hybrid", "file");
+        int dim = v.GetInt("dim", 128);
         int oversample = v.GetInt("oversample", 10);
         int power = v.GetInt("power_iterations", 4);
         ulong seed = (ulong)v.GetLong("seed", 2024);
@@ -39,7 +39,7 @@ public sealed class TokenizerConfig
         var w = t.Section("weights");
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var f in ItemDocuments.Fields) weights[f] = w.GetDouble(f, 1);
-        var text = new TextVectorOptions(dim, t.GetInt("min_df", 2), t.GetBool("sublinear_tf", false), t.GetInt("year_bucket", 5),
+        var text = new TextVectorOptions(dim, t.GetInt("min_df", 1), t.GetBool("sublinear_tf", false), t.GetInt("year_bucket", 1),
             oversample, power, seed, weights);
         var c = v.Section("cooccurrence");
         var co = new CooccurrenceOptions(dim, c.GetInt("window", 10), oversample, power, seed);
