@@ -59,9 +59,8 @@ public sealed class ModelBundle
 
     internal static CtrModel BuildModel(Experiment exp, EncodedDataset schema)
     {
-        var model = ModelRegistry.Create(new ModelContext(schema, exp.Model, new Rng((ulong)exp.Train.Seed)));
-        exp.Validate();
-        return model;
+        // ModelRegistry validates the model section; the data section was validated when the run was trained
+        return ModelRegistry.Create(new ModelContext(schema, exp.Model, new Rng((ulong)exp.Train.Seed)));
     }
 
     /// <summary>Parameters and buffers (running statistics), as the trainer saves them.</summary>
