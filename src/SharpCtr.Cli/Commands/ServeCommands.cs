@@ -43,15 +43,16 @@ public static class ServeCommands
         var maxCandidates = new Option<int>("--max-candidates") { Description = "most candidates per score request", DefaultValueFactory = _ => 1000 };
         var maxBody = new Option<long>("--max-body-bytes") { Description = "largest request body", DefaultValueFactory = _ => 1 << 20 };
         var timeout = new Option<int>("--timeout-ms") { Description = "per-request time limit", DefaultValueFactory = _ => 2000 };
+        var scoring = new Option<int>("--max-concurrent-scoring") { Description = "requests scored at once (default: CPU cores); the rest queue", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("serve", "Serve a bundle over HTTP: /v1/score, /v1/events, /v1/models, /healthz, /metrics, /openapi/v1.json")
-            { bundle, urls, store, keep, maxCandidates, maxBody, timeout };
+            { bundle, urls, store, keep, maxCandidates, maxBody, timeout, scoring };
         cmd.SetAction(parse =>
         {
             using var history = HistoryStores.Open(parse.GetValue(store)!, parse.GetValue(keep));
             var options = new ServingOptions
             {
                 BundlePath = parse.GetValue(bundle)!, MaxCandidates = parse.GetValue(maxCandidates),
-                MaxBodyBytes = parse.GetValue(maxBody), RequestTimeout = TimeSpan.FromMilliseconds(parse.GetValue(timeout)),
+                MaxBodyBytes = parse.GetValue(maxBody), RequestTimeout = TimeSpan.FromMilliseconds(parse.GetValue(timeout)), MaxConcurrentScoring = parse.GetValue(scoring),
             };
             var app = ServiceApp.Create(options, history, configure: b => b.WebHost.UseUrls(parse.GetValue(urls)!));
             Console.Error.WriteLine($"serving {options.BundlePath} on {parse.GetValue(urls)}, store {history.Describe}");

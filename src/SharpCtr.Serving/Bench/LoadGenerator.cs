@@ -10,7 +10,8 @@ namespace SharpCtr.Serving.Bench;
 /// </summary>
 public static class LoadGenerator
 {
-    public sealed record Result(int Concurrency, int Requests, int Errors, double Seconds, double P50Ms, double P99Ms, double MeanMs)
+    /// <param name="FirstError">status and body (or exception) of the first failed request, if any.</param>
+    public sealed record Result(int Concurrency, int Requests, int Errors, double Seconds, double P50Ms, double P99Ms, double MeanMs, string? FirstError)
     {
         public double RequestsPerSecond => Requests / Seconds;
     }
@@ -19,6 +20,7 @@ public static class LoadGenerator
     {
         var latencies = new double[requests];
         int next = -1, errors = 0;
+        string? firstError = null;
         var clock = Stopwatch.StartNew();
         var workers = new Task[concurrency];
         for (int w = 0; w < concurrency; w++)
@@ -33,17 +35,25 @@ public static class LoadGenerator
                     try
                     {
                         using var response = await client.PostAsync(path, content);
-                        await response.Content.ReadAsByteArrayAsync();
-                        if (!response.IsSuccessStatusCode) Interlocked.Increment(ref errors);
+                        var text = await response.Content.ReadAsStringAsync();
+                        if (!response.IsSuccessStatusCode)
+                        {
+                            Interlocked.Increment(ref errors);
+                            Interlocked.CompareExchange(ref firstError, $"{(int)response.StatusCode}: {text}", null);
+                        }
                     }
-                    catch (HttpRequestException) { Interlocked.Increment(ref errors); }
+                    catch (HttpRequestException e)
+                    {
+                        Interlocked.Increment(ref errors);
+                        Interlocked.CompareExchange(ref firstError, e.Message, null);
+                    }
                     latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 }
             });
         await Task.WhenAll(workers);
         double seconds = clock.Elapsed.TotalSeconds;
         Array.Sort(latencies);
-        return new Result(concurrency, requests, errors, seconds, Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Average());
+        return new Result(concurrency, requests, errors, seconds, Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Average(), firstError);
     }
 
     static double Percentile(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Floor(q * (sorted.Length - 1) + 0.5))];

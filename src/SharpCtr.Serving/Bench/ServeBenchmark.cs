@@ -51,7 +51,7 @@ public static class ServeBenchmark
             foreach (int c in concurrency)
             {
                 var r = await LoadGenerator.RunAsync(client, "/v1/score", bodies, c, requests);
-                log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c={c}: {r.RequestsPerSecond:F0} req/s, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, errors {r.Errors}"));
+                log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c={c}: {r.RequestsPerSecond:F0} req/s, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, errors {r.Errors}{(r.FirstError is null ? "" : $" (first: {r.FirstError})")}"));
                 levels.Add(r);
             }
             var after = MeasureMemory();

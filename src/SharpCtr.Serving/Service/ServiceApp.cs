@@ -31,6 +31,7 @@ public static class ServiceApp
     {
         var host = new BundleHost(options.BundlePath);
         var metrics = new ServiceMetrics();
+        var scoring = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentScoring));
         // Requests run in parallel, one thread each; splitting one request's small GEMMs over
         // threads would only make them compete.
         KernelThreads.Max = 1;
@@ -68,9 +69,14 @@ public static class ServiceApp
                     var events = await store.RecentAsync(input.UserId, seq.MaxLen, ct);
                     input.History = events.ConvertAll(e => new ItemInput(e.ItemId, e.Attributes));
                 }
-                ct.ThrowIfCancellationRequested();
-                var batch = RequestEncoder.Encode(bundle, input, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-                var scores = Scorer.Score(bundle, batch);
+                float[] scores;
+                await scoring.WaitAsync(ct);
+                try
+                {
+                    var batch = RequestEncoder.Encode(bundle, input, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+                    scores = Scorer.Score(bundle, batch);
+                }
+                finally { scoring.Release(); }
                 metrics.AddScored(scores.Length);
                 int historyLength = bundle.Schema.Sequence is { } s ? Math.Min(input.History?.Count ?? 0, s.MaxLen) : 0;
                 return Results.Json(new ScoreResponse(bundle.ModelName, bundle.Version, scores, historyLength));

@@ -10,4 +10,10 @@ public sealed class ServingOptions
     public long MaxBodyBytes { get; init; } = 1 << 20;
     /// <summary>Time allowed for reading the history and scoring; past it the request is a 503.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Requests encoding and scoring at once; the rest wait (asynchronously, under their timeout).
+    /// Scoring is pure CPU work on the request's thread: more at once than cores only starves the
+    /// thread pool that also parses requests and writes responses.
+    /// </summary>
+    public int MaxConcurrentScoring { get; init; } = Environment.ProcessorCount;
 }
