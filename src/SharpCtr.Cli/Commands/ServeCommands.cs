@@ -68,11 +68,12 @@ public static class ServeCommands
         var concurrency = new Option<string>("-c") { Description = "concurrency levels, comma-separated", DefaultValueFactory = _ => "1,8,64" };
         var requests = new Option<int>("-n") { Description = "requests per level", DefaultValueFactory = _ => 10000 };
         var candidates = new Option<int>("--candidates") { Description = "candidates per request", DefaultValueFactory = _ => 100 };
-        var cmd = new Command("serve", "Load-test the scoring service on loopback: throughput, p50/p99 per concurrency level, errors, memory") { bundle, concurrency, requests, candidates };
+        var timeout = new Option<int>("--timeout-ms") { Description = "the service's per-request limit (a closed loop of N clients queues N requests)", DefaultValueFactory = _ => 2000 };
+        var cmd = new Command("serve", "Load-test the scoring service on loopback: throughput, p50/p99 per concurrency level, errors, memory") { bundle, concurrency, requests, candidates, timeout };
         cmd.SetAction(parse =>
         {
             var levels = parse.GetValue(concurrency)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            var report = ServeBenchmark.RunAsync(parse.GetValue(bundle)!, levels, parse.GetValue(requests), parse.GetValue(candidates), log: Console.Error).GetAwaiter().GetResult();
+            var report = ServeBenchmark.RunAsync(parse.GetValue(bundle)!, levels, parse.GetValue(requests), parse.GetValue(candidates), TimeSpan.FromMilliseconds(parse.GetValue(timeout)), log: Console.Error).GetAwaiter().GetResult();
             Console.WriteLine(ServeBenchmark.Markdown(report));
             return report.Levels.Sum(l => l.Errors) == 0 ? 0 : 1;
         });

@@ -21,13 +21,16 @@ namespace SharpCtr.Serving.Bench;
 public static class ServeBenchmark
 {
     public sealed record Memory(long WorkingSetBytes, long ManagedHeapBytes);
-    public sealed record Report(string Model, string Version, int Candidates, List<LoadGenerator.Result> Levels, Memory Before, Memory After, string Machine);
+    /// <param name="After">memory after each level, in order.</param>
+    public sealed record Report(string Model, string Version, int Candidates, TimeSpan Timeout, List<LoadGenerator.Result> Levels, Memory Before, List<Memory> After, string Machine);
 
-    public static async Task<Report> RunAsync(string bundleDir, int[] concurrency, int requests, int candidates, int users = 500, int historyPerUser = 30, int seed = 1, TextWriter? log = null)
+    /// <param name="timeout">the service's per-request limit; a closed loop of N clients queues N requests, so high
+    /// concurrency on a small machine needs more than the 2 s default to measure latency rather than load shedding.</param>
+    public static async Task<Report> RunAsync(string bundleDir, int[] concurrency, int requests, int candidates, TimeSpan timeout, int users = 500, int historyPerUser = 30, int seed = 1, TextWriter? log = null)
     {
         var storeDir = Path.Combine(Path.GetTempPath(), "sharpctr-bench-serve-" + Guid.NewGuid().ToString("N")[..8]);
         using var store = new SqliteHistoryStore(Path.Combine(storeDir, "history.db"), keepPerUser: 200);
-        var app = ServiceApp.Create(new ServingOptions { BundlePath = bundleDir, MaxCandidates = Math.Max(1000, candidates) }, store,
+        var app = ServiceApp.Create(new ServingOptions { BundlePath = bundleDir, MaxCandidates = Math.Max(1000, candidates), RequestTimeout = timeout }, store,
             configure: b => b.WebHost.UseUrls("http://127.0.0.1:0"));
         await app.StartAsync();
         try
@@ -48,14 +51,15 @@ public static class ServeBenchmark
             var before = MeasureMemory();
             log?.WriteLine($"memory before: working set {before.WorkingSetBytes / 1048576.0:F1} MiB, managed heap {before.ManagedHeapBytes / 1048576.0:F1} MiB");
             var levels = new List<LoadGenerator.Result>();
+            var after = new List<Memory>();
             foreach (int c in concurrency)
             {
                 var r = await LoadGenerator.RunAsync(client, "/v1/score", bodies, c, requests);
+                after.Add(MeasureMemory());
                 log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c={c}: {r.RequestsPerSecond:F0} req/s, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, errors {r.Errors}{(r.FirstError is null ? "" : $" (first: {r.FirstError})")}"));
                 levels.Add(r);
             }
-            var after = MeasureMemory();
-            return new Report(bundle.ModelName, bundle.Version, candidates, levels, before, after,
+            return new Report(bundle.ModelName, bundle.Version, candidates, timeout, levels, before, after,
                 $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, GEMM {SharpCtr.Tensors.Kernels.Gemm.Backend}");
         }
         finally
@@ -114,11 +118,14 @@ public static class ServeBenchmark
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.Append(inv, $"{r.Model} (bundle {r.Version}), {r.Candidates} candidates per request, history from SQLite; {r.Machine}\n\n");
-        sb.Append("| concurrency | requests | errors | requests/s | p50 ms | p99 ms | mean ms |\n|---:|---:|---:|---:|---:|---:|---:|\n");
-        foreach (var l in r.Levels)
-            sb.Append(inv, $"| {l.Concurrency} | {l.Requests:N0} | {l.Errors} | {l.RequestsPerSecond:N0} | {l.P50Ms:F3} | {l.P99Ms:F3} | {l.MeanMs:F3} |\n");
-        sb.Append(inv, $"\nMemory (after a full GC): working set {r.Before.WorkingSetBytes / 1048576.0:F1} → {r.After.WorkingSetBytes / 1048576.0:F1} MiB, managed heap {r.Before.ManagedHeapBytes / 1048576.0:F1} → {r.After.ManagedHeapBytes / 1048576.0:F1} MiB\n");
+        sb.Append(inv, $"{r.Model} (bundle {r.Version}), {r.Candidates} candidates per request, history from SQLite, request timeout {r.Timeout.TotalSeconds:F0} s; {r.Machine}\n\n");
+        sb.Append("| concurrency | requests | errors | requests/s | p50 ms | p99 ms | mean ms | working set after, MiB | managed heap after, MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int i = 0; i < r.Levels.Count; i++)
+        {
+            var l = r.Levels[i];
+            sb.Append(inv, $"| {l.Concurrency} | {l.Requests:N0} | {l.Errors} | {l.RequestsPerSecond:N0} | {l.P50Ms:F3} | {l.P99Ms:F3} | {l.MeanMs:F3} | {r.After[i].WorkingSetBytes / 1048576.0:F1} | {r.After[i].ManagedHeapBytes / 1048576.0:F1} |\n");
+        }
+        sb.Append(inv, $"\nBefore the first level (after warm-up and a full GC): working set {r.Before.WorkingSetBytes / 1048576.0:F1} MiB, managed heap {r.Before.ManagedHeapBytes / 1048576.0:F1} MiB.\n");
         return sb.ToString();
     }
 }
