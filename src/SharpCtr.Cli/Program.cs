@@ -18,4 +18,5 @@ root.Subcommands.Add(data);
 root.Subcommands.Add(TrainCommands.Build());
 root.Subcommands.Add(CompareCommands.Build());
 root.Subcommands.Add(TokenizeCommands.Build());
+ServeCommands.AddTo(root, bench);   // sharpctr export / serve / bench serve
 return root.Parse(args).Invoke();

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using SharpCtr.Serving.Bundles;
+using SharpCtr.Serving.Service;
+using SharpCtr.Serving.Store;
+
+namespace SharpCtr.Serving.Bench;
+
+/// <summary>
+/// `sharpctr bench serve`: starts the service on a loopback port in this process (SQLite store
+/// in a temporary folder, seeded with histories), then drives it with <see cref="LoadGenerator"/>
+/// at each concurrency level. Requests: a random known user and <c>candidates</c> random items.
+/// </summary>
+public static class ServeBenchmark
+{
+    public sealed record Memory(long WorkingSetBytes, long ManagedHeapBytes);
+    /// <param name="After">memory after each level, in order.</param>
+    public sealed record Report(string Model, string Version, int Candidates, TimeSpan Timeout, List<LoadGenerator.Result> Levels, Memory Before, List<Memory> After, string Machine);
+
+    /// <param name="timeout">the service's per-request limit; a closed loop of N clients queues N requests, so high
+    /// concurrency on a small machine needs more than the 2 s default to measure latency rather than load shedding.</param>
+    public static async Task<Report> RunAsync(string bundleDir, int[] concurrency, int requests, int candidates, TimeSpan timeout, int users = 500, int historyPerUser = 30, int seed = 1, TextWriter? log = null)
+    {
+        var storeDir = Path.Combine(Path.GetTempPath(), "sharpctr-bench-serve-" + Guid.NewGuid().ToString("N")[..8]);
+        using var store = new SqliteHistoryStore(Path.Combine(storeDir, "history.db"), keepPerUser: 200);
+        var app = ServiceApp.Create(new ServingOptions { BundlePath = bundleDir, MaxCandidates = Math.Max(1000, candidates), RequestTimeout = timeout }, store,
+            configure: b => b.WebHost.UseUrls("http://127.0.0.1:0"));
+        await app.StartAsync();
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var bundle = ModelBundle.Load(bundleDir);
+            var rng = new Random(seed);
+            var items = ItemKeys(bundle);
+            var userIds = Enumerable.Range(1, users).Select(u => "bench-" + u.ToString(CultureInfo.InvariantCulture)).ToArray();
+            await SeedHistories(store, userIds, items, historyPerUser, rng);
+            var bodies = new List<byte[]>(256);
+            for (int b = 0; b < 256; b++) bodies.Add(RequestBody(userIds[rng.Next(userIds.Length)], items, candidates, rng));
+
+            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(1, concurrency.Max()), PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+            using var client = new HttpClient(handler) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+            // warm-up: tiered JIT promotes the scoring code; connections open
+            for (var clock = Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < 2;) await LoadGenerator.RunAsync(client, "/v1/score", bodies, 2, 100);
+            var before = MeasureMemory();
+            log?.WriteLine($"memory before: working set {before.WorkingSetBytes / 1048576.0:F1} MiB, managed heap {before.ManagedHeapBytes / 1048576.0:F1} MiB");
+            var levels = new List<LoadGenerator.Result>();
+            var after = new List<Memory>();
+            foreach (int c in concurrency)
+            {
+                var r = await LoadGenerator.RunAsync(client, "/v1/score", bodies, c, requests);
+                after.Add(MeasureMemory());
+                log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c={c}: {r.RequestsPerSecond:F0} req/s, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, errors {r.Errors}{(r.FirstError is null ? "" : $" (first: {r.FirstError})")}"));
+                levels.Add(r);
+            }
+            return new Report(bundle.ModelName, bundle.Version, candidates, timeout, levels, before, after,
+                $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, GEMM {SharpCtr.Tensors.Kernels.Gemm.Backend}");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            try { Directory.Delete(storeDir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    static Memory MeasureMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        using var p = Process.GetCurrentProcess();
+        return new Memory(p.WorkingSet64, GC.GetTotalMemory(false));
+    }
+
+    /// <summary>Items the model knows: the item table's keys, else the item_id vocabulary.</summary>
+    static string[] ItemKeys(ModelBundle b)
+    {
+        if (b.Items.Entities.Count > 0) return b.Items.Entities.Keys.Order(StringComparer.Ordinal).ToArray();
+        var source = b.Schema.Sequence?.Source ?? "item_id";
+        return b.Vocabulary(source).Tokens.ToArray();
+    }
+
+    static async Task SeedHistories(IHistoryStore store, string[] users, string[] items, int perUser, Random rng)
+    {
+        var events = new List<BehaviorEvent>();
+        var none = new Dictionary<string, string[]>();
+        foreach (var u in users)
+        {
+            for (int k = 0; k < perUser; k++) events.Add(new BehaviorEvent(u, items[rng.Next(items.Length)], "click", 1_700_000_000 + k, none));
+            if (events.Count >= 1000) { await store.AppendAsync(events, CancellationToken.None); events.Clear(); }
+        }
+        if (events.Count > 0) await store.AppendAsync(events, CancellationToken.None);
+    }
+
+    static byte[] RequestBody(string user, string[] items, int candidates, Random rng)
+    {
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("user_id", user);
+            w.WriteStartArray("candidates");
+            for (int i = 0; i < candidates; i++) { w.WriteStartObject(); w.WriteString("item_id", items[rng.Next(items.Length)]); w.WriteEndObject(); }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return ms.ToArray();
+    }
+
+    public static string Markdown(Report r)
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"{r.Model} (bundle {r.Version}), {r.Candidates} candidates per request, history from SQLite, request timeout {r.Timeout.TotalSeconds:F0} s; {r.Machine}\n\n");
+        sb.Append("| concurrency | requests | errors | requests/s | p50 ms | p99 ms | mean ms | working set after, MiB | managed heap after, MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int i = 0; i < r.Levels.Count; i++)
+        {
+            var l = r.Levels[i];
+            sb.Append(inv, $"| {l.Concurrency} | {l.Requests:N0} | {l.Errors} | {l.RequestsPerSecond:N0} | {l.P50Ms:F3} | {l.P99Ms:F3} | {l.MeanMs:F3} | {r.After[i].WorkingSetBytes / 1048576.0:F1} | {r.After[i].ManagedHeapBytes / 1048576.0:F1} |\n");
+        }
+        sb.Append(inv, $"\nBefore the first level (after warm-up and a full GC): working set {r.Before.WorkingSetBytes / 1048576.0:F1} MiB, managed heap {r.Before.ManagedHeapBytes / 1048576.0:F1} MiB.\n");
+        return sb.ToString();
+    }
+}

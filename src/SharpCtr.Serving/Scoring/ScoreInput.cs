@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.Json;
+using SharpCtr.Serving.Store;
+
+namespace SharpCtr.Serving.Scoring;
+
+/// <summary>An item of a request after validation: raw id plus attribute overrides.</summary>
+public sealed record ItemInput(string ItemId, IReadOnlyDictionary<string, string[]> Attributes);
+
+/// <summary>A validated score request: everything the encoder reads, as raw strings.</summary>
+public sealed class ScoreInput
+{
+    public required string UserId { get; init; }
+    public string? Query { get; init; }
+    public required Dictionary<string, string[]> Context { get; init; }
+    /// <summary>Unix seconds from context.timestamp, else null (then "now").</summary>
+    public long? Timestamp { get; init; }
+    public required List<ItemInput> Candidates { get; init; }
+    /// <summary>Oldest first; null: read it from the store.</summary>
+    public List<ItemInput>? History { get; set; }
+
+    static readonly Dictionary<string, string[]> NoAttributes = new(StringComparer.Ordinal);
+
+    public static ScoreInput From(ScoreRequest r, int maxCandidates)
+    {
+        var user = Id(r.UserId, "user_id");
+        if (r.Candidates is null || r.Candidates.Count == 0) throw RequestException.BadField("candidates", "at least one candidate is required");
+        if (r.Candidates.Count > maxCandidates) throw new RequestException(413, "too many candidates", $"field 'candidates': {r.Candidates.Count} candidates; the limit is {maxCandidates}");
+        var context = Attributes(r.Context, "context");
+        long? ts = null;
+        if (r.Context is not null && r.Context.TryGetValue("timestamp", out var t)) ts = UnixSeconds(t, "context.timestamp");
+        var candidates = new List<ItemInput>(r.Candidates.Count);
+        for (int i = 0; i < r.Candidates.Count; i++) candidates.Add(Item(r.Candidates[i], $"candidates[{i}]"));
+        List<ItemInput>? history = null;
+        if (r.History is not null)
+        {
+            history = new List<ItemInput>(r.History.Count);
+            for (int i = 0; i < r.History.Count; i++) history.Add(Item(r.History[i], $"history[{i}]"));
+        }
+        return new ScoreInput { UserId = user, Query = r.Query, Context = context, Timestamp = ts, Candidates = candidates, History = history };
+    }
+
+    public static List<BehaviorEvent> Events(EventsRequest r, int maxEvents, long now)
+    {
+        if (r.Events is null || r.Events.Count == 0) throw RequestException.BadField("events", "at least one event is required");
+        if (r.Events.Count > maxEvents) throw new RequestException(413, "too many events", $"field 'events': {r.Events.Count} events; the limit is {maxEvents}");
+        var list = new List<BehaviorEvent>(r.Events.Count);
+        for (int i = 0; i < r.Events.Count; i++)
+        {
+            var e = r.Events[i];
+            string at = $"events[{i}]";
+            long ts = e.Timestamp.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? now : UnixSeconds(e.Timestamp, at + ".timestamp");
+            var action = string.IsNullOrWhiteSpace(e.Action) ? "click" : e.Action;
+            list.Add(new BehaviorEvent(Id(e.UserId, at + ".user_id"), Id(e.ItemId, at + ".item_id"), action, ts, Attributes(e.Attributes, at)));
+        }
+        return list;
+    }
+
+    static ItemInput Item(ItemJson? j, string at)
+    {
+        if (j is null) throw RequestException.BadField(at, "must be an object with item_id");
+        return new ItemInput(Id(j.ItemId, at + ".item_id"), Attributes(j.Attributes, at));
+    }
+
+    /// <summary>A raw id: a non-empty string or an integer.</summary>
+    static string Id(JsonElement e, string field)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.String:
+                var s = e.GetString()!;
+                if (s.Length == 0) throw RequestException.BadField(field, "must not be empty");
+                return s;
+            case JsonValueKind.Number:
+                if (!e.TryGetInt64(out var n)) throw RequestException.BadField(field, $"{e.GetRawText()} is not an integer id");
+                return n.ToString(CultureInfo.InvariantCulture);
+            case JsonValueKind.Undefined or JsonValueKind.Null:
+                throw RequestException.BadField(field, "is required");
+            default:
+                throw RequestException.BadField(field, $"must be a string or an integer, got {e.ValueKind.ToString().ToLowerInvariant()}");
+        }
+    }
+
+    static long UnixSeconds(JsonElement e, string field)
+    {
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out var ts) || ts < 0 || ts > 100_000_000_000L)
+            throw RequestException.BadField(field, $"must be unix seconds (a non-negative integer), got {e.GetRawText()}");
+        return ts;
+    }
+
+    static Dictionary<string, string[]> Attributes(Dictionary<string, JsonElement>? json, string at)
+    {
+        if (json is null || json.Count == 0) return NoAttributes;
+        var d = new Dictionary<string, string[]>(json.Count, StringComparer.Ordinal);
+        foreach (var (name, value) in json)
+        {
+            if (value.ValueKind == JsonValueKind.Null) continue;
+            if (value.ValueKind == JsonValueKind.Array)
+            {
+                var arr = new string[value.GetArrayLength()];
+                int i = 0;
+                foreach (var x in value.EnumerateArray()) { arr[i] = Scalar(x, $"{at}.{name}[{i}]"); i++; }
+                d[name] = arr;
+            }
+            else d[name] = [Scalar(value, $"{at}.{name}")];
+        }
+        return d;
+    }
+
+    static string Scalar(JsonElement e, string field) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString()!,
+        // numbers keep their JSON spelling: 1995 stays "1995", as the raw files spell it
+        JsonValueKind.Number => e.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => throw RequestException.BadField(field, $"must be a string, a number or a list of them, got {e.ValueKind.ToString().ToLowerInvariant()}"),
+    };
+}

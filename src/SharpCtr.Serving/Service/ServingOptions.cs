@@ -1,0 +1,19 @@
+namespace SharpCtr.Serving.Service;
+
+/// <summary>Limits and locations of one service process.</summary>
+public sealed class ServingOptions
+{
+    /// <summary>A bundle folder, or a root whose sub-folders are bundles (reload then picks the newest or a named one).</summary>
+    public required string BundlePath { get; init; }
+    public int MaxCandidates { get; init; } = 1000;
+    public int MaxEvents { get; init; } = 1000;
+    public long MaxBodyBytes { get; init; } = 1 << 20;
+    /// <summary>Time allowed for reading the history and scoring; past it the request is a 503.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Requests encoding and scoring at once; the rest wait (asynchronously, under their timeout).
+    /// Scoring is pure CPU work on the request's thread: more at once than cores only starves the
+    /// thread pool that also parses requests and writes responses.
+    /// </summary>
+    public int MaxConcurrentScoring { get; init; } = Environment.ProcessorCount;
+}
