@@ -13,6 +13,8 @@ public static class ModelRegistry
         ["fm"] = c => new FactorizationMachine(c),
         ["deepfm"] = c => new DeepFm(c),
         ["din"] = c => new Din(c),
+        ["dien"] = c => new Dien(c),
+        ["twin"] = c => new Twin(c),
     };
 
     public static IEnumerable<string> Names => constructors.Keys.Order();
