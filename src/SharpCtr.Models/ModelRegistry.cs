@@ -15,6 +15,10 @@ public static class ModelRegistry
         ["din"] = c => new Din(c),
         ["dien"] = c => new Dien(c),
         ["twin"] = c => new Twin(c),
+        ["hstu"] = c => new Hstu(c),
+        ["qin"] = c => new Qin(c),
+        ["ddrm"] = c => new Diffusion.Ddrm(c),
+        ["mirrn"] = c => new Mirrn(c),
     };
 
     public static IEnumerable<string> Names => constructors.Keys.Order();

@@ -13,7 +13,7 @@ public sealed class SequenceZooTests(PlantedDataFixture fixture) : IClassFixture
 {
     readonly PlantedData data = fixture.Data;
 
-    public static TheoryData<string> Models => new() { "dien", "twin" };
+    public static TheoryData<string> Models => new() { "dien", "twin", "hstu", "qin", "ddrm", "mirrn" };
 
     Experiment Load(string model, params string[] extra) =>
         Experiment.Load(data.ExperimentPath, new[] { $"model.name={model}", "model.mlp=[64, 32]" }.Concat(extra));
