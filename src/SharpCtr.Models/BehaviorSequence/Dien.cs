@@ -10,12 +10,14 @@ namespace SharpCtr.Models.BehaviorSequence;
 /// sampled uniformly from the item vocabulary with the model's own Rng (binary cross-entropy,
 /// weight aux_weight). Interest evolution: attention a_t = softmax_t(h_t · W · e_target) drives
 /// an AUGRU over h; its final state, the mean history key and the field embeddings feed the MLP.
-/// Deviations: the auxiliary net (an MLP over [h_t; e], as the authors' code, rather than the
-/// paper's inner product) sees only the item embedding of e_{t+1} / the negative, since a sampled
-/// negative's side fields (genre) are not known to the model. The extractor runs once per
-/// distinct history in the batch (candidates of one request share it).
-/// Config: embedding_dim (16), hidden (history key width), aux_units ([100, 50]),
-/// aux_weight (1.0), mlp/activation/dropout/fields as DIN.
+/// The auxiliary score is the paper's inner product, σ((h_t W_aux) · e), not the authors' code's
+/// MLP over [h_t; e] (which was 2/3 of a training step here for no stated gain).
+/// Deviations: the auxiliary score sees only the item embedding of e_{t+1} / the negative (hence
+/// W_aux: hidden → embedding_dim), since a sampled negative's side fields (genre) are not known to
+/// the model. The extractor runs once per distinct history in the batch (candidates of one
+/// request share it).
+/// Config: embedding_dim (16), hidden (history key width), aux_weight (1.0),
+/// mlp/activation/dropout/fields as DIN.
 /// </summary>
 public sealed class Dien : CtrModel
 {
@@ -24,7 +26,7 @@ public sealed class Dien : CtrModel
     readonly Gru extractor;
     readonly Augru evolution;
     readonly Linear attention;          // W in h_t · W · e_target
-    readonly Mlp aux;
+    readonly Linear aux;                // W_aux in σ((h_t W_aux) · e)
     readonly SequenceHead head;
     readonly float auxWeight;
     readonly int itemVocab;
@@ -43,7 +45,7 @@ public sealed class Dien : CtrModel
         extractor = new Gru(kd, hidden, ctx.Rng);
         evolution = new Augru(hidden, hidden, ctx.Rng);
         attention = new Linear(kd, hidden, ctx.Rng, bias: false);
-        aux = new Mlp(hidden + dim, ModelConfig.Ints(c, "aux_units", [100, 50]), ctx.Rng, Activation.Sigmoid, outputDim: 1);
+        aux = new Linear(hidden, dim, ctx.Rng, bias: false);
         auxWeight = (float)c.GetDouble("aux_weight", 1.0);
         head = new SequenceHead(c, emb, hidden + kd, ctx.Rng);
         itemTable = emb.Table(ctx.Schema.Sequence!.Source);
@@ -87,7 +89,7 @@ public sealed class Dien : CtrModel
     }
 
     /// <summary>
-    /// Mean BCE of the auxiliary net over every step t with a next behaviour: h_t with e_{t+1}
+    /// Mean BCE of the auxiliary score over every step t with a next behaviour: h_t with e_{t+1}
     /// labelled 1, h_t with a sampled item labelled 0. Null when no history has two behaviours.
     /// </summary>
     Tensor? AuxiliaryLoss(Batch b, PaddedHistories hist, Tensor states)
@@ -109,11 +111,11 @@ public sealed class Dien : CtrModel
             negIds[i] = id;
         }
         var negItems = itemTable.Forward(negIds, m);                                         // [M, D]
-        var st = Ops.IndexSelect(Ops.Reshape(states, -1, h), stateRows.ToArray());           // [M, H]
-        var input = Ops.Concat([Ops.Concat([st, nextItems], 1), Ops.Concat([st, negItems], 1)], 0);
+        var st = aux.Forward(Ops.IndexSelect(Ops.Reshape(states, -1, h), stateRows.ToArray()));   // [M, D]
+        var logits = Ops.Concat([Ops.Sum(Ops.Mul(st, nextItems), 1), Ops.Sum(Ops.Mul(st, negItems), 1)], 0);
         var labels = new float[2 * m];
         Array.Fill(labels, 1f, 0, m);
-        return Ops.BceWithLogits(Ops.Reshape(aux.Forward(input), -1), Tensor.FromArray(labels, 2 * m));
+        return Ops.BceWithLogits(logits, Tensor.FromArray(labels, 2 * m));
     }
 
     /// <summary>The history's item id at each padded position (g·L + t), read from the batch.</summary>

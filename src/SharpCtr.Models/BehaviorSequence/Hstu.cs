@@ -56,7 +56,7 @@ public sealed class Hstu : CtrModel
         var plan = new Plan(hist, units[0].MaxDistance);
         var x = hist.Keys;
         var t = TargetQuery.Embed(emb, b, queryFields);
-        foreach (var u in units) (x, t) = u.Forward(x, t, hist, plan);
+        for (int i = 0; i < units.Count; i++) (x, t) = units[i].Forward(x, t, hist, plan, updateHistory: i + 1 < units.Count);
         return new ModelOutput(head.Logits(b, outNorm.Forward(t)));
     }
 
@@ -127,6 +127,15 @@ public sealed class Hstu : CtrModel
 
         protected override IEnumerable<(string, Tensor)> LocalParameters() { yield return ("rab", rab); }
 
+        Tensor HistoryRows(Tensor x, Tensor u, Tensor v, Tensor q, Tensor k, int g, int len, Plan plan)
+        {
+            var scores = Ops.Reshape(Ops.MatMul(PerHead(q), PerHead(k), transB: true), g, heads, len, len);
+            var bias = Ops.Reshape(Ops.Permute(Ops.Reshape(Ops.IndexSelect(rab, plan.HistDistance), len, len, heads), 2, 0, 1), 1, heads, len, len);
+            var weights = Ops.Mul(Silu(Ops.Add(scores, bias)), plan.HistWeight);
+            var av = MergeHeads(Ops.MatMul(Ops.Reshape(weights, g * heads, len, len), PerHead(v)), g);   // [G, L, A]
+            return Ops.Add(x, f2.Forward(Ops.Mul(avNorm.Forward(av), u)));
+        }
+
         static Tensor Silu(Tensor x) => Ops.Mul(x, Ops.Sigmoid(x));
 
         /// <summary>[R, L, H·dh] → [R·H, L, dh].</summary>
@@ -143,19 +152,18 @@ public sealed class Hstu : CtrModel
             return Ops.Reshape(Ops.Permute(Ops.Reshape(x, r, heads, l, headDim), 0, 2, 1, 3), r, l, heads * headDim);
         }
 
-        /// <summary>History x [G, L, d] and targets t [B, d] → both after this unit.</summary>
-        public (Tensor History, Tensor Target) Forward(Tensor x, Tensor t, PaddedHistories h, Plan plan)
+        /// <summary>
+        /// History x [G, L, d] and targets t [B, d] → both after this unit. The last unit skips the
+        /// history rows' own update: only the target row is read after it.
+        /// </summary>
+        public (Tensor History, Tensor Target) Forward(Tensor x, Tensor t, PaddedHistories h, Plan plan, bool updateHistory)
         {
             int g = h.Groups, len = h.Len, n = t.Shape[0], a = heads * headDim;
             var parts = Ops.Split(Silu(f1.Forward(inNorm.Forward(x))), 2, a, a, a, a);      // U, V, Q, K: [G, L, A]
             var (u, v, q, k) = (parts[0], parts[1], parts[2], parts[3]);
 
             // History rows: causal pointwise attention within each distinct history.
-            var scores = Ops.Reshape(Ops.MatMul(PerHead(q), PerHead(k), transB: true), g, heads, len, len);
-            var histBias = Ops.Reshape(Ops.Permute(Ops.Reshape(Ops.IndexSelect(rab, plan.HistDistance), len, len, heads), 2, 0, 1), 1, heads, len, len);
-            var weights = Ops.Mul(Silu(Ops.Add(scores, histBias)), plan.HistWeight);
-            var av = MergeHeads(Ops.MatMul(Ops.Reshape(weights, g * heads, len, len), PerHead(v)), g);   // [G, L, A]
-            var xNext = Ops.Add(x, f2.Forward(Ops.Mul(avNorm.Forward(av), u)));
+            var xNext = updateHistory ? HistoryRows(x, u, v, q, k, g, len, plan) : x;
 
             // Target row: attends to its sample's history and itself.
             var tp = Ops.Split(Silu(f1.Forward(inNorm.Forward(t))), 1, a, a, a, a);         // [B, A] each
