@@ -25,7 +25,6 @@ public sealed class Hstu : CtrModel
     readonly FeatureEmbeddings emb;
     readonly string[] queryFields;
     readonly List<Unit> units = new();
-    readonly LayerNorm outNorm;
     readonly SequenceHead head;
 
     public Hstu(ModelContext ctx)
@@ -38,7 +37,6 @@ public sealed class Hstu : CtrModel
         if (att % heads != 0) throw new Data.Config.ConfigException($"{c.Where}: attention_dim {att} is not divisible by {heads} heads");
         int maxDistance = ctx.Schema.Sequence!.MaxLen + 1;
         for (int i = c.GetInt("layers", 2); i > 0; i--) units.Add(new Unit(d, heads, att / heads, maxDistance, ctx.Rng));
-        outNorm = new LayerNorm(d);
         head = new SequenceHead(c, emb, d, ctx.Rng);
     }
 
@@ -46,7 +44,6 @@ public sealed class Hstu : CtrModel
     {
         yield return ("embeddings", emb);
         for (int i = 0; i < units.Count; i++) yield return ($"unit{i}", units[i]);
-        yield return ("out_norm", outNorm);
         yield return ("head", head);
     }
 
@@ -57,7 +54,7 @@ public sealed class Hstu : CtrModel
         var x = hist.Keys;
         var t = TargetQuery.Embed(emb, b, queryFields);
         for (int i = 0; i < units.Count; i++) (x, t) = units[i].Forward(x, t, hist, plan, updateHistory: i + 1 < units.Count);
-        return new ModelOutput(head.Logits(b, outNorm.Forward(t)));
+        return new ModelOutput(head.Logits(b, t));
     }
 
     /// <summary>Per-batch index and mask arrays shared by every unit.</summary>
