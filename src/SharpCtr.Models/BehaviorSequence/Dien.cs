@@ -23,6 +23,7 @@ public sealed class Dien : CtrModel
 {
     readonly FeatureEmbeddings emb;
     readonly string[] queryFields;
+    readonly int maxLen;
     readonly Gru extractor;
     readonly Augru evolution;
     readonly Linear attention;          // W in h_t · W · e_target
@@ -40,6 +41,7 @@ public sealed class Dien : CtrModel
         int dim = c.GetInt("embedding_dim", 16);
         emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "DIEN");
+        maxLen = ctx.Schema.Sequence!.MaxLen;
         int kd = emb.SequenceWidth();
         int hidden = c.GetInt("hidden", kd);
         extractor = new Gru(kd, hidden, ctx.Rng);
@@ -69,7 +71,7 @@ public sealed class Dien : CtrModel
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count;
-        var hist = PaddedHistories.From(emb.PackedSequence(b));
+        var hist = PaddedHistories.From(emb.PackedSequence(b), maxLen);
         int len = hist.Len;
         var (states, _) = extractor.Forward(hist.Keys, hist.Lengths);            // [G, L, H]
         int h = states.Shape[2];
@@ -90,44 +92,39 @@ public sealed class Dien : CtrModel
 
     /// <summary>
     /// Mean BCE of the auxiliary score over every step t with a next behaviour: h_t with e_{t+1}
-    /// labelled 1, h_t with a sampled item labelled 0. Null when no history has two behaviours.
+    /// labelled 1, h_t with a sampled item labelled 0. Every (group, t &lt; L − 1) pair is scored and
+    /// padding pairs are masked out, so the shapes do not depend on the batch's history lengths.
+    /// Null when no history has two behaviours.
     /// </summary>
     Tensor? AuxiliaryLoss(Batch b, PaddedHistories hist, Tensor states)
     {
-        int len = hist.Len, h = states.Shape[2], d = emb.Dim;
-        var stateRows = new List<int>();
-        var nextRows = new List<int>();
+        int len = hist.Len, h = states.Shape[2], d = emb.Dim, steps = len - 1, m = hist.Groups * steps;
+        if (steps < 1) return null;
+        var sv = b.Sequence(sequenceName);
+        var stateRows = new int[m];
+        var nextRows = new int[m];
+        var negIds = new int[m];                 // 0 (the padding row) where masked
+        var mask = new float[m];
+        int real = 0;
         for (int g = 0; g < hist.Groups; g++)
-            for (int t = 0; t + 1 < hist.Lengths[g]; t++) { stateRows.Add(g * len + t); nextRows.Add(g * len + t + 1); }
-        int m = stateRows.Count;
-        if (m == 0) return null;
-        var negIds = new int[m];
-        var nextItems = Ops.IndexSelect(Ops.Reshape(Ops.Slice(hist.Keys, 2, 0, d), -1, d), nextRows.ToArray());   // [M, D]
-        var histIds = ItemIdsAt(b, sequenceName, hist, nextRows);
-        for (int i = 0; i < m; i++)
-        {
-            int id;
-            do id = 1 + negatives.NextInt(itemVocab - 1); while (id == histIds[i] && itemVocab > 2);
-            negIds[i] = id;
-        }
-        var negItems = itemTable.Forward(negIds, m);                                         // [M, D]
-        var st = aux.Forward(Ops.IndexSelect(Ops.Reshape(states, -1, h), stateRows.ToArray()));   // [M, D]
-        var logits = Ops.Concat([Ops.Sum(Ops.Mul(st, nextItems), 1), Ops.Sum(Ops.Mul(st, negItems), 1)], 0);
-        var labels = new float[2 * m];
-        Array.Fill(labels, 1f, 0, m);
-        return Ops.BceWithLogits(logits, Tensor.FromArray(labels, 2 * m));
-    }
-
-    /// <summary>The history's item id at each padded position (g·L + t), read from the batch.</summary>
-    static int[] ItemIdsAt(Batch b, string sequence, PaddedHistories hist, List<int> rows)
-    {
-        var sv = b.Sequence(sequence);
-        var ids = new int[rows.Count];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            int g = rows[i] / hist.Len, t = rows[i] % hist.Len;
-            ids[i] = sv.Items[hist.FirstSample[g] * sv.MaxLen + t];
-        }
-        return ids;
+            for (int t = 0; t < steps; t++)
+            {
+                int i = g * steps + t;
+                stateRows[i] = g * len + t;
+                nextRows[i] = g * len + t + 1;
+                if (t + 1 >= hist.Lengths[g]) continue;
+                int next = sv.Items[hist.FirstSample[g] * sv.MaxLen + t + 1], id;
+                do id = 1 + negatives.NextInt(itemVocab - 1); while (id == next && itemVocab > 2);
+                negIds[i] = id;
+                mask[i] = 1;
+                real++;
+            }
+        if (real == 0) return null;
+        var nextItems = Ops.IndexSelect(Ops.Reshape(Ops.Slice(hist.Keys, 2, 0, d), -1, d), nextRows);   // [M, D]
+        var negItems = itemTable.Forward(negIds, m);                                                     // [M, D]
+        var st = aux.Forward(Ops.IndexSelect(Ops.Reshape(states, -1, h), stateRows));                  // [M, D]
+        // BCE(x, 1) = softplus(−x), BCE(x, 0) = softplus(x).
+        var perStep = Ops.Add(Ops.Softplus(Ops.Neg(Ops.Sum(Ops.Mul(st, nextItems), 1))), Ops.Softplus(Ops.Sum(Ops.Mul(st, negItems), 1)));
+        return Ops.MulScalar(Ops.Sum(Ops.Mul(perStep, Tensor.FromArray(mask, m))), 1f / (2 * real));
     }
 }

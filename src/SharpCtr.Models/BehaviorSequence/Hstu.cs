@@ -24,6 +24,7 @@ public sealed class Hstu : CtrModel
 {
     readonly FeatureEmbeddings emb;
     readonly string[] queryFields;
+    readonly int maxLen;
     readonly List<Unit> units = new();
     readonly SequenceHead head;
 
@@ -32,6 +33,7 @@ public sealed class Hstu : CtrModel
         var c = ctx.Config;
         emb = new FeatureEmbeddings(ctx.Schema, c.GetInt("embedding_dim", 16), ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "HSTU");
+        maxLen = ctx.Schema.Sequence!.MaxLen;
         int d = emb.SequenceWidth();
         int heads = c.GetInt("heads", 2), att = c.GetInt("attention_dim", d);
         if (att % heads != 0) throw new Data.Config.ConfigException($"{c.Where}: attention_dim {att} is not divisible by {heads} heads");
@@ -49,7 +51,7 @@ public sealed class Hstu : CtrModel
 
     public override ModelOutput Forward(Batch b)
     {
-        var hist = PaddedHistories.From(emb.PackedSequence(b));
+        var hist = PaddedHistories.From(emb.PackedSequence(b), maxLen);
         var plan = new Plan(hist, units[0].MaxDistance);
         var x = hist.Keys;
         var t = TargetQuery.Embed(emb, b, queryFields);

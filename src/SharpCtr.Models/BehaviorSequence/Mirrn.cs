@@ -94,7 +94,7 @@ public sealed class Mirrn : CtrModel
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count, q = Granularities, k = topK, kd = width;
-        var hist = PaddedHistories.From(emb.PackedSequence(b), minLen: k);
+        var hist = PaddedHistories.From(emb.PackedSequence(b), maxLen, minLen: k);
         int len = hist.Len;
         var target = TargetQuery.Embed(emb, b, queryFields);                           // [B, K]
 

@@ -8,8 +8,10 @@ namespace SharpCtr.Models.BehaviorSequence;
 /// top-k retrieval. Built from <see cref="FeatureEmbeddings.Packed"/>, so candidates of one
 /// request (consecutive samples with the same history) share one group and history-only work
 /// runs once per group; <see cref="PerSample"/> gathers group results back to samples.
-/// L is the longest history in the batch but at least <c>minLen</c>, so a model that picks a
-/// fixed number of positions sees the same shapes whether a sample is scored alone or in a batch.
+/// Shapes recur from batch to batch, because the tensor pool keeps one bucket per exact size (a
+/// new size every batch grew it without bound — an OOM kill on ML-1M): L is the sequence's
+/// max_len (at least <c>minLen</c>, so a model that picks a fixed number of positions sees the
+/// same shapes alone or in a batch), and G is rounded up to a size class with empty groups.
 /// </summary>
 public sealed class PaddedHistories
 {
@@ -31,14 +33,14 @@ public sealed class PaddedHistories
         Groups = lengths.Length; Len = len; Width = keys.Shape[2];
     }
 
-    public static PaddedHistories From(FeatureEmbeddings.Packed p, int minLen = 1)
+    public static PaddedHistories From(FeatureEmbeddings.Packed p, int maxLen, int minLen = 1)
     {
         int b = p.Offsets.Length - 1;
         var group = new int[b];
         var starts = new List<int>();
         var lengths = new List<int>();
         var first = new List<int>();
-        int len = Math.Max(1, minLen);
+        int len = Math.Max(Math.Max(1, minLen), maxLen);
         for (int r = 0; r < b; r++)
         {
             int n = p.Offsets[r + 1] - p.Offsets[r];
@@ -49,8 +51,9 @@ public sealed class PaddedHistories
             starts.Add(start);
             first.Add(r);
             lengths.Add(n);
-            len = Math.Max(len, n);
+            if (n > len) throw new ArgumentException($"history of length {n} exceeds max_len {len}");
         }
+        for (int extra = FeatureEmbeddings.SizeClass(starts.Count) - starts.Count; extra > 0; extra--) { starts.Add(-1); lengths.Add(0); first.Add(0); }
         int g = starts.Count, u = p.Keys.Shape[0], k = p.Keys.Shape[1];
         var index = new int[g * len];
         var keep = Tensor.Temp([g, len], zero: true);

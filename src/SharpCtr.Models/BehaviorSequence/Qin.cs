@@ -25,6 +25,7 @@ public sealed class Qin : CtrModel
 {
     readonly FeatureEmbeddings emb;
     readonly string[] queryFields;
+    readonly int maxLen;
     readonly string? queryField;
     readonly Linear queryQ, queryK, idQ, idK, attrQ, attrK, gate;
     readonly SequenceHead head;
@@ -37,6 +38,7 @@ public sealed class Qin : CtrModel
         dim = c.GetInt("embedding_dim", 16);
         emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "QIN");
+        maxLen = ctx.Schema.Sequence!.MaxLen;
         queryField = c.Has("query_field") ? c.GetString("query_field") : null;
         if (queryField is not null && ctx.Schema.Fields.All(f => f.Name != queryField))
             throw new Data.Config.ConfigException($"{c.Where}: query_field '{queryField}' is not a field of data set '{ctx.Schema.Name}'");
@@ -73,7 +75,7 @@ public sealed class Qin : CtrModel
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count, kd = emb.SequenceWidth();
-        var hist = PaddedHistories.From(emb.PackedSequence(b), minLen: topQuery);
+        var hist = PaddedHistories.From(emb.PackedSequence(b), maxLen, minLen: topQuery);
         var keys = hist.PerSample(hist.Keys);                                               // [B, L, K]
         var target = TargetQuery.Embed(emb, b, queryFields);                                // [B, K]
         var targetItem = Ops.Slice(target, 1, 0, dim);

@@ -21,6 +21,7 @@ public sealed class Twin : CtrModel
 {
     readonly FeatureEmbeddings emb;
     readonly string[] queryFields;
+    readonly int maxLen;
     readonly Linear wq, wk, wv, wo;
     readonly SequenceHead head;
     readonly int heads, headDim, topK;
@@ -30,6 +31,7 @@ public sealed class Twin : CtrModel
         var c = ctx.Config;
         emb = new FeatureEmbeddings(ctx.Schema, c.GetInt("embedding_dim", 16), ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "TWIN");
+        maxLen = ctx.Schema.Sequence!.MaxLen;
         int kd = emb.SequenceWidth();
         heads = c.GetInt("heads", 4);
         int att = c.GetInt("attention_dim", kd);
@@ -56,7 +58,7 @@ public sealed class Twin : CtrModel
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count, h = heads, dh = headDim;
-        var hist = PaddedHistories.From(emb.PackedSequence(b), minLen: topK);
+        var hist = PaddedHistories.From(emb.PackedSequence(b), maxLen, minLen: topK);
         int len = hist.Len;
         var target = TargetQuery.Embed(emb, b, queryFields);
         var q = Ops.Reshape(wq.Forward(target), n * h, 1, dh);                                // [B·H, 1, dh]
