@@ -132,7 +132,8 @@ public sealed class Mirrn : CtrModel
         x = Ops.Mul(Ops.Add(x, Ops.Reshape(Ops.IndexSelect(position, recency), n * q, k, kd)), keepCol);
 
         // Refinement: Fourier mixing along the subsequence, then the feed-forward block.
-        x = Ops.Add(x, FourierFilter(norm1.Forward(x)));
+        // Padding rows are re-zeroed after the norm (LayerNorm(0) = β): the DFT mixes all k rows.
+        x = Ops.Add(x, FourierFilter(Ops.Mul(norm1.Forward(x), keepCol)));
         x = Ops.Mul(Ops.Add(x, ffn.Forward(norm2.Forward(x))), keepCol);
 
         // Target attention per granularity.
