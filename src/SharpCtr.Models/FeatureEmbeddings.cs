@@ -157,7 +157,8 @@ public sealed class FeatureEmbeddings : Module
         return true;
     }
 
-    static int SizeClass(int n)
+    /// <summary>n rounded up to one of a few recurring sizes (≤ 1/16 extra), so pooled buffers are reused across batches.</summary>
+    public static int SizeClass(int n)
     {
         if (n <= 16) return Math.Max(n, 1);
         int step = 1 << (31 - int.LeadingZeroCount(n) - 4);

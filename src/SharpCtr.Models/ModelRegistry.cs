@@ -23,6 +23,12 @@ public static class ModelRegistry
         ["fignn"] = c => new FiGnn(c),
         ["rfm"] = c => new Rfm(c),
         ["sfg"] = c => new Sfg(c),
+        ["dien"] = c => new Dien(c),
+        ["twin"] = c => new Twin(c),
+        ["hstu"] = c => new Hstu(c),
+        ["qin"] = c => new Qin(c),
+        ["ddrm"] = c => new Diffusion.Ddrm(c),
+        ["mirrn"] = c => new Mirrn(c),
     };
 
     public static IEnumerable<string> Names => constructors.Keys.Order();

@@ -34,11 +34,7 @@ public sealed class Din : CtrModel
         int dim = c.GetInt("embedding_dim", 16);
         emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
         fields = ModelConfig.Fields(c, emb);
-        var seq = ctx.Schema.Sequence ?? throw new Data.Config.ConfigException($"{c.Where}: DIN needs a data set with a behaviour sequence");
-        queryFields = new[] { seq.Source }.Concat(seq.Sides.Select(s => s.Source))
-            .Select(src => ctx.Schema.Fields.FirstOrDefault(f => f.Source == src)?.Name
-                ?? throw new Data.Config.ConfigException($"{c.Where}: no target field draws ids from '{src}', which the history uses"))
-            .ToArray();
+        queryFields = TargetQuery.Fields(ctx, "DIN");
         int kd = emb.SequenceWidth();
         var units = ModelConfig.Ints(c, "attention_units", [64, 32]);
         attActivation = Activations.Parse(c.GetString("attention_activation", "dice"));
@@ -73,7 +69,7 @@ public sealed class Din : CtrModel
         // Only real history positions go through the activation unit (no work on padding), and a
         // history shared by several candidates is looked up and projected once.
         var packed = emb.PackedSequence(b);
-        var query = Ops.Concat(queryFields.Select(f => emb.FirstOf(b, f)).ToArray(), 1);   // [B, K]
+        var query = TargetQuery.Embed(emb, b, queryFields);                    // [B, K]
         var keyProj = attK.Forward(packed.Keys);                               // [U, H]: history-only work
         var keys = packed.Shared ? Ops.IndexSelect(packed.Keys, packed.RowKey) : packed.Keys;   // [N, K]
         bool inference = UseFusedAttention && !Training && !Tape.IsRecording;
