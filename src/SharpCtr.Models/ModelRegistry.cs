@@ -14,6 +14,8 @@ public static class ModelRegistry
         ["deepfm"] = c => new DeepFm(c),
         ["din"] = c => new Din(c),
         ["cdp"] = c => new Diffusion.Cdp(c),
+        ["sim"] = c => new Sim(c),
+        ["diffrec"] = c => new Diffusion.DiffRecStyle(c),
     };
 
     public static IEnumerable<string> Names => constructors.Keys.Order();

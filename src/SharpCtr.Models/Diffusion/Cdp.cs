@@ -157,7 +157,7 @@ public sealed class Cdp : CtrModel
         var sv = b.Sequence(sequenceName);
         var cats = sv.Side(gateSide);
         int w = sv.SideWidth(gateSide), len = sv.MaxLen;
-        var target = CategoryIds(b);
+        var target = FieldIds.First(b, categoryField);
         var ids = new int[n * len];
         var lengths = new int[n];
         var empty = learnedEmpty ? Tensor.Temp([n, 1], zero: true) : null;
@@ -174,15 +174,6 @@ public sealed class Cdp : CtrModel
         var x0 = Ops.EmbeddingBag(emb.Table(historySource).Weight, ids, n, len, lengths, mean: true);
         if (empty is not null) x0 = Ops.Add(x0, Ops.Mul(empty, emptyHistory!));
         return normaliseX0 ? Ops.LayerNorm(x0, null, null) : x0;
-    }
-
-    int[] CategoryIds(Batch b)
-    {
-        if (b.Categorical.TryGetValue(categoryField, out var ids)) return ids;
-        var m = b.MultiField(categoryField);
-        var first = new int[b.Count];
-        for (int r = 0; r < b.Count; r++) first[r] = m.Lengths[r] > 0 ? m.Ids[r * m.Width] : 0;
-        return first;
     }
 
     /// <summary>Stage 2: the fused condition [B, C], or null for the no-condition ablation.</summary>
