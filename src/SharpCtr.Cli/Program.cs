@@ -17,4 +17,5 @@ root.Subcommands.Add(data);
 
 root.Subcommands.Add(TrainCommands.Build());
 root.Subcommands.Add(CompareCommands.Build());
+root.Subcommands.Add(CdpCommands.Build());
 return root.Parse(args).Invoke();

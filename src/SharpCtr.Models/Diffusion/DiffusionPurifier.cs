@@ -20,7 +20,15 @@ public sealed class DiffusionPurifier : Module
 {
     public readonly DiffusionSchedule Schedule;
     public readonly Denoiser Denoiser;
-    public readonly int StartStep, TrainSteps, InferenceSteps;
+    public readonly int StartStep, TrainSteps;
+    int inferenceSteps;
+
+    /// <summary>Reverse steps at inference; settable so one trained model can be measured at several step counts.</summary>
+    public int InferenceSteps
+    {
+        get => inferenceSteps;
+        set => inferenceSteps = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"inference steps must be positive, got {value}");
+    }
     public readonly bool OneStepTraining;
     readonly float noiseWeight;
     readonly Rng rng;
@@ -33,7 +41,7 @@ public sealed class DiffusionPurifier : Module
         StartStep = c.GetInt("start_step", steps);
         if (StartStep < 1 || StartStep > steps) throw new ConfigException($"{c.Where}: start_step must be in 1..{steps}, got {StartStep}");
         TrainSteps = Positive(c, "train_steps", 20);
-        InferenceSteps = Positive(c, "inference_steps", 20);
+        inferenceSteps = Positive(c, "inference_steps", 20);
         OneStepTraining = c.GetChoice("train_h", "reverse_chain", "reverse_chain", "one_step") == "one_step";
         noiseWeight = (float)c.GetDouble("noise_weight", 1.0);
         Denoiser = new Denoiser(dim, conditionDim, c.GetInt("step_dim", 16), ModelConfig.Ints(c, "denoiser", [64, 64]), steps, rng);
