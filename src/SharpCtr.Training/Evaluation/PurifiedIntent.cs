@@ -116,8 +116,8 @@ public static class PurifiedIntent
             double bestScore = double.NegativeInfinity, bestCos = double.NegativeInfinity;
             for (int l = 0; l < leaves; l++)
             {
-                double s = probe.Bias!.Data[l];
-                for (int k = 0; k < dim; k++) s += probe.Weight.Data[l * dim + k] * x[k];
+                double s = probe.Bias!.Data[l];   // Linear weights are [in, out]
+                for (int k = 0; k < dim; k++) s += probe.Weight.Data[k * leaves + l] * x[k];
                 if (s > bestScore) { bestScore = s; best = l; }
                 var cl = centroids.AsSpan(l * dim, dim);
                 double cos = Cosine(x, cl);
