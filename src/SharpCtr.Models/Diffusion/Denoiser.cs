@@ -67,11 +67,12 @@ public sealed class Denoiser : Module
     public Tensor Predict(Tensor x, int[] steps, Tensor? conditionPart) =>
         Finish(Ops.Add(inX.Forward(x), StepPart(steps)), conditionPart);
 
-    /// <summary>ε̂ for every row at the same step (one step of a reverse chain).</summary>
-    public Tensor Predict(Tensor x, int step, Tensor? conditionPart) =>
-        Finish(Ops.Add(inX.Forward(x), StepPart([step])), conditionPart);
+    /// <summary>W_t·temb(t) for each of <paramref name="steps"/>, [K, H]: a reverse chain computes all of its steps' shares in one pass.</summary>
+    public Tensor StepPart(int[] steps) => inStep.Forward(stepProj.Forward(Ops.IndexSelect(sinusoid, steps)));
 
-    Tensor StepPart(int[] steps) => inStep.Forward(stepProj.Forward(Ops.IndexSelect(sinusoid, steps)));
+    /// <summary>ε̂ for every row at the same step, given that step's share of the first layer ([1, H], a row of <see cref="StepPart"/>).</summary>
+    public Tensor Predict(Tensor x, Tensor stepPart, Tensor? conditionPart) =>
+        Finish(Ops.Add(inX.Forward(x), stepPart), conditionPart);
 
     Tensor Finish(Tensor h, Tensor? conditionPart)
     {

@@ -102,10 +102,14 @@ public sealed class DiffusionPurifier : Module
     /// <summary>The deterministic respaced reverse chain from x at step <paramref name="from"/> down to step 0.</summary>
     public Tensor Reverse(Tensor x, int from, int steps, Tensor? conditionPart)
     {
-        foreach (var (t, to) in Schedule.Respaced(from, steps))
+        var chain = Schedule.Respaced(from, steps);
+        var taus = new int[chain.Length];
+        for (int k = 0; k < chain.Length; k++) taus[k] = chain[k].From;
+        var stepParts = Denoiser.StepPart(taus);                          // [K, H]
+        for (int k = 0; k < chain.Length; k++)
         {
-            var (cx, ce) = Schedule.ReverseCoefficients(t, to);
-            var epsHat = Denoiser.Predict(x, t, conditionPart);
+            var (cx, ce) = Schedule.ReverseCoefficients(chain[k].From, chain[k].To);
+            var epsHat = Denoiser.Predict(x, Ops.Slice(stepParts, 0, k, 1), conditionPart);
             x = Ops.Sub(Ops.MulScalar(x, cx), Ops.MulScalar(epsHat, ce));
         }
         return x;
