@@ -19,4 +19,5 @@ root.Subcommands.Add(TrainCommands.Build());
 root.Subcommands.Add(CompareCommands.Build());
 root.Subcommands.Add(TokenizeCommands.Build());
 ServeCommands.AddTo(root, bench);   // sharpctr export / serve / bench serve
+root.Subcommands.Add(CdpCommands.Build());
 return root.Parse(args).Invoke();

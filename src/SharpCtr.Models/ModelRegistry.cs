@@ -29,6 +29,9 @@ public static class ModelRegistry
         ["qin"] = c => new Qin(c),
         ["ddrm"] = c => new Diffusion.Ddrm(c),
         ["mirrn"] = c => new Mirrn(c),
+        ["cdp"] = c => new Diffusion.Cdp(c),
+        ["sim"] = c => new Sim(c),
+        ["diffrec"] = c => new Diffusion.DiffRecStyle(c),
     };
 
     public static IEnumerable<string> Names => constructors.Keys.Order();

@@ -1,0 +1,117 @@
+using SharpCtr.Data.Config;
+using SharpCtr.Tensors;
+using SharpCtr.Tensors.Nn;
+
+namespace SharpCtr.Models.Diffusion;
+
+/// <summary>
+/// The diffusion part shared by CDP and the DiffRec-style baseline: turns an observed interest
+/// vector x0 (and an optional condition) into the purified vector h, and yields the denoising
+/// loss. Training: t ~ U{1..T}, ε ~ N(0, I), L_noise = λ·mean‖ε − ε_θ(x_t, t, c)‖², and h from
+/// `train_h`: the K-step reverse chain from x0 noised to the start step (gradients through the
+/// chain) or the one-step estimate x̂0 at the sampled t. Inference: x0 scaled to the start step
+/// with ε = 0 (the mean of q(x_start | x0)) and the deterministic respaced chain, so the same
+/// input always gives the same h.
+/// Config: diffusion_steps (100), beta_start (0.005), beta_end (0.01), start_step (T),
+/// train_steps (20), inference_steps (20), train_h (reverse_chain | one_step), noise_weight (1),
+/// denoiser ([64, 64]), step_dim (16).
+/// </summary>
+public sealed class DiffusionPurifier : Module
+{
+    public readonly DiffusionSchedule Schedule;
+    public readonly Denoiser Denoiser;
+    public readonly int StartStep, TrainSteps;
+    int inferenceSteps;
+
+    /// <summary>Reverse steps at inference; settable so one trained model can be measured at several step counts.</summary>
+    public int InferenceSteps
+    {
+        get => inferenceSteps;
+        set => inferenceSteps = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"inference steps must be positive, got {value}");
+    }
+    public readonly bool OneStepTraining;
+    readonly float noiseWeight;
+    readonly Rng rng;
+    protected override IEnumerable<(string, Rng)> LocalRngs() { yield return ("noise", rng); }
+
+    public DiffusionPurifier(ConfigSection c, int dim, int conditionDim, Rng rng)
+    {
+        int steps = c.GetInt("diffusion_steps", 100);
+        Schedule = new DiffusionSchedule(steps, c.GetDouble("beta_start", 0.005), c.GetDouble("beta_end", 0.01));
+        StartStep = c.GetInt("start_step", steps);
+        if (StartStep < 1 || StartStep > steps) throw new ConfigException($"{c.Where}: start_step must be in 1..{steps}, got {StartStep}");
+        TrainSteps = Positive(c, "train_steps", 20);
+        inferenceSteps = Positive(c, "inference_steps", 20);
+        OneStepTraining = c.GetChoice("train_h", "reverse_chain", "reverse_chain", "one_step") == "one_step";
+        noiseWeight = (float)c.GetDouble("noise_weight", 1.0);
+        Denoiser = new Denoiser(dim, conditionDim, c.GetInt("step_dim", 16), ModelConfig.Ints(c, "denoiser", [64, 64]), steps, rng);
+        this.rng = rng.Fork();
+    }
+
+    static int Positive(ConfigSection c, string key, int @default)
+    {
+        int v = c.GetInt(key, @default);
+        return v > 0 ? v : throw new ConfigException($"{c.Where}: {key} must be positive, got {v}");
+    }
+
+    protected override IEnumerable<(string, Module)> Children() { yield return ("denoiser", Denoiser); }
+
+    /// <summary>h [B, D] from x0 [B, D] and condition [B, C] (or null); the weighted noise loss when training.</summary>
+    public (Tensor H, Tensor? NoiseLoss) Purify(Tensor x0, Tensor? condition)
+    {
+        var condPart = Denoiser.ConditionPart(condition);
+        if (!Training) return (Reverse(Ops.MulScalar(x0, Schedule.Marginal(StartStep).SignalScale), StartStep, InferenceSteps, condPart), null);
+
+        int n = x0.Shape[0], d = x0.Shape[1];
+        var t = new int[n];
+        var a = Tensor.Temp([n, 1]);
+        var s = Tensor.Temp([n, 1]);
+        for (int r = 0; r < n; r++)
+        {
+            t[r] = 1 + rng.NextInt(Schedule.Steps);
+            (a.Data[r], s.Data[r]) = Schedule.Marginal(t[r]);
+        }
+        var eps = Normal(n, d);
+        // The noise loss sees x0 as a constant: with gradients into x0 it could be minimised by
+        // making every pooled vector alike (then ε is readable from x_t), which would erase the
+        // very signal the purifier is meant to clean.
+        var x0Const = Tensor.FromArray(x0.ToArray(), n, d);
+        var epsHat = Denoiser.Predict(Noised(x0Const, a, eps, s), t, condPart);
+        var loss = Ops.MulScalar(Ops.Mse(epsHat, eps), noiseWeight);
+
+        if (OneStepTraining)
+        {
+            var xt = Noised(x0, a, eps, s);
+            var e = Denoiser.Predict(xt, t, condPart);
+            return (Ops.Div(Ops.Sub(xt, Ops.Mul(s, e)), a), loss);
+        }
+        var (sa, sn) = Schedule.Marginal(StartStep);
+        var start = Ops.Add(Ops.MulScalar(x0, sa), Ops.MulScalar(Normal(n, d), sn));
+        return (Reverse(start, StartStep, TrainSteps, condPart), loss);
+    }
+
+    static Tensor Noised(Tensor x0, Tensor a, Tensor eps, Tensor s) => Ops.Add(Ops.Mul(x0, a), Ops.Mul(eps, s));
+
+    Tensor Normal(int n, int d)
+    {
+        var e = Tensor.Temp([n, d]);
+        for (int i = 0; i < e.Size; i++) e.Data[i] = (float)rng.NextNormal();
+        return e;
+    }
+
+    /// <summary>The deterministic respaced reverse chain from x at step <paramref name="from"/> down to step 0.</summary>
+    public Tensor Reverse(Tensor x, int from, int steps, Tensor? conditionPart)
+    {
+        var chain = Schedule.Respaced(from, steps);
+        var taus = new int[chain.Length];
+        for (int k = 0; k < chain.Length; k++) taus[k] = chain[k].From;
+        var stepParts = Denoiser.StepPart(taus);                          // [K, H]
+        for (int k = 0; k < chain.Length; k++)
+        {
+            var (cx, ce) = Schedule.ReverseCoefficients(chain[k].From, chain[k].To);
+            var epsHat = Denoiser.Predict(x, Ops.Slice(stepParts, 0, k, 1), conditionPart);
+            x = Ops.Sub(Ops.MulScalar(x, cx), Ops.MulScalar(epsHat, ce));
+        }
+        return x;
+    }
+}

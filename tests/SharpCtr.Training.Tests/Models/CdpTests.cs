@@ -1,0 +1,173 @@
+using SharpCtr.Data.Batching;
+using SharpCtr.Data.Encoded;
+using SharpCtr.Models;
+using SharpCtr.Models.Diffusion;
+using SharpCtr.Tensors;
+using SharpCtr.Training.Evaluation;
+using SharpCtr.Training.Experiments;
+using SharpCtr.Training.Trainer;
+
+namespace SharpCtr.Training.Tests.Models;
+
+public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<PlantedDataFixture>
+{
+    readonly PlantedData data = fixture.Data;
+
+    // The planted data has no query, context or scene: profile fields stand in for them so the
+    // three-condition MoE path runs.
+    static readonly string[] Conditions = ["model.context_fields=[age]", "model.scene_fields=[gender]"];
+
+    Experiment Load(string model, params string[] extra) =>
+        Experiment.Load(data.ExperimentPath, new[] { $"model.name={model}", "model.mlp=[64]", "model.train_steps=5" }.Concat(extra));
+
+    CtrModel Create(params string[] extra) =>
+        ModelRegistry.Create(new ModelContext(data.Dataset, Load("cdp", extra).Model, new Rng(1)));
+
+    [Fact]
+    public void ScheduleMatchesTheClosedForm()
+    {
+        var s = new DiffusionSchedule(100, 0.005, 0.01);
+        Assert.Equal(0.005, s.Beta[1], 12);
+        Assert.Equal(0.01, s.Beta[100], 12);
+        Assert.Equal(0.005 + 0.005 * 49 / 99.0, s.Beta[50], 12);
+        double prod = 1;
+        for (int t = 1; t <= 100; t++)
+        {
+            prod *= 1 - s.Beta[t];
+            Assert.Equal(prod, s.AlphaBar[t], 12);
+            var (a, b) = s.Marginal(t);
+            Assert.Equal(Math.Sqrt(prod), a, 1e-6);
+            Assert.Equal(Math.Sqrt(1 - prod), b, 1e-6);
+        }
+        // Σβ = 0.75, so ᾱ_T ≈ e^{−0.75}: the chain keeps about half the signal power.
+        Assert.InRange(s.AlphaBar[100], 0.46, 0.48);
+    }
+
+    [Fact]
+    public void RespacedChainVisitsTwentyStridedSteps()
+    {
+        var steps = new DiffusionSchedule(100, 0.005, 0.01).Respaced(100, 20);
+        Assert.Equal(20, steps.Length);
+        Assert.Equal((100, 95), steps[0]);
+        Assert.Equal((5, 0), steps[^1]);
+        for (int k = 1; k < steps.Length; k++) Assert.Equal(steps[k - 1].To, steps[k].From);
+        Assert.Equal([(7, 4), (4, 0)], new DiffusionSchedule(100, 0.005, 0.01).Respaced(7, 2));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(100)]
+    public void AReverseStepWithTheTrueNoiseInvertsTheForwardStep(int t)
+    {
+        // x_t = sqrt(ᾱ_t)·x0 + sqrt(1 − ᾱ_t)·ε, then the posterior-mean step t → 0 given the true ε.
+        var s = new DiffusionSchedule(100, 0.005, 0.01);
+        var rng = new Rng(7);
+        var (a, b) = s.Marginal(t);
+        var (cx, ce) = s.ReverseCoefficients(t, 0);
+        for (int i = 0; i < 50; i++)
+        {
+            float x0 = (float)rng.NextNormal(), eps = (float)rng.NextNormal();
+            float xt = a * x0 + b * eps;
+            Assert.Equal(x0, cx * xt - ce * eps, 4);
+        }
+    }
+
+    [Fact]
+    public void InferenceIsDeterministic()
+    {
+        var m = (Cdp)Create(Conditions);
+        var rows = data.Dataset.Indices(Splits.Test)[..40];
+        var batch = new Batch(data.Dataset, rows.Length);
+        batch.Fill(data.Dataset, rows);
+        var first = m.Purify(batch);
+        var second = m.Purify(batch);
+        Assert.Equal(first.H, second.H);
+        Assert.Equal(Evaluator.Predict(m, data.Dataset, rows, 40), Evaluator.Predict(m, data.Dataset, rows, 40));
+        Assert.Equal(20, m.Purifier.InferenceSteps);
+        Assert.NotEqual(first.X0, first.H);   // the chain did something
+    }
+
+    [Theory]
+    [InlineData("learned")]
+    [InlineData("mean_all")]
+    public void CategoryGatePoolsOnlyTheTargetsCategoryAndEmptyHistoriesTakeTheirPath(string emptyHistory)
+    {
+        var m = (Cdp)Create("model.x0_norm=none", $"model.empty_history={emptyHistory}");
+        var d = data.Dataset;
+        var rows = d.Indices(Splits.Train)[..400];   // each user's first rows: short histories, often without the target's genre
+        var batch = new Batch(d, rows.Length);
+        batch.Fill(d, rows);
+        var (x0, _) = m.Purify(batch);
+        var table = m.Parameters().First(p => p.Name == "embeddings.table.item_id.weight").Value;
+        var empty = m.Parameters().FirstOrDefault(p => p.Name == "empty_history").Value;
+        var seq = batch.Sequence("item_seq");
+        var genres = seq.Side("genre");
+        var target = batch.MultiField("genre");
+        int dim = table.Shape[1], gated = 0, fallback = 0;
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var expect = new float[dim];
+            int count = 0, len = seq.Lengths[r];
+            for (int l = 0; l < len; l++)
+                if (genres[r * seq.MaxLen + l] == target.Ids[r * target.Width]) { Accumulate(seq.Items[r * seq.MaxLen + l]); count++; }
+            if (count > 0) gated++;
+            else if (emptyHistory == "learned") { for (int k = 0; k < dim; k++) expect[k] = empty.Data[k]; count = 1; fallback++; }
+            else if (len > 0) { for (int l = 0; l < len; l++) Accumulate(seq.Items[r * seq.MaxLen + l]); count = len; fallback++; }
+            for (int k = 0; k < dim; k++)
+                Assert.Equal(expect[k] / Math.Max(1, count), x0[r * dim + k], 5);
+
+            void Accumulate(int item) { for (int k = 0; k < dim; k++) expect[k] += table.Data[item * dim + k]; }
+        }
+        Assert.True(gated > 10 && fallback > 3, $"both paths must occur: gated {gated}, fallback {fallback}");
+    }
+
+    [Theory]
+    [InlineData("full")]
+    [InlineData("none", "model.train_h=one_step", "model.interaction=hadamard")]
+    public void LearnsThePlantedSignal(string condition, params string[] extra)
+    {
+        var exp = Load("cdp", [.. Conditions, $"model.condition={condition}", .. extra]);
+        var r = new ModelTrainer(exp, data.Dataset, Path.Combine(data.Root, "runs", "cdp-" + condition), TextWriter.Null).Run(resume: false);
+        Assert.True(r.Test.Auc > 0.70, $"cdp ({condition}): test AUC {r.Test.Auc:F4}");
+    }
+
+    [Theory]
+    [InlineData("full")]
+    [InlineData("no_collaborative")]
+    [InlineData("no_context_scene")]
+    [InlineData("no_moe")]
+    [InlineData("none")]
+    public void BatchScoresEqualOneByOneScores(string condition)
+    {
+        var m = Create([.. Conditions, $"model.condition={condition}"]);
+        var test = data.Dataset.Indices(Splits.Test);
+        int[] rows = [test[0], test[0], test[0], test[5], test[5], .. test[9..40]];   // consecutive rows share a request's fields
+        var batched = Evaluator.Predict(m, data.Dataset, rows, batchSize: rows.Length);
+        var single = Evaluator.Predict(m, data.Dataset, rows, batchSize: 1);
+        for (int i = 0; i < rows.Length; i++)
+            Assert.True(MathF.Abs(batched[i] - single[i]) < 1e-5f, $"row {i}: batch {batched[i]} vs single {single[i]}");
+    }
+
+    [Theory]
+    [InlineData("model.train_h=reverse_chain")]
+    [InlineData("model.train_h=one_step")]
+    public void EveryParameterGetsAGradient(string trainH)
+    {
+        var m = Create([.. Conditions, trainH]);
+        var batch = new Batch(data.Dataset, 128);
+        batch.Fill(data.Dataset, data.Dataset.Indices(Splits.Train)[..128]);
+        using (var tape = Tape.Train())
+        {
+            var output = m.Forward(batch);
+            Assert.Single(output.AuxLosses);
+            var loss = Ops.Add(Ops.BceWithLogits(output.Logits, Tensor.FromArray(batch.Labels, 128)), output.AuxLosses[0].Value);
+            tape.Backward(loss);
+        }
+        foreach (var (name, p) in m.Parameters())
+        {
+            bool has = p.SparseGrad is { Count: > 0 } || (p.Grad is not null && p.Grad.ToArray().Any(v => v != 0));
+            Assert.True(has, $"parameter {name} got no gradient");
+        }
+    }
+}
