@@ -36,7 +36,8 @@ public sealed class FeatureInteractionZooTests(PlantedDataFixture fixture) : ICl
     };
 
     // Small networks keep the whole table fast; the structure under test is unchanged.
-    static readonly string[] Small = ["model.mlp=[32, 32]", "model.afn_mlp=[32]", "model.logarithmic_neurons=16", "model.modulus_mlp=[32]"];
+    static readonly string[] Small = ["model.mlp=[32, 32]", "model.afn_mlp=[32]", "model.logarithmic_neurons=16", "model.modulus_mlp=[32]",
+        "model.attention_dim=8", "model.cin=[8, 8]", "model.steps=2"];
 
     Experiment Load(string model, string overrides, params string[] extra)
     {
@@ -54,6 +55,9 @@ public sealed class FeatureInteractionZooTests(PlantedDataFixture fixture) : ICl
         _ when set.StartsWith("model.mlp=") => model is not ("fm" or "fwfm" or "fignn" or "rfm"),
         _ when set.StartsWith("model.afn_mlp=") || set.StartsWith("model.logarithmic_neurons=") => model == "afn_plus",
         _ when set.StartsWith("model.modulus_mlp=") => model == "rfm",
+        _ when set.StartsWith("model.attention_dim=") => model == "autoint_plus",
+        _ when set.StartsWith("model.cin=") => model == "xdeepfm",
+        _ when set.StartsWith("model.steps=") => model == "fignn",
         _ => true,
     };
 
