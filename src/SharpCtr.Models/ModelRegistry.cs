@@ -13,6 +13,7 @@ public static class ModelRegistry
         ["fm"] = c => new FactorizationMachine(c),
         ["deepfm"] = c => new DeepFm(c),
         ["din"] = c => new Din(c),
+        ["genci"] = c => new Generative.GenCi(c),
     };
 
     public static IEnumerable<string> Names => constructors.Keys.Order();
