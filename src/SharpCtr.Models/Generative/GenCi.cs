@@ -122,6 +122,9 @@ public sealed class GenCi : CtrModel
         if (srModel is not null) yield return ("sr_deepfm", srModel);
     }
 
+    /// <summary>How many codes generation produces: the cohort levels, or every level when it follows the trie to an existing item.</summary>
+    public int GeneratedLevels => trie ? codes.Levels : cohorts.Levels;
+
     /// <summary>The semantic codes of all items (tests, reports).</summary>
     public SemanticCodes Codes => codes;
     public CohortIndex Cohorts => cohorts;
@@ -174,7 +177,7 @@ public sealed class GenCi : CtrModel
         int[][]? cohortIds = null;
         if (useSt)
         {
-            generated = generator.Generate(encoded, keepT, beam, trie);
+            generated = generator.Generate(encoded, keepT, beam, trie, GeneratedLevels);
             cohortIds = new int[cohorts.Levels][];
             for (int l = 0; l < cohorts.Levels; l++)
             {

@@ -114,10 +114,11 @@ public sealed class SemanticIdGenerator : Module
     /// <summary>
     /// Generates one semantic ID per history from the encoder output alone: beam search of width
     /// <paramref name="beam"/> (1 = greedy), each step masked to the codes valid at that level
-    /// (or, with <paramref name="trie"/>, to those continuing an existing item). Records nothing
-    /// on the tape. Returns codes [U·Levels].
+    /// (or, with <paramref name="trie"/>, to those continuing an existing item). Only the first
+    /// <paramref name="levels"/> codes are generated (cohorts need no collision digit). Records
+    /// nothing on the tape. Returns codes [U·Levels], zero past the generated levels.
     /// </summary>
-    public int[] Generate(Tensor memory, Tensor keep, int beam, bool trie)
+    public int[] Generate(Tensor memory, Tensor keep, int beam, bool trie, int levels)
     {
         int u = memory.Shape[0], len = memory.Shape[1], lv = Codes.Levels;
         beam = Math.Max(1, beam);
@@ -129,7 +130,7 @@ public sealed class SemanticIdGenerator : Module
         for (int h = 0; h < u; h++) live[h] = 1;
         using (Tape.Inference())
         {
-            for (int level = 0; level < lv; level++)
+            for (int level = 0; level < levels; level++)
             {
                 int rows = 0;
                 for (int h = 0; h < u; h++) rows += live[h];
@@ -157,6 +158,20 @@ public sealed class SemanticIdGenerator : Module
                 for (int h = 0; h < u; h++)
                 {
                     cand.Clear();
+                    if (beam == 1)
+                    {
+                        // greedy: the best allowed code, no scores or candidate list needed
+                        var row1 = logits.AsSpan(r * vocab, vocab);
+                        int best = -1;
+                        if (trie) { foreach (int c in Codes.Children(keys[h])) if (best < 0 || row1[c] > row1[best]) best = c; }
+                        else for (int c = 0; c < vocab; c++) if (Codes.IsValid(level, c) && (best < 0 || row1[c] > row1[best])) best = c;
+                        Array.Copy(prefix, h * lv, nextPrefix, h * lv, level);
+                        nextPrefix[h * lv + level] = best;
+                        nextKeys[h] = Codes.Extend(keys[h], best);
+                        nextLive[h] = 1;
+                        r++;
+                        continue;
+                    }
                     for (int b = 0; b < live[h]; b++, r++)
                     {
                         var row = logits.AsSpan(r * vocab, vocab);
