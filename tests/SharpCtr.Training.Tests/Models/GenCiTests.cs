@@ -5,6 +5,7 @@ using SharpCtr.Data.Encoded;
 using SharpCtr.Models;
 using SharpCtr.Models.Generative;
 using SharpCtr.Tensors;
+using SharpCtr.Tensors.IO;
 using SharpCtr.Training.Evaluation;
 using SharpCtr.Training.Experiments;
 using SharpCtr.Training.Trainer;
@@ -218,5 +219,30 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
             bool has = p.SparseGrad is { Count: > 0 } || (p.Grad is not null && p.Grad.ToArray().Any(v => v != 0));
             Assert.True(has, $"parameter {name} got no gradient");
         }
+    }
+
+    [Fact]
+    public void FrozenTeacherIsLoadedAndNeverTrained()
+    {
+        // a teacher checkpoint: the co-trained DeepFM's weights under their standalone names
+        var cotrained = Model();
+        var teacherParams = new List<Tensor>();
+        foreach (var (name, p) in cotrained.Parameters())
+            if (name.StartsWith("sr_deepfm.", StringComparison.Ordinal) && !name.Contains("semantic_id", StringComparison.Ordinal))
+            {
+                p.Name = name["sr_deepfm.".Length..];
+                teacherParams.Add(p);
+            }
+        var path = Path.Combine(data.Root, "teacher.safetensors");
+        Checkpoint.Save(path, teacherParams);
+
+        var m = Model("model.sr=frozen", $"model.sr_checkpoint={path}");
+        Assert.DoesNotContain(m.Parameters(), p => p.Name.StartsWith("sr_deepfm", StringComparison.Ordinal));
+        var b = new Batch(data.Dataset, 32);
+        b.Fill(data.Dataset, data.Dataset.Indices(Splits.Train)[..32]);
+        using var tape = Tape.Train();
+        var output = m.Forward(b);
+        var sr = output.AuxLosses.Single(a => a.Name == "sr").Value.ToScalar();
+        Assert.True(sr > 0 && float.IsFinite(sr), $"sr loss {sr}");
     }
 }
