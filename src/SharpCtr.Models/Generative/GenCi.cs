@@ -97,12 +97,14 @@ public sealed class GenCi : CtrModel
             {
                 var path = c.GetString("sr_checkpoint");
                 if (!File.Exists(path)) path = Path.Combine(c.BaseDirectory, path);
+                HashSet<string> inFile;
+                using (var file = SafeTensorsFile.Open(path)) inFile = file.Entries.Keys.ToHashSet(StringComparer.Ordinal);
                 var ps = new List<Tensor>();
                 foreach (var (name, p) in dfm.Parameters())
                 {
                     p.Name = name;
-                    // the teacher's checkpoint comes from a data set without the semantic-ID fields
-                    if (!name.Contains("semantic_id", StringComparison.Ordinal)) ps.Add(p);
+                    // a teacher trained on data.yaml has no tables for the semantic-ID fields (it never saw them)
+                    if (inFile.Contains(name) || !name.Contains("semantic_id", StringComparison.Ordinal)) ps.Add(p);
                 }
                 Checkpoint.Load(path, ps);
                 dfm.Eval();
