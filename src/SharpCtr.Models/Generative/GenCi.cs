@@ -97,6 +97,7 @@ public sealed class GenCi : CtrModel
             {
                 var path = c.GetString("sr_checkpoint");
                 if (!File.Exists(path)) path = Path.Combine(c.BaseDirectory, path);
+                if (!File.Exists(path)) throw new ConfigException($"{c.Where}: sr_checkpoint '{c.GetString("sr_checkpoint")}' not found (looked in the working directory and {c.BaseDirectory})");
                 HashSet<string> inFile;
                 using (var file = SafeTensorsFile.Open(path)) inFile = file.Entries.Keys.ToHashSet(StringComparer.Ordinal);
                 var ps = new List<Tensor>();
