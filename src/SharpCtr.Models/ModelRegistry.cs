@@ -32,6 +32,7 @@ public static class ModelRegistry
         ["cdp"] = c => new Diffusion.Cdp(c),
         ["sim"] = c => new Sim(c),
         ["diffrec"] = c => new Diffusion.DiffRecStyle(c),
+        ["genci"] = c => new Generative.GenCi(c),
     };
 
     public static IEnumerable<string> Names => constructors.Keys.Order();

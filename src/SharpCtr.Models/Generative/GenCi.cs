@@ -1,0 +1,274 @@
+using System.Globalization;
+using SharpCtr.Data.Batching;
+using SharpCtr.Data.Config;
+using SharpCtr.Models.FeatureInteraction;
+using SharpCtr.Tensors;
+using SharpCtr.Tensors.IO;
+using SharpCtr.Tensors.Nn;
+
+namespace SharpCtr.Models.Generative;
+
+/// <summary>
+/// GenCI (generative cohort-based intent): a T5 encoder–decoder reads the history as semantic-ID
+/// tokens; its encoder output at the last real token is the long-term intent H_LTI; it generates
+/// the next item's semantic ID from the history alone, whose cohorts (items sharing a code) are
+/// mean-pooled, refined against the history and attended by the candidate (H_STI); an MLP reads
+/// [H_LTI; H_STI; field embeddings]. Training adds μ·L_NTP (teacher-forced next-item codes) and
+/// η·L_SR (self-regularisation towards a DeepFM, co-trained by default or a frozen teacher).
+/// Encoding and generation depend on the history only: they run once per distinct history in a
+/// batch (consecutive samples sharing one, as a ranking request's candidates do).
+/// Defaults follow the authors' implementation (see specs/genci.md section 6).
+/// Config: embedding_dim (16), d_model (64), d_ff (64), heads (8), head_dim (32),
+/// encoder_layers (2), decoder_layers (3), t5_dropout (0), max_history (50), semantic_fields
+/// (fields with source item.semantic_id.*), cohort_levels (3), cohorts (level | prefix), beam (1),
+/// trie (false), intent (hcaim | target-intent | intent-mean), cohort_heads (2),
+/// cohort_dropout (0.2), mlp ([256, 256, 256]), activation (relu), dropout (0.1), fields,
+/// mu (1), eta (1), ntp (all | positives), sr (cotrained | frozen | none), sr_embedding_dim (16),
+/// sr_mlp ([128, 128, 128]), sr_dropout (0.3), sr_checkpoint (frozen teacher weights),
+/// st_intent (true), lt_intent (true).
+/// </summary>
+public sealed class GenCi : CtrModel
+{
+    readonly FeatureEmbeddings emb;
+    readonly List<string> fields;
+    readonly string itemField, sequenceName;
+    readonly SemanticCodes codes;
+    readonly CohortIndex cohorts;
+    readonly SemanticIdGenerator generator;
+    readonly Embedding items;           // cohort and target embeddings, width d_model (a separate table, as the authors')
+    readonly CohortIntent intent;
+    readonly Mlp mlp;
+    readonly DeepFm? srModel;           // co-trained, part of this module
+    readonly DeepFm? teacher;           // frozen, not a parameter of this model
+    readonly int maxHistory, beam;
+    readonly bool trie, useSt, useLt, ntpPositivesOnly;
+    readonly float mu, eta;
+    readonly string srMode;
+
+    public GenCi(ModelContext ctx)
+    {
+        var c = ctx.Config;
+        var schema = ctx.Schema;
+        var seq = schema.Sequence ?? throw new ConfigException($"{c.Where}: GenCI needs a data set with a behaviour sequence");
+        sequenceName = seq.Name;
+        itemField = schema.Fields.FirstOrDefault(f => f.Source == seq.Source && f.Kind == "categorical")?.Name
+            ?? throw new ConfigException($"{c.Where}: no categorical target field draws ids from '{seq.Source}', which the history uses");
+        var semanticFields = c.Has("semantic_fields") ? c.GetStringList("semantic_fields")
+            : schema.Fields.Where(f => f.Source.StartsWith("item.semantic_id.", StringComparison.Ordinal))
+                .OrderBy(f => int.Parse(f.Source["item.semantic_id.".Length..], CultureInfo.InvariantCulture)).Select(f => f.Name).ToList();
+        codes = SemanticCodes.FromSchema(schema, itemField, semanticFields, c.Where);
+
+        int dim = c.GetInt("embedding_dim", 16), dModel = c.GetInt("d_model", 64);
+        emb = new FeatureEmbeddings(schema, dim, ctx.Rng);
+        fields = c.Has("fields") ? c.GetStringList("fields") : emb.FieldNames.Where(f => !semanticFields.Contains(f)).ToList();
+        generator = new SemanticIdGenerator(codes, dModel, c.GetInt("heads", 8), c.GetInt("head_dim", 32), c.GetInt("d_ff", 64),
+            c.GetInt("encoder_layers", 2), c.GetInt("decoder_layers", 3), (float)c.GetDouble("t5_dropout", 0), ctx.Rng);
+        cohorts = new CohortIndex(codes, c.GetInt("cohort_levels", Math.Min(3, codes.Levels)), c.GetChoice("cohorts", "level", "level", "prefix") == "prefix");
+        items = new Embedding(codes.ItemVocab, dModel, ctx.Rng, paddingIdx: 0, std: 1f / MathF.Sqrt(dModel), sparse: false);
+        var variant = c.GetChoice("intent", "hcaim", "hcaim", "target-intent", "intent-mean") switch
+        {
+            "target-intent" => IntentVariant.TargetIntent,
+            "intent-mean" => IntentVariant.IntentMean,
+            _ => IntentVariant.Hcaim,
+        };
+        intent = new CohortIntent(dModel, c.GetInt("cohort_heads", 2), (float)c.GetDouble("cohort_dropout", 0.2), variant, ctx.Rng);
+        maxHistory = c.GetInt("max_history", 50);
+        beam = c.GetInt("beam", 1);
+        trie = c.GetBool("trie", false);
+        useSt = c.GetBool("st_intent", true);
+        useLt = c.GetBool("lt_intent", true);
+        mu = (float)c.GetDouble("mu", 1);
+        eta = (float)c.GetDouble("eta", 1);
+        ntpPositivesOnly = c.GetChoice("ntp", "all", "all", "positives") == "positives";
+        int input = fields.Count * dim + (useLt ? dModel : 0) + (useSt ? dModel : 0);
+        mlp = new Mlp(input, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
+            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0.1), outputDim: 1);
+
+        srMode = c.GetChoice("sr", "cotrained", "cotrained", "frozen", "none");
+        if (srMode != "none")
+        {
+            var yaml = $"embedding_dim: {c.GetInt("sr_embedding_dim", 16)}\nmlp: [{string.Join(", ", ModelConfig.Ints(c, "sr_mlp", [128, 128, 128]))}]\n" +
+                       $"dropout: {c.GetDouble("sr_dropout", 0.3).ToString(CultureInfo.InvariantCulture)}\nfields: [{string.Join(", ", fields)}]\n";
+            var dfmConfig = ConfigLoader.LoadText(yaml, $"{c.Where} (self-regularisation DeepFM)");
+            var dfm = new DeepFm(new ModelContext(schema, dfmConfig, ctx.Rng.Fork()));
+            dfmConfig.Validate();
+            if (srMode == "cotrained") srModel = dfm;
+            else
+            {
+                var path = c.GetString("sr_checkpoint");
+                if (!File.Exists(path)) path = Path.Combine(c.BaseDirectory, path);
+                if (!File.Exists(path)) throw new ConfigException($"{c.Where}: sr_checkpoint '{c.GetString("sr_checkpoint")}' not found (looked in the working directory and {c.BaseDirectory})");
+                HashSet<string> inFile;
+                using (var file = SafeTensorsFile.Open(path)) inFile = file.Entries.Keys.ToHashSet(StringComparer.Ordinal);
+                var ps = new List<Tensor>();
+                foreach (var (name, p) in dfm.Parameters())
+                {
+                    p.Name = name;
+                    // a teacher trained on data.yaml has no tables for the semantic-ID fields (it never saw them)
+                    if (inFile.Contains(name) || !name.Contains("semantic_id", StringComparison.Ordinal)) ps.Add(p);
+                }
+                Checkpoint.Load(path, ps);
+                dfm.Eval();
+                teacher = dfm;
+            }
+        }
+        else c.GetString("sr_checkpoint", "");
+    }
+
+    protected override IEnumerable<(string, Module)> Children()
+    {
+        yield return ("embeddings", emb);
+        yield return ("generator", generator);
+        yield return ("items", items);
+        yield return ("intent", intent);
+        yield return ("mlp", mlp);
+        if (srModel is not null) yield return ("sr_deepfm", srModel);
+    }
+
+    /// <summary>How many codes generation produces: the cohort levels, or every level when it follows the trie to an existing item.</summary>
+    public int GeneratedLevels => trie ? codes.Levels : cohorts.Levels;
+
+    /// <summary>The semantic codes of all items (tests, reports).</summary>
+    public SemanticCodes Codes => codes;
+    public CohortIndex Cohorts => cohorts;
+
+    /// <summary>What depends on the history only: computed once per distinct history of a batch.</summary>
+    public sealed record HistoryIntent(int Histories, int Length, int[] RowHistory, int[] FirstRow, Tensor Encoded, Tensor Keep,
+        int[] LastToken, int[]? Generated, int[][]? CohortIds);
+
+    /// <summary>
+    /// Encodes each distinct history of the batch (consecutive rows with the same history share
+    /// it) and, when the short-term intent is used, generates its semantic ID and reads its cohorts.
+    /// Nothing here reads a sample's own target.
+    /// </summary>
+    public HistoryIntent EncodeHistories(Batch b)
+    {
+        int n = b.Count, lv = codes.Levels;
+        var sv = b.Sequence(sequenceName);
+        var rowHistory = new int[n];
+        var firstRows = new List<int>();
+        int longest = 0;
+        for (int r = 0; r < n; r++)
+        {
+            if (r > 0 && SameHistory(sv, r - 1, r)) { rowHistory[r] = rowHistory[r - 1]; continue; }
+            rowHistory[r] = firstRows.Count;
+            firstRows.Add(r);
+            longest = Math.Max(longest, Window(sv, r));
+        }
+        // Shapes are rounded to a few classes: the tensor pool keeps one bucket per exact size, and
+        // a new [histories, tokens] shape every batch would grow it without bound.
+        int u = SizeClass(firstRows.Count), len = Math.Max(1, Math.Min(maxHistory, (longest + 9) / 10 * 10) * lv);
+        var tokenIds = new int[u * len];
+        var keep = new float[u * len];
+        var last = new int[u];
+        for (int h = 0; h < firstRows.Count; h++)
+        {
+            int r = firstRows[h], count = Window(sv, r), start = Math.Min(sv.Lengths[r], sv.MaxLen) - count;   // the most recent items
+            for (int i = 0; i < count; i++)
+            {
+                int item = sv.Items[r * sv.MaxLen + start + i];
+                for (int l = 0; l < lv; l++)
+                {
+                    int t = h * len + i * lv + l;
+                    tokenIds[t] = generator.Token(l, codes.Code(item, l));
+                    keep[t] = 1;
+                }
+            }
+            last[h] = h * len + Math.Max(0, count * lv - 1);
+        }
+        var keepT = Tensor.FromArray(keep, u, len);
+        var encoded = generator.Encode(tokenIds, u, len, keepT);
+        int[]? generated = null;
+        int[][]? cohortIds = null;
+        if (useSt)
+        {
+            generated = generator.Generate(encoded, keepT, beam, trie, GeneratedLevels);
+            cohortIds = new int[cohorts.Levels][];
+            for (int l = 0; l < cohorts.Levels; l++)
+            {
+                cohortIds[l] = new int[u];
+                for (int h = 0; h < u; h++) cohortIds[l][h] = cohorts.CohortOf(l, generated.AsSpan(h * lv, lv));
+            }
+        }
+        return new HistoryIntent(u, len, rowHistory, firstRows.ToArray(), encoded, keepT, last, generated, cohortIds);
+    }
+
+    /// <summary>n itself up to 16, else n rounded up to a quarter of its power of two (at most 25 % extra rows, which stay empty).</summary>
+    static int SizeClass(int n)
+    {
+        if (n <= 16) return Math.Max(n, 1);
+        int step = 1 << (31 - int.LeadingZeroCount(n) - 2);
+        return (n + step - 1) / step * step;
+    }
+
+    int Window(SequenceValues sv, int r) => Math.Min(Math.Min(sv.Lengths[r], sv.MaxLen), maxHistory);
+
+    bool SameHistory(SequenceValues sv, int a, int c)
+    {
+        int la = Window(sv, a);
+        if (la != Window(sv, c)) return false;
+        int ea = Math.Min(sv.Lengths[a], sv.MaxLen), ec = Math.Min(sv.Lengths[c], sv.MaxLen);
+        return sv.Items.AsSpan(a * sv.MaxLen + ea - la, la).SequenceEqual(sv.Items.AsSpan(c * sv.MaxLen + ec - la, la));
+    }
+
+    public override ModelOutput Forward(Batch b)
+    {
+        int n = b.Count;
+        var hi = EncodeHistories(b);
+        int u = hi.Histories, d = generator.DModel;
+        var targetItems = b.Ids(itemField);
+        var parts = new List<Tensor>(fields.Count + 2);
+        if (useLt)
+        {
+            var lti = Ops.IndexSelect(Ops.Reshape(hi.Encoded, u * hi.Length, d), hi.LastToken);   // [U, D]
+            parts.Add(Ops.IndexSelect(lti, hi.RowHistory));
+        }
+        if (useSt)
+        {
+            int levels = cohorts.Levels;
+            var perLevel = new Tensor[levels];
+            var cohortKeep = new float[u * levels];
+            for (int l = 0; l < levels; l++)
+            {
+                perLevel[l] = Ops.Reshape(Ops.IndexSelect(cohorts.Means(items.Weight, l), hi.CohortIds![l]), u, 1, d);
+                for (int h = 0; h < u; h++) cohortKeep[h * levels + l] = hi.CohortIds[l][h] > 0 ? 1 : 0;
+            }
+            var ec = levels == 1 ? perLevel[0] : Ops.Concat(perLevel, 1);                          // [U, N, D]
+            var target = items.Forward(targetItems, n);                                             // [B, D]
+            parts.Add(intent.Forward(ec, Tensor.FromArray(cohortKeep, u, levels), hi.Encoded, hi.Keep, hi.RowHistory, target));
+        }
+        foreach (var f in fields) parts.Add(emb.Field(b, f));
+        var logit = Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), n);
+        var output = new ModelOutput(logit);
+        if (!Training || !Tape.IsRecording) return output;
+
+        if (mu > 0)
+        {
+            int lv = codes.Levels;
+            var targetCodes = new int[n * lv];
+            bool[]? use = ntpPositivesOnly ? new bool[n] : null;
+            for (int r = 0; r < n; r++)
+            {
+                for (int l = 0; l < lv; l++) targetCodes[r * lv + l] = codes.Code(targetItems[r], l);
+                if (use is not null) use[r] = b.Labels[r] > 0.5f;
+            }
+            var ntp = generator.NextItemLoss(hi.Encoded, hi.Keep, hi.RowHistory, targetCodes, use);
+            output.AuxLosses.Add(("ntp", Ops.MulScalar(ntp, mu)));
+        }
+        if (eta > 0 && srModel is not null)
+        {
+            var dfm = srModel.Forward(b).Logits;
+            var soft = new float[n];
+            for (int r = 0; r < n; r++) soft[r] = 1f / (1f + MathF.Exp(-dfm.Data[r]));   // a fixed soft label: no gradient into the DeepFM through it
+            var sr = Ops.Add(Ops.BceWithLogits(dfm, Tensor.FromArray(b.Labels, n)), Ops.BceWithLogits(logit, Tensor.FromArray(soft, n)));
+            output.AuxLosses.Add(("sr", Ops.MulScalar(sr, eta)));
+        }
+        else if (eta > 0 && teacher is not null)
+        {
+            var target = new float[n];
+            using (Tape.Inference()) teacher.Forward(b).Logits.Data.AsSpan(0, n).CopyTo(target);
+            output.AuxLosses.Add(("sr", Ops.MulScalar(Ops.Mse(logit, Tensor.FromArray(target, n)), eta)));
+        }
+        return output;
+    }
+}
