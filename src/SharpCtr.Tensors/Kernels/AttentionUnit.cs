@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace SharpCtr.Tensors.Kernels;
 
@@ -139,35 +138,24 @@ public static unsafe class AttentionUnitKernel
                 return;
             case Act.Dice:
                 fixed (float* pa = layer.Alpha, pm = layer.Mean, pinv = layer.InvStd)
-                    for (int i = 0; i < rows; i++)
-                        for (int j = 0; j < d; j += 16)
-                        {
-                            var v = Vector512.Load(h + i * d + j);
-                            var p = Sigmoid((v - Vector512.Load(pm + j)) * Vector512.Load(pinv + j));
-                            var al = Vector512.Load(pa + j);
-                            Vector512.Store(v * (al + p * (VectorMath.One - al)), h + i * d + j);
-                        }
+                    DiceInPlace(h, rows, d, pa, pm, pinv);
                 return;
         }
     }
 
-    /// <summary>
-    /// 1/(1+e^(−x)) with the division replaced by vrcp14ps and one Newton step (relative error
-    /// ~2^-28, below float's): the division was the costliest instruction of the Dice pass.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Sigmoid(Vector512<float> x)
+    /// <summary>Dice with fixed statistics, in place; its own small method so the JIT inlines the sigmoid into the loop.</summary>
+    static void DiceInPlace(float* h, int rows, int d, float* alpha, float* mean, float* invStd)
     {
-        if (!Avx512F.IsSupported) return VectorMath.Sigmoid(x);
-        var d = VectorMath.One + VectorMath.Exp(-x);
-        var r = Avx512F.Reciprocal14(d);
-        r = r * (Two - d * r);
-        // d = +∞ (x very negative) gives r = 0 through rcp14 already; NaN-free for finite x.
-        return Vector512.ConditionalSelect(Vector512.Equals(d, PositiveInfinity), Vector512<float>.Zero, r);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < d; j += 16)
+            {
+                float* at = h + i * d + j;
+                var v = Vector512.Load(at);
+                var p = VectorMath.Sigmoid((v - Vector512.Load(mean + j)) * Vector512.Load(invStd + j));
+                var al = Vector512.Load(alpha + j);
+                Vector512.Store(v * (al + p * (VectorMath.One - al)), at);
+            }
     }
-
-    static readonly Vector512<float> Two = Vector512.Create(2f);
-    static readonly Vector512<float> PositiveInfinity = Vector512.Create(float.PositiveInfinity);
 
     /// <summary>c[rows, n] = a[rows, k]·b[k, n]; rows a multiple of 4, n a multiple of 16.</summary>
     static void MatMulTile(float* a, int rows, int k, float* b, int n, float* c)
