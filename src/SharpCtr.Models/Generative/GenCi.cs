@@ -32,8 +32,11 @@ public sealed class GenCi : CtrModel
     readonly FeatureEmbeddings emb;
     readonly List<string> fields;
     readonly string itemField, sequenceName;
-    readonly SemanticCodes codes;
-    readonly CohortIndex cohorts;
+    SemanticCodes codes;
+    CohortIndex cohorts;
+    // The items' codes as a buffer, so checkpoints and serving bundles carry them: at serving time
+    // the schema has no rows to read them from (SyncCodes rebuilds codes and cohorts from it).
+    readonly Tensor codeTable;
     readonly SemanticIdGenerator generator;
     readonly Embedding items;           // cohort and target embeddings, width d_model (a separate table, as the authors')
     readonly CohortIntent intent;
@@ -64,6 +67,9 @@ public sealed class GenCi : CtrModel
         generator = new SemanticIdGenerator(codes, dModel, c.GetInt("heads", 8), c.GetInt("head_dim", 32), c.GetInt("d_ff", 64),
             c.GetInt("encoder_layers", 2), c.GetInt("decoder_layers", 3), (float)c.GetDouble("t5_dropout", 0), ctx.Rng);
         cohorts = new CohortIndex(codes, c.GetInt("cohort_levels", Math.Min(3, codes.Levels)), c.GetChoice("cohorts", "level", "level", "prefix") == "prefix");
+        codeTable = Tensor.Zeros(codes.ItemVocab, codes.Levels);
+        for (int item = 0; item < codes.ItemVocab; item++)
+            for (int l = 0; l < codes.Levels; l++) codeTable.Data[item * codes.Levels + l] = item < 2 ? 0 : codes.Code(item, l);
         items = new Embedding(codes.ItemVocab, dModel, ctx.Rng, paddingIdx: 0, std: 1f / MathF.Sqrt(dModel), sparse: false);
         var variant = c.GetChoice("intent", "hcaim", "hcaim", "target-intent", "intent-mean") switch
         {
@@ -115,6 +121,19 @@ public sealed class GenCi : CtrModel
         else c.GetString("sr_checkpoint", "");
     }
 
+    protected override IEnumerable<(string, Tensor)> LocalBuffers() { yield return ("semantic_codes", codeTable); }
+
+    /// <summary>After a checkpoint or bundle replaced the code buffer, rebuild the code tables, the trie and the cohorts from it.</summary>
+    void SyncCodes()
+    {
+        if (codes.Matches(codeTable.Span)) return;
+        var byItem = new int[codeTable.Size];
+        for (int i = 0; i < byItem.Length; i++) byItem[i] = (int)codeTable.Data[i];
+        codes = new SemanticCodes(codes.ItemVocab, codes.VocabSizes, byItem);
+        cohorts = new CohortIndex(codes, cohorts.Levels, cohorts.Prefix);
+        generator.Codes = codes;
+    }
+
     protected override IEnumerable<(string, Module)> Children()
     {
         yield return ("embeddings", emb);
@@ -143,6 +162,7 @@ public sealed class GenCi : CtrModel
     /// </summary>
     public HistoryIntent EncodeHistories(Batch b)
     {
+        SyncCodes();
         int n = b.Count, lv = codes.Levels;
         var sv = b.Sequence(sequenceName);
         var rowHistory = new int[n];

@@ -82,6 +82,14 @@ public sealed class SemanticCodes
         return true;
     }
 
+    /// <summary>Whether <paramref name="table"/> ([ItemVocab·Levels], codes as floats, e.g. a loaded buffer) holds exactly these codes.</summary>
+    public bool Matches(ReadOnlySpan<float> table)
+    {
+        if (table.Length != codes.Length) return false;
+        for (int i = 0; i < codes.Length; i++) if (table[i] != codes[i]) return false;
+        return true;
+    }
+
     public int Code(int item, int level) => (uint)item < (uint)ItemVocab ? codes[item * Levels + level] : 1;
 
     public bool IsValid(int level, int code) => (uint)code < (uint)valid[level].Length && valid[level][code];

@@ -13,7 +13,8 @@ namespace SharpCtr.Models.Generative;
 /// </summary>
 public sealed class SemanticIdGenerator : Module
 {
-    public readonly SemanticCodes Codes;
+    /// <summary>Replaced when the model's semantic-code buffer is loaded from a checkpoint or bundle (GenCi.SyncCodes).</summary>
+    public SemanticCodes Codes;
     public readonly int DModel;
     readonly int[] levelOffset;
     readonly Embedding tokens;

@@ -199,6 +199,30 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
     }
 
     [Fact]
+    public void SemanticCodesTravelWithTheWeights()
+    {
+        // A serving bundle's schema has no rows to read codes from, so the codes live in a buffer
+        // that checkpoints carry. Shuffle the level-1 codes in a fresh model's buffer: its scores must
+        // change (the buffer drives cohorts), and loading the first model's tensors must restore them.
+        var a = Model();
+        var b = Model();
+        var table = b.Buffers().Single(x => x.Item1 == "semantic_codes").Item2;
+        int lv = b.Codes.Levels;
+        var withCodes = Enumerable.Range(2, b.Codes.ItemVocab - 2).Where(b.Codes.Has).ToArray();
+        for (int i = 0; i < withCodes.Length; i++)
+            table.Data[withCodes[i] * lv] = a.Codes.Code(withCodes[withCodes.Length - 1 - i], 0);
+        var rows = data.Dataset.Indices(Splits.Test)[..20];
+        var expected = Evaluator.Predict(a, data.Dataset, rows, batchSize: rows.Length);
+        var shuffled = Evaluator.Predict(b, data.Dataset, rows, batchSize: rows.Length);
+        Assert.Contains(Enumerable.Range(0, rows.Length), i => shuffled[i] != expected[i]);
+        var path = Path.Combine(data.Root, "codes-roundtrip.safetensors");
+        Checkpoint.Save(path, a.Parameters().Select(p => p.Item2).Concat(a.Buffers().Select(x => x.Item2)).ToList());
+        Checkpoint.Load(path, b.Parameters().Select(p => p.Item2).Concat(b.Buffers().Select(x => x.Item2)).ToList());
+        var restored = Evaluator.Predict(b, data.Dataset, rows, batchSize: rows.Length);
+        for (int i = 0; i < rows.Length; i++) Assert.Equal(expected[i], restored[i]);
+    }
+
+    [Fact]
     public void EveryParameterGetsAGradient()
     {
         var m = Model();
