@@ -157,11 +157,14 @@ public sealed class FeatureEmbeddings : Module
         return true;
     }
 
-    /// <summary>n rounded up to one of a few recurring sizes (≤ 1/16 extra), so pooled buffers are reused across batches.</summary>
-    public static int SizeClass(int n)
+    /// <summary>
+    /// n rounded up to one of a few recurring sizes (at most 1/2^<paramref name="fractionBits"/>
+    /// extra), so pooled buffers are reused across batches; coarser classes mean fewer shapes.
+    /// </summary>
+    public static int SizeClass(int n, int fractionBits = 4)
     {
         if (n <= 16) return Math.Max(n, 1);
-        int step = 1 << (31 - int.LeadingZeroCount(n) - 4);
+        int step = 1 << (31 - int.LeadingZeroCount(n) - fractionBits);
         return (n + step - 1) / step * step;
     }
 

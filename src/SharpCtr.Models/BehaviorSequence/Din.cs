@@ -113,8 +113,7 @@ public sealed class Din : CtrModel
     /// <summary>The unit's layers in the fused kernel's form, or null when the kernel does not cover this configuration.</summary>
     (AttentionUnitKernel.Layer First, AttentionUnitKernel.Layer[] Hidden)? FusedLayers()
     {
-        if (attRest.Output is null) return null;
-        if (attRest.Norms.Any(m => m is not null)) return null;
+        if (attRest.Output is null) return null;   // the unit's Mlp is built without norms, so only activations and widths can rule the kernel out
         var first = KernelLayer(attP, attAct);
         if (first is null) return null;
         var hidden = new AttentionUnitKernel.Layer[attRest.Layers.Length];

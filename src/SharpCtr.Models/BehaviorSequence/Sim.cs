@@ -43,10 +43,7 @@ public sealed class Sim : CtrModel
         sequenceName = seq.Name;
         historySource = seq.Source;
         sides = seq.Sides.Select(x => (x.Name, x.Source)).ToArray();
-        queryFields = new[] { seq.Source }.Concat(seq.Sides.Select(s => s.Source))
-            .Select(src => schema.Fields.FirstOrDefault(f => f.Source == src)?.Name
-                ?? throw new ConfigException($"{c.Where}: no target field draws ids from '{src}', which the history uses"))
-            .ToArray();
+        queryFields = TargetQuery.Fields(ctx, "SIM");
         soft = c.GetChoice("search", "soft", "soft", "hard") == "soft";
         if (!soft && seq.Sides.Count == 0) throw new ConfigException($"{c.Where}: hard search needs a history side field with each item's category");
         categorySide = seq.Sides.Count > 0 ? seq.Sides[0].Name : "";
@@ -84,7 +81,7 @@ public sealed class Sim : CtrModel
         var sv = b.Sequence(sequenceName);
         int len = sv.MaxLen;
         var keys = HistoryKeys(b, sv);                                               // [B·L, K]
-        var target = Ops.Concat(queryFields.Select(f => emb.FirstOf(b, f)).ToArray(), 1);   // [B, K]
+        var target = TargetQuery.Embed(emb, b, queryFields);                   // [B, K]
 
         // GSU: choose up to top_k positions per row (the choice itself carries no gradient).
         Tensor? gsuScores = null;

@@ -177,7 +177,8 @@ public sealed class GenCi : CtrModel
         }
         // Shapes are rounded to a few classes: the tensor pool keeps one bucket per exact size, and
         // a new [histories, tokens] shape every batch would grow it without bound.
-        int u = SizeClass(firstRows.Count), len = Math.Max(1, Math.Min(maxHistory, (longest + 9) / 10 * 10) * lv);
+        int u = FeatureEmbeddings.SizeClass(firstRows.Count, fractionBits: 2),
+            len = Math.Max(1, Math.Min(maxHistory, (longest + 9) / 10 * 10) * lv);
         var tokenIds = new int[u * len];
         var keep = new float[u * len];
         var last = new int[u];
@@ -211,14 +212,6 @@ public sealed class GenCi : CtrModel
             }
         }
         return new HistoryIntent(u, len, rowHistory, firstRows.ToArray(), encoded, keepT, last, generated, cohortIds);
-    }
-
-    /// <summary>n itself up to 16, else n rounded up to a quarter of its power of two (at most 25 % extra rows, which stay empty).</summary>
-    static int SizeClass(int n)
-    {
-        if (n <= 16) return Math.Max(n, 1);
-        int step = 1 << (31 - int.LeadingZeroCount(n) - 2);
-        return (n + step - 1) / step * step;
     }
 
     int Window(SequenceValues sv, int r) => Math.Min(Math.Min(sv.Lengths[r], sv.MaxLen), maxHistory);
