@@ -24,7 +24,8 @@ public static class EngineBenchmark
         new("gemm_batched_1024x50x16x50_gflops", "GFLOP/s", "batched 1024 × (50×16)·(16×50), as dispatched", _ => BatchedGflops(null)),
         new("attention_probs_fused_1024x50x50x16_us", "µs", "softmax(Q·Kᵀ/4) for 1024 items, fused per item", _ => AttentionUs(fused: true)),
         new("attention_probs_unfused_1024x50x50x16_us", "µs", "same as batched GEMM then Softmax.Forward", _ => AttentionUs(fused: false)),
-        new("din_unit_fused_us", "µs", "DIN activation unit, fused: 100 candidates × 50 history, k 32, [64, 32] Dice, 1 thread", _ => DinUnitUs()),
+        new("din_unit_fused_us", "µs", "DIN activation unit, fused: 100 candidates × 50 history, k 32, [64, 32] Dice, 1 thread", _ => DinUnitUs(1)),
+        new("din_unit_fused_2t_us", "µs", "same on 2 threads (tiles split between the cores)", _ => DinUnitUs(2)),
         new("din_unit_fused_gflops", "GFLOP/s", "same, as GFLOP/s of its products (41 MFLOP)", r => r.TryGetValue("din_unit_fused_us", out var us) && us is > 0 ? DinUnitFlops / us.Value / 1e3 : null),
         new("gemm_1024x1024x1024_gflops", "GFLOP/s", "GEMM 1024³, best backend (peak-ish GEMM)", _ => Math.Max(GemmGflops(false, 1024, 1024, 1024, 0.1) ?? 0, GemmGflops(true, 1024, 1024, 1024, 0.1) ?? 0)),
         new("fma_peak_gflops", "GFLOP/s", "register-only FMA loop on all kernel threads (machine peak)", _ => FmaPeakGflops()),
@@ -118,7 +119,7 @@ public static class EngineBenchmark
     const int DinRows = 100 * 50, DinK = 32, DinH1 = 64, DinH2 = 32;
     const double DinUnitFlops = 2.0 * DinRows * (DinK * DinH1 + DinH1 * DinH2 + DinH2);
 
-    private static double DinUnitUs()
+    private static double DinUnitUs(int threads)
     {
         var rng = new Random(9);
         var keys = RandomArray(rng, 50 * DinK);
@@ -134,8 +135,14 @@ public static class EngineBenchmark
         var queryPart = RandomArray(rng, 100 * DinH1);
         var w = RandomArray(rng, DinH2);
         var scores = new float[DinRows];
-        return BenchTimer.MedianSecondsPerCall(() => AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, DinK,
-            keyPart, queryPart, first, hidden, w, 0f, DinRows, scores)) * 1e6;
+        int saved = KernelThreads.Max;
+        KernelThreads.Max = threads;
+        try
+        {
+            return BenchTimer.MedianSecondsPerCall(() => AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, DinK,
+                keyPart, queryPart, first, hidden, w, 0f, DinRows, scores)) * 1e6;
+        }
+        finally { KernelThreads.Max = saved; }
     }
 
     private static double FmaPeakGflops()

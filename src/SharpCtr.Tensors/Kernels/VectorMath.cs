@@ -33,8 +33,17 @@ internal static unsafe class VectorMath
     {
         if (!Avx512F.IsSupported) return Vector512.Exp(x);
         var xc = Vector512.Min(Vector512.Max(x, ExpMin), ExpMax);
-        var n = Avx512F.RoundScale(xc * Log2E, 0x08); // nearest, no exception
-        var r = Vector512.FusedMultiplyAdd(-n, Ln2Hi, xc);
+        var result = ExpInRange(xc);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, ExpMin), Vector512<float>.Zero, result); // e^(−∞) = 0 exactly
+    }
+
+    /// <summary>e^x for x already within [−104, 89] (callers that clamp themselves skip <see cref="Exp"/>'s clamp and underflow select).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpInRange(Vector512<float> x)
+    {
+        if (!Avx512F.IsSupported) return Vector512.Exp(x);
+        var n = Avx512F.RoundScale(x * Log2E, 0x08); // nearest, no exception
+        var r = Vector512.FusedMultiplyAdd(-n, Ln2Hi, x);
         r = Vector512.FusedMultiplyAdd(-n, Ln2Lo, r);
         var p = Vector512.Create(1.9875691500e-4f);
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507e-3f));
@@ -43,8 +52,7 @@ internal static unsafe class VectorMath
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
         p = Vector512.FusedMultiplyAdd(p, r * r, r + One);
-        var result = Avx512F.Scale(p, n); // p·2^n, overflowing to +∞ and underflowing through subnormals
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, ExpMin), Vector512<float>.Zero, result); // e^(−∞) = 0 exactly
+        return Avx512F.Scale(p, n); // p·2^n, overflowing to +∞ and underflowing through subnormals
     }
 
     /// <summary>1/(1+e^(−x)); saturates cleanly to 0 and 1.</summary>

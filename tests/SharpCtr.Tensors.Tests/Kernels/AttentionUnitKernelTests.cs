@@ -59,7 +59,9 @@ public class AttentionUnitKernelTests
     [InlineData(20, 48, 16, Act.PRelu, true, 5)]      // k not a multiple of 16; widths not multiples of 64
     [InlineData(16, 128, 64, Act.Relu, false, 33)]
     [InlineData(8, 16, 16, Act.Identity, true, 1)]
-    public void MatchesPlainLoops(int k, int h1, int h2, Act act, bool shared, int n)
+    [InlineData(32, 64, 96, Act.Dice, true, 70)]      // 96 = one 64-column block + one 32-column block
+    [InlineData(32, 64, 32, Act.Dice, true, 77, 300f)] // pre-activations of ±hundreds: Dice's sigmoid saturates without NaN
+    public void MatchesPlainLoops(int k, int h1, int h2, Act act, bool shared, int n, float partScale = 0.5f)
     {
         var rng = new Random(k * 1000 + h1 + n);
         int users = shared ? 7 : n, samples = 9;
@@ -67,14 +69,42 @@ public class AttentionUnitKernelTests
         var query = Random(rng, samples * k);
         int[]? rowKey = shared ? Enumerable.Range(0, n).Select(_ => rng.Next(users)).ToArray() : null;
         var rowSample = Enumerable.Range(0, n).Select(_ => rng.Next(samples)).ToArray();
-        var keyPart = Random(rng, users * h1, 0.5f);
-        var queryPart = Random(rng, samples * h1, 0.5f);
+        var keyPart = Random(rng, users * h1, partScale);
+        var queryPart = Random(rng, samples * h1, partScale);
         var first = MakeLayer(rng, k, h1, act, bias: false);
         Layer[] hidden = [MakeLayer(rng, h1, h2, act, bias: true)];
         var w = Random(rng, h2);
         var scores = new float[n];
         AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, k, keyPart, queryPart, first, hidden, w, 0.25f, n, scores);
         AssertClose(Reference(keys, rowKey, query, rowSample, k, keyPart, queryPart, first, hidden, w, 0.25f, n), scores, 1e-4, 1e-4, $"{act} k={k}");
+    }
+
+    [Fact]
+    public void TwoThreadsGiveTheSameBitsAsOne()
+    {
+        // Large enough (a 100-candidate × 50-item request) for the kernel to split its tiles.
+        var rng = new Random(5);
+        const int k = 32, h1 = 64, h2 = 32, users = 50, samples = 100, n = users * samples;
+        var keys = Random(rng, users * k);
+        var query = Random(rng, samples * k);
+        var rowKey = Enumerable.Range(0, n).Select(r => r % users).ToArray();
+        var rowSample = Enumerable.Range(0, n).Select(r => r / users).ToArray();
+        var keyPart = Random(rng, users * h1, 0.5f);
+        var queryPart = Random(rng, samples * h1, 0.5f);
+        var first = MakeLayer(rng, k, h1, Act.Dice, bias: false);
+        Layer[] hidden = [MakeLayer(rng, h1, h2, Act.Dice, bias: true)];
+        var w = Random(rng, h2);
+        float[] one = new float[n], two = new float[n];
+        int saved = KernelThreads.Max;
+        try
+        {
+            KernelThreads.Max = 1;
+            AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, k, keyPart, queryPart, first, hidden, w, 0f, n, one);
+            KernelThreads.Max = 2;
+            AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, k, keyPart, queryPart, first, hidden, w, 0f, n, two);
+        }
+        finally { KernelThreads.Max = saved; }
+        Assert.Equal(one, two);
     }
 
     [Fact]
