@@ -5,7 +5,10 @@ namespace SharpCtr.Tensors.Kernels;
 /// <summary>
 /// Times a short operation: warm-up (JIT tiers, caches, thread pool), then a repeat count
 /// chosen so one sample lasts ≥ <c>minSampleSeconds</c>, and the median over samples (robust
-/// to the other work sharing these 2 cores).
+/// to the other work sharing these 2 cores). With SHARPCTR_BENCH_MIN=1 it takes the minimum of
+/// 301 short samples instead: on a machine shared with other jobs some short samples run
+/// uninterrupted, so the minimum approaches the idle time where the median does not (use it
+/// for A/B comparisons of one-thread kernels on a busy machine; say so when reporting).
 /// </summary>
 public static class BenchTimer
 {
