@@ -176,10 +176,35 @@ public sealed class FeatureEmbeddings : Module
     {
         var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
         var sv = b.Sequence(s.Name);
-        var list = new List<Tensor> { Ops.EmbeddingBag(Table(s.Source).Weight, sv.Items, b.Count, sv.MaxLen, sv.Lengths, mean: true) };
-        foreach (var side in s.Sides)
-            list.Add(Ops.EmbeddingBag(Table(side.Source).Weight, sv.Side(side.Name), b.Count, sv.MaxLen, sv.Lengths, mean: true));
-        return list;
+        var sides = s.Sides.Select(side => sv.Side(side.Name)).ToArray();
+        // The candidates of one request share a history: pool each run of identical consecutive
+        // histories once and copy the result to its rows (100× less lookup work per request).
+        var group = new int[b.Count];
+        int unique = 0;
+        for (int r = 0; r < b.Count; r++)
+            group[r] = r > 0 && SameHistory(sv, sides, r - 1, r) ? group[r - 1] : unique++;
+        if (unique == b.Count)
+        {
+            var list = new List<Tensor> { Ops.EmbeddingBag(Table(s.Source).Weight, sv.Items, b.Count, sv.MaxLen, sv.Lengths, mean: true) };
+            for (int si = 0; si < sides.Length; si++)
+                list.Add(Ops.EmbeddingBag(Table(s.Sides[si].Source).Weight, sides[si], b.Count, sv.MaxLen, sv.Lengths, mean: true));
+            return list;
+        }
+        var items = new int[unique * sv.MaxLen];
+        var lengths = new int[unique];
+        var sideIds = sides.Select(_ => new int[unique * sv.MaxLen]).ToArray();
+        for (int r = 0; r < b.Count; r++)
+        {
+            if (r > 0 && group[r] == group[r - 1]) continue;
+            int g = group[r];
+            lengths[g] = sv.Lengths[r];
+            Array.Copy(sv.Items, r * sv.MaxLen, items, g * sv.MaxLen, sv.MaxLen);
+            for (int si = 0; si < sides.Length; si++) Array.Copy(sides[si], r * sv.MaxLen, sideIds[si], g * sv.MaxLen, sv.MaxLen);
+        }
+        var shared = new List<Tensor> { Ops.IndexSelect(Ops.EmbeddingBag(Table(s.Source).Weight, items, unique, sv.MaxLen, lengths, mean: true), group) };
+        for (int si = 0; si < sides.Length; si++)
+            shared.Add(Ops.IndexSelect(Ops.EmbeddingBag(Table(s.Sides[si].Source).Weight, sideIds[si], unique, sv.MaxLen, lengths, mean: true), group));
+        return shared;
     }
 
     /// <summary>Width of a history key: the item embedding and each side field's.</summary>

@@ -1,6 +1,7 @@
 using SharpCtr.Data.Batching;
 using SharpCtr.Tensors;
 using AttentionUnitKernel = SharpCtr.Tensors.Kernels.AttentionUnitKernel;
+using InferenceLayer = SharpCtr.Tensors.Kernels.InferenceLayer;
 using SharpCtr.Tensors.Nn;
 
 namespace SharpCtr.Models.BehaviorSequence;
@@ -95,7 +96,7 @@ public sealed class Din : CtrModel
     }
 
     /// <summary>The whole unit in one tiled pass, reading keys and query rows through the packed indices.</summary>
-    Tensor FusedScores(FeatureEmbeddings.Packed packed, Tensor query, Tensor keyProj, (AttentionUnitKernel.Layer First, AttentionUnitKernel.Layer[] Hidden) layers)
+    Tensor FusedScores(FeatureEmbeddings.Packed packed, Tensor query, Tensor keyProj, (InferenceLayer First, InferenceLayer[] Hidden) layers)
     {
         var queryProj = attQ.Forward(query);
         int rows = packed.RowSample.Length;
@@ -111,35 +112,15 @@ public sealed class Din : CtrModel
     public bool HasFusedInference => FusedLayers() is not null;
 
     /// <summary>The unit's layers in the fused kernel's form, or null when the kernel does not cover this configuration.</summary>
-    (AttentionUnitKernel.Layer First, AttentionUnitKernel.Layer[] Hidden)? FusedLayers()
+    (InferenceLayer First, InferenceLayer[] Hidden)? FusedLayers()
     {
         if (attRest.Output is null) return null;   // the unit's Mlp is built without norms, so only activations and widths can rule the kernel out
-        var first = KernelLayer(attP, attAct);
+        var first = InferenceForm.Of(attP, attAct, attActivation);
         if (first is null) return null;
-        var hidden = new AttentionUnitKernel.Layer[attRest.Layers.Length];
+        var hidden = new InferenceLayer[attRest.Layers.Length];
         for (int i = 0; i < hidden.Length; i++)
-            if (KernelLayer(attRest.Layers[i], attRest.Acts[i]) is { } l) hidden[i] = l; else return null;
+            if (InferenceForm.Of(attRest.Layers[i], attRest.Acts[i], attActivation) is { } l) hidden[i] = l; else return null;
         return AttentionUnitKernel.Supports(first.Out, hidden) ? (first, hidden) : null;
-    }
-
-    AttentionUnitKernel.Layer? KernelLayer(Linear linear, Module? act)
-    {
-        var w = linear.Weight.Data; var bias = linear.Bias?.Data;
-        switch (act)
-        {
-            case Dice d:
-                var inv = new float[d.Dim];
-                for (int j = 0; j < d.Dim; j++) inv[j] = 1f / MathF.Sqrt(d.RunningVar.Data[j] + d.Eps);
-                return new(w, bias, linear.In, linear.Out, AttentionUnitKernel.Act.Dice, d.Alpha.Data, d.RunningMean.Data, inv);
-            case PRelu p:
-                return new(w, bias, linear.In, linear.Out, AttentionUnitKernel.Act.PRelu, p.Alpha.Data);
-            case null when attActivation == Activation.Relu:
-                return new(w, bias, linear.In, linear.Out, AttentionUnitKernel.Act.Relu);
-            case null when attActivation == Activation.None:
-                return new(w, bias, linear.In, linear.Out, AttentionUnitKernel.Act.Identity);
-            default:
-                return null;
-        }
     }
 
     /// <summary>Softmax of the scores within each sample's history (the paper's optional normalisation).</summary>

@@ -127,10 +127,10 @@ public static class EngineBenchmark
         var rowKey = new int[DinRows];
         var rowSample = new int[DinRows];
         for (int r = 0; r < DinRows; r++) { rowKey[r] = r % 50; rowSample[r] = r / 50; }
-        AttentionUnitKernel.Layer Dice(int i, int o, bool bias) => new(RandomArray(rng, i * o), bias ? RandomArray(rng, o) : null, i, o,
-            AttentionUnitKernel.Act.Dice, RandomArray(rng, o), RandomArray(rng, o), Enumerable.Repeat(1f, o).ToArray());
+        InferenceLayer Dice(int i, int o, bool bias) => new(RandomArray(rng, i * o), bias ? RandomArray(rng, o) : null, i, o,
+            InferenceActivation.Dice, RandomArray(rng, o), RandomArray(rng, o), Enumerable.Repeat(1f, o).ToArray());
         var first = Dice(DinK, DinH1, false);
-        AttentionUnitKernel.Layer[] hidden = [Dice(DinH1, DinH2, true)];
+        InferenceLayer[] hidden = [Dice(DinH1, DinH2, true)];
         var keyPart = RandomArray(rng, 50 * DinH1);
         var queryPart = RandomArray(rng, 100 * DinH1);
         var w = RandomArray(rng, DinH2);

@@ -77,9 +77,22 @@ public sealed class Mlp : Module
         _ => null,
     };
 
+    /// <summary>Whether inference over at most <see cref="Kernels.SmallMlpKernel.MaxRows"/> rows (a request's candidates)
+    /// runs as one fused kernel; tests compare it with the layer-by-layer path.</summary>
+    public bool FusedInference { get; set; } = true;
+
     /// <summary>x [..., InputDim] → [..., OutputDim].</summary>
     public Tensor Forward(Tensor x)
     {
+        if (FusedInference && !Training && !Tape.IsRecording && x.Rows <= Kernels.SmallMlpKernel.MaxRows && x.Cols == InputDim
+            && InferenceForm.Of(this) is { } form)
+        {
+            var shape = (int[])x.Shape.Clone();
+            shape[^1] = OutputDim;
+            var y = Tensor.Temp(shape);
+            Kernels.SmallMlpKernel.Forward(x.Data, x.Rows, InputDim, form.Hidden, form.Output, y.Data);
+            return y;
+        }
         for (int i = 0; i < Layers.Length; i++)
         {
             if (Norms[i] is null && FusedKernel(Activation) is { } fused)

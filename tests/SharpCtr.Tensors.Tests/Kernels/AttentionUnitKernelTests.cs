@@ -1,7 +1,7 @@
 using SharpCtr.Tensors.Kernels;
 using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
-using Act = SharpCtr.Tensors.Kernels.AttentionUnitKernel.Act;
-using Layer = SharpCtr.Tensors.Kernels.AttentionUnitKernel.Layer;
+using Act = SharpCtr.Tensors.Kernels.InferenceActivation;
+using Layer = SharpCtr.Tensors.Kernels.InferenceLayer;
 
 namespace SharpCtr.Tensors.Tests.Kernels;
 

@@ -49,6 +49,8 @@ public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<Plant
     [Theory]
     [InlineData("din")]
     [InlineData("din", "model.use_softmax=true")]
+    [InlineData("deepfm")]   // mean-pooled history: pooled once per run of identical histories
+    [InlineData("fm")]
     public void CandidatesSharingAHistoryScoreAsIfAlone(string model, params string[] extra)
     {
         var exp = Load(model, extra);

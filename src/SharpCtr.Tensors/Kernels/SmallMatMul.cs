@@ -1,0 +1,99 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// Products of a few rows with a small weight matrix, register-blocked: 4 rows × 64 (or 32, 16)
+/// columns of accumulators, one broadcast of a[i, p] per row and one load of b's row p per 16
+/// columns. For the fused scoring kernels, where rows are few and k is small, so a general GEMM
+/// spends its time packing and dispatching rather than multiplying.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class SmallMatMul
+{
+    /// <summary>c[rows, n] = a[rows, k]·b[k, n]; rows a multiple of 4, n a multiple of 16.</summary>
+    public static void Rows4(float* a, int rows, int k, float* b, int n, float* c)
+    {
+        for (int i = 0; i < rows; i += 4)
+        {
+            float* a0 = a + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+            int j = 0;
+            for (; j + 64 <= n; j += 64) Block4x64(a0, a1, a2, a3, k, b + j, n, c + i * n + j);
+            for (; j + 32 <= n; j += 32) Block4x32(a0, a1, a2, a3, k, b + j, n, c + i * n + j);
+            for (; j < n; j += 16) Block4x16(a0, a1, a2, a3, k, b + j, n, c + i * n + j);
+        }
+    }
+
+    /// <summary>4 rows × 64 columns: 16 accumulators, 4 loads and 4 broadcasts per 16 FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Block4x64(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        for (int p = 0; p < k; p++)
+        {
+            float* bp = b + p * ldb;
+            var b0 = Vector512.Load(bp); var b1 = Vector512.Load(bp + 16); var b2 = Vector512.Load(bp + 32); var b3 = Vector512.Load(bp + 48);
+            var x = Vector512.Create(a0[p]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+            x = Vector512.Create(a1[p]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+            x = Vector512.Create(a2[p]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21); c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+            x = Vector512.Create(a3[p]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+        }
+        int ldc = ldb;
+        Vector512.Store(c00, c); Vector512.Store(c01, c + 16); Vector512.Store(c02, c + 32); Vector512.Store(c03, c + 48);
+        c += ldc;
+        Vector512.Store(c10, c); Vector512.Store(c11, c + 16); Vector512.Store(c12, c + 32); Vector512.Store(c13, c + 48);
+        c += ldc;
+        Vector512.Store(c20, c); Vector512.Store(c21, c + 16); Vector512.Store(c22, c + 32); Vector512.Store(c23, c + 48);
+        c += ldc;
+        Vector512.Store(c30, c); Vector512.Store(c31, c + 16); Vector512.Store(c32, c + 32); Vector512.Store(c33, c + 48);
+    }
+
+    /// <summary>4 rows × 32 columns (DIN's second layer): 8 accumulators keep both FMA ports busy, where 4 would wait on latency.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Block4x32(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < k; p++)
+        {
+            float* bp = b + p * ldb;
+            var b0 = Vector512.Load(bp); var b1 = Vector512.Load(bp + 16);
+            var x = Vector512.Create(a0[p]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[p]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[p]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[p]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+        }
+        Vector512.Store(c00, c); Vector512.Store(c01, c + 16); c += ldb;
+        Vector512.Store(c10, c); Vector512.Store(c11, c + 16); c += ldb;
+        Vector512.Store(c20, c); Vector512.Store(c21, c + 16); c += ldb;
+        Vector512.Store(c30, c); Vector512.Store(c31, c + 16);
+    }
+
+    /// <summary>4 rows × 16 columns, for what is left of a width after the 64- and 32-column blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Block4x16(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int p = 0; p < k; p++)
+        {
+            var bv = Vector512.Load(b + p * ldb);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p]), bv, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[p]), bv, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p]), bv, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p]), bv, c3);
+        }
+        Vector512.Store(c0, c); Vector512.Store(c1, c + ldb); Vector512.Store(c2, c + 2 * ldb); Vector512.Store(c3, c + 3 * ldb);
+    }
+}

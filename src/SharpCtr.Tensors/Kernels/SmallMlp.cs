@@ -1,0 +1,101 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// Inference forward of an MLP over a few rows (a request's candidates) in one pass: each layer
+/// is a register-blocked small product, its bias and its activation applied in place, with the
+/// activations kept in a per-thread scratch. For 100 rows × [256, 256, 256] this is faster than
+/// three BLAS calls plus separate bias/activation passes (BLAS packs its operands for every
+/// call, which does not pay at 100 rows), and it allocates nothing.
+/// Hidden widths must be multiples of 16 (<see cref="Supports"/>); the output layer may be any width.
+/// </summary>
+[SkipLocalsInit]
+public static unsafe class SmallMlpKernel
+{
+    /// <summary>Above this many rows the model's normal path (BLAS on both cores) is faster.</summary>
+    public const int MaxRows = 512;
+
+    [ThreadStatic] static float[]? scratch;
+
+    public static bool Supports(ReadOnlySpan<InferenceLayer> hidden)
+    {
+        foreach (var l in hidden) if (l.Out % 16 != 0) return false;
+        return true;
+    }
+
+    /// <summary>y [rows, output?.Out ?? last hidden width] = MLP(x [rows, inDim]).</summary>
+    public static void Forward(ReadOnlySpan<float> x, int rows, int inDim, InferenceLayer[] hidden, InferenceLayer? output, Span<float> y)
+    {
+        if (!Supports(hidden)) throw new ArgumentException("hidden widths must be multiples of 16");
+        int width = inDim;
+        foreach (var l in hidden)
+        {
+            if (l.In != width) throw new ArgumentException($"layer takes {l.In} inputs, previous width is {width}");
+            width = l.Out;
+        }
+        int outDim = output?.Out ?? width;
+        if (output is not null && output.In != width) throw new ArgumentException($"output layer takes {output.In} inputs, last hidden width is {width}");
+        if (x.Length < rows * inDim || y.Length < rows * outDim) throw new ArgumentException("x or y is smaller than rows × width");
+
+        int padded = (rows + 3) & ~3, widest = inDim;
+        foreach (var l in hidden) widest = Math.Max(widest, l.Out);
+        int need = padded * (inDim + 2 * widest);
+        if (scratch is null || scratch.Length < need) scratch = new float[need];
+        fixed (float* ps = scratch, px = x, py = y)
+        {
+            float* input = ps, bufA = ps + padded * inDim, bufB = bufA + padded * widest;
+            Buffer.MemoryCopy(px, input, (long)padded * inDim * 4, (long)rows * inDim * 4);
+            new Span<float>(input + rows * inDim, (padded - rows) * inDim).Clear();   // pad rows: computed, never stored
+            float* cur = input, next = bufA;
+            width = inDim;
+            foreach (var layer in hidden)
+            {
+                fixed (float* pw = layer.Weight) SmallMatMul.Rows4(cur, padded, width, pw, layer.Out, next);
+                if (layer.Bias is { } bias) AddBias(next, rows, layer.Out, bias);
+                layer.ActivateInPlace(next, rows);
+                width = layer.Out;
+                cur = next;
+                next = next == bufA ? bufB : bufA;
+            }
+            if (output is null) { Buffer.MemoryCopy(cur, py, (long)y.Length * 4, (long)rows * width * 4); return; }
+            fixed (float* pw = output.Weight)
+            {
+                if (outDim % 16 == 0)
+                {
+                    SmallMatMul.Rows4(cur, padded, width, pw, outDim, next);
+                    if (output.Bias is { } bias) AddBias(next, rows, outDim, bias);
+                    Buffer.MemoryCopy(next, py, (long)y.Length * 4, (long)rows * outDim * 4);
+                }
+                else
+                    for (int i = 0; i < rows; i++)
+                        for (int o = 0; o < outDim; o++)
+                            py[i * outDim + o] = Dot(cur + i * width, pw + o, width, outDim) + (output.Bias?[o] ?? 0f);
+            }
+        }
+    }
+
+    static void AddBias(float* h, int rows, int d, float[] bias)
+    {
+        fixed (float* pb = bias)
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < d; j += 16)
+                    Vector512.Store(Vector512.Load(h + i * d + j) + Vector512.Load(pb + j), h + i * d + j);
+    }
+
+    /// <summary>Σ_p a[p]·w[p·stride]: a row times one column of a [width, stride] weight (contiguous when stride is 1).</summary>
+    static float Dot(float* a, float* w, int width, int stride)
+    {
+        float sum = 0;
+        int p = 0;
+        if (stride == 1)
+        {
+            var acc = Vector512<float>.Zero;
+            for (; p + 16 <= width; p += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(w + p), acc);
+            sum = Vector512.Sum(acc);
+        }
+        for (; p < width; p++) sum += a[p] * w[(long)p * stride];
+        return sum;
+    }
+}

@@ -1,0 +1,106 @@
+using SharpCtr.Tensors.Kernels;
+using SharpCtr.Tensors.Nn;
+using Activation = SharpCtr.Tensors.Nn.Activation;
+using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
+
+namespace SharpCtr.Tensors.Tests.Kernels;
+
+/// <summary>The fused small-batch MLP against plain loops in double, and against the Mlp module's layer-by-layer path.</summary>
+public class SmallMlpKernelTests
+{
+    static double Act(InferenceLayer l, int j, double v) => l.Act switch
+    {
+        InferenceActivation.Identity => v,
+        InferenceActivation.Relu => Math.Max(v, 0),
+        InferenceActivation.PRelu => v > 0 ? v : l.Alpha![j] * v,
+        InferenceActivation.Dice => v * (l.Alpha![j] + (1 - l.Alpha[j]) / (1 + Math.Exp(-(v - l.Mean![j]) * l.InvStd![j]))),
+        _ => throw new ArgumentOutOfRangeException(nameof(l)),
+    };
+
+    static double[] Reference(float[] x, int rows, int inDim, InferenceLayer[] hidden, InferenceLayer? output)
+    {
+        var result = new List<double>();
+        for (int r = 0; r < rows; r++)
+        {
+            var h = new double[inDim];
+            for (int p = 0; p < inDim; p++) h[p] = x[r * inDim + p];
+            foreach (var l in hidden.Append(output).OfType<InferenceLayer>())
+            {
+                var next = new double[l.Out];
+                for (int j = 0; j < l.Out; j++)
+                {
+                    double v = l.Bias?[j] ?? 0;
+                    for (int p = 0; p < l.In; p++) v += h[p] * l.Weight[p * l.Out + j];
+                    next[j] = Act(l, j, v);
+                }
+                h = next;
+            }
+            result.AddRange(h);
+        }
+        return result.ToArray();
+    }
+
+    static InferenceLayer Layer(Random rng, int inDim, int outDim, InferenceActivation act) => new(
+        Random(rng, inDim * outDim, 1f / MathF.Sqrt(inDim)), Random(rng, outDim, 0.2f), inDim, outDim, act,
+        Random(rng, outDim, 0.5f), Random(rng, outDim, 0.3f), Array.ConvertAll(Random(rng, outDim), v => 0.5f + Math.Abs(v)));
+
+    [Theory]
+    [InlineData(100, 176, new[] { 256, 256, 256 }, InferenceActivation.Dice, 1)]   // a DIN request
+    [InlineData(7, 33, new[] { 64, 32 }, InferenceActivation.Relu, 1)]             // rows and input width not multiples of 4 / 16
+    [InlineData(1, 16, new[] { 16 }, InferenceActivation.PRelu, 3)]                // one row; odd output width
+    [InlineData(13, 20, new[] { 48, 96 }, InferenceActivation.Identity, 16)]        // output through the blocked product
+    [InlineData(5, 12, new int[0], InferenceActivation.Relu, 2)]                   // no hidden layer: the output layer alone
+    public void MatchesPlainLoops(int rows, int inDim, int[] widths, InferenceActivation act, int outDim)
+    {
+        var rng = new Random(rows * 31 + inDim);
+        var hidden = new InferenceLayer[widths.Length];
+        int d = inDim;
+        for (int i = 0; i < widths.Length; i++) { hidden[i] = Layer(rng, d, widths[i], act); d = widths[i]; }
+        var output = Layer(rng, d, outDim, InferenceActivation.Identity);
+        var x = Random(rng, rows * inDim);
+        var y = new float[rows * outDim];
+        SmallMlpKernel.Forward(x, rows, inDim, hidden, output, y);
+        AssertClose(Reference(x, rows, inDim, hidden, output), y, 1e-4, 1e-4, $"{act} rows={rows}");
+    }
+
+    [Theory]
+    [InlineData(Activation.Dice)]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.PRelu)]
+    public void MlpModuleGivesTheSameScoresFusedAndLayerByLayer(Activation activation)
+    {
+        var mlp = new Mlp(40, [64, 32], new Rng(3), activation, outputDim: 1);
+        var rng = new Random(4);
+        // Move the running statistics and slopes away from their initial values so they matter.
+        foreach (var (name, t) in mlp.Parameters().Concat(mlp.Buffers()))
+            if (name.Contains("acts")) for (int i = 0; i < t.Size; i++) t.Data[i] = name.EndsWith("running_var") ? 0.5f + (float)rng.NextDouble() : (float)rng.NextDouble() - 0.5f;
+        mlp.Eval();
+        var x = Tensor.FromArray(Random(rng, 37 * 40), 37, 40);
+        using (Tape.Inference())   // temporaries go back to the pool when the scope ends: compare inside it
+        {
+            var fused = mlp.Forward(x);
+            mlp.FusedInference = false;
+            var plain = mlp.Forward(x);
+            Assert.Equal(plain.Shape, fused.Shape);
+            AssertClose(plain.Data.AsSpan(0, plain.Size), fused.Data.AsSpan(0, fused.Size), 1e-5, 1e-4, activation.ToString());
+        }
+    }
+
+    [Fact]
+    public void EachRowIsComputedIndependentlyOfTheOthers()
+    {
+        // Batch scoring equals one-by-one scoring bit for bit: no cross-row blocking changes a row's sums.
+        var rng = new Random(6);
+        InferenceLayer[] hidden = [Layer(rng, 24, 64, InferenceActivation.Dice), Layer(rng, 64, 32, InferenceActivation.Dice)];
+        var output = Layer(rng, 32, 1, InferenceActivation.Identity);
+        var x = Random(rng, 9 * 24);
+        var batch = new float[9];
+        SmallMlpKernel.Forward(x, 9, 24, hidden, output, batch);
+        for (int r = 0; r < 9; r++)
+        {
+            var one = new float[1];
+            SmallMlpKernel.Forward(x.AsSpan(r * 24, 24), 1, 24, hidden, output, one);
+            Assert.Equal(batch[r], one[0]);
+        }
+    }
+}
