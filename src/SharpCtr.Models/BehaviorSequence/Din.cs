@@ -72,21 +72,21 @@ public sealed class Din : CtrModel
         var packed = emb.PackedSequence(b);
         var query = TargetQuery.Embed(emb, b, queryFields);                    // [B, K]
         var keyProj = attK.Forward(packed.Keys);                               // [U, H]: history-only work
-        var keys = packed.Shared ? Ops.IndexSelect(packed.Keys, packed.RowKey) : packed.Keys;   // [N, K]
         bool inference = UseFusedAttention && !Training && !Tape.IsRecording;
         var scores = inference && FusedLayers() is { } fused
             ? FusedScores(packed, query, keyProj, fused)
-            : UnitScores(packed, keys, query, keyProj);
+            : UnitScores(packed, query, keyProj);
         if (useSoftmax) scores = SegmentSoftmax(scores, packed.Offsets);
-        var pooled = Ops.SegmentWeightedSum(keys, scores, packed.Offsets);     // [B, K]
+        var pooled = Ops.SegmentWeightedSum(packed.Keys, scores, packed.Offsets, packed.Shared ? packed.RowKey : null);   // [B, K]
         var parts = fields.Select(f => emb.Field(b, f)).Append(pooled).ToArray();
         var logit = mlp.Forward(Ops.Concat(parts, 1));
         return new(Ops.Reshape(logit, n));
     }
 
     /// <summary>The activation unit op by op (training, and any configuration the fused kernel does not cover).</summary>
-    Tensor UnitScores(FeatureEmbeddings.Packed packed, Tensor keys, Tensor query, Tensor keyProj)
+    Tensor UnitScores(FeatureEmbeddings.Packed packed, Tensor query, Tensor keyProj)
     {
+        var keys = packed.Shared ? Ops.IndexSelect(packed.Keys, packed.RowKey) : packed.Keys;   // [N, K]
         if (packed.Shared) keyProj = Ops.IndexSelect(keyProj, packed.RowKey);
         var qRows = Ops.IndexSelect(query, packed.RowSample);                  // [N, K]
         var h = Ops.Add(Ops.Add(keyProj, attP.Forward(Ops.Mul(keys, qRows))),

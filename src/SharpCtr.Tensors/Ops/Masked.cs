@@ -47,23 +47,28 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// Σ_{r in segment b} w[r]·x[r,:] for packed rows x [N, D], weights w [N] and segment bounds
+    /// Σ_{r in segment b} w[r]·x[row(r),:] for packed rows, weights w [N] and segment bounds
     /// offsets [B+1] (segment b is rows offsets[b]..offsets[b+1]): attention pooling over
-    /// variable-length histories stored without padding. Empty segments give zeros; rows past
-    /// offsets[B] (size-class padding) are ignored.
+    /// variable-length histories stored without padding. row(r) is r, or rowOf[r] when given —
+    /// the candidates of one request then read one shared copy of the history instead of a
+    /// gathered [N, D] copy. Empty segments give zeros; rows past offsets[B] (size-class padding)
+    /// are ignored.
     /// </summary>
-    public static Tensor SegmentWeightedSum(Tensor x, Tensor w, int[] offsets)
+    public static Tensor SegmentWeightedSum(Tensor x, Tensor w, int[] offsets, int[]? rowOf = null)
     {
-        int n = x.Rows, d = x.Cols, bsz = offsets.Length - 1;
-        if (w.Size != n || offsets[^1] > n || offsets[0] != 0)
-            throw new ArgumentException($"SegmentWeightedSum: x has {n} rows, w {w.Size} values, offsets end at {offsets[^1]}");
+        int n = w.Size, d = x.Cols, bsz = offsets.Length - 1;
+        if (offsets[^1] > n || offsets[0] != 0 || (rowOf is null ? x.Rows != n : rowOf.Length < offsets[^1]))
+            throw new ArgumentException($"SegmentWeightedSum: x has {x.Rows} rows, w {w.Size} values, offsets end at {offsets[^1]}, row map {rowOf?.Length.ToString() ?? "none"}");
+        if (rowOf is not null)
+            for (int r = 0; r < offsets[^1]; r++)
+                if ((uint)rowOf[r] >= (uint)x.Rows) throw new ArgumentException($"SegmentWeightedSum: row map entry {r} is {rowOf[r]}, x has {x.Rows} rows");
         var y = Tensor.Temp([bsz, d], zero: true);
         var xd = x.Data; var wd = w.Data; var yd = y.Data;
         for (int b = 0; b < bsz; b++)
         {
             var row = yd.AsSpan(b * d, d);
             for (int r = offsets[b]; r < offsets[b + 1]; r++)
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xd.AsSpan(r * d, d), wd[r], row, row);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xd.AsSpan((rowOf?[r] ?? r) * d, d), wd[r], row, row);
         }
         if (Tape.Needs(x, w))
             Tape.Record(y, () =>
@@ -77,8 +82,9 @@ public static partial class Ops
                     var gyr = gy.AsSpan(b * d, d);
                     for (int r = offsets[b]; r < offsets[b + 1]; r++)
                     {
-                        if (gw is not null) gw[r] += System.Numerics.Tensors.TensorPrimitives.Dot(xd.AsSpan(r * d, d), gyr);
-                        if (gx is not null) { var dst = gx.AsSpan(r * d, d); System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gyr, wd[r], dst, dst); }
+                        int xr = rowOf?[r] ?? r;
+                        if (gw is not null) gw[r] += System.Numerics.Tensors.TensorPrimitives.Dot(xd.AsSpan(xr * d, d), gyr);
+                        if (gx is not null) { var dst = gx.AsSpan(xr * d, d); System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gyr, wd[r], dst, dst); }
                     }
                 }
             });

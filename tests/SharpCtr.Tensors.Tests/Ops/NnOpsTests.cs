@@ -96,6 +96,13 @@ public class NnOpsTests
         var seg = O.SegmentWeightedSum(packed, pw, offs);
         Assert.Equal(new float[3], seg.Span.Slice(3, 3).ToArray());
         Assert.Equal(pw[2] * packed[2, 1] + pw[3] * packed[3, 1] + pw[4] * packed[4, 1], seg[2, 1], 5);
+        // Through a row map: 5 weighted rows read 3 shared rows (rows used twice get both gradients).
+        var shared = Randn(rng, 3, 3);
+        int[] rowOf = [0, 2, 0, 1, 2];
+        AssertGrad(() => O.SegmentWeightedSum(shared, pw, offs, rowOf), shared, pw);
+        var viaMap = O.SegmentWeightedSum(shared, pw, offs, rowOf);
+        Assert.Equal(pw[2] * shared[0, 1] + pw[3] * shared[1, 1] + pw[4] * shared[2, 1], viaMap[2, 1], 5);
+        Assert.Throws<ArgumentException>(() => O.SegmentWeightedSum(shared, pw, offs, [0, 2, 0, 3, 2]));
 
         var a = Randn(rng, 2, 4); var b = Randn(rng, 2, 4);
         var cond = Tensor.FromArray([1, 0, 1, 0, 0, 0, 1, 1], 2, 4);
