@@ -58,7 +58,7 @@ public sealed class ServingFixture : IDisposable
     public async Task<TestService> StartAsync(string bundlePath, IHistoryStore? store = null, Func<ServingOptions, ServingOptions>? tune = null)
     {
         store ??= new SqliteHistoryStore(Path.Combine(NewDir("store"), "history.db"), keepPerUser: 50);
-        var options = new ServingOptions { BundlePath = bundlePath, MaxCandidates = 200, MaxBodyBytes = 64 * 1024 };
+        var options = new ServingOptions { BundlePath = bundlePath, MaxCandidates = 200, MaxBodyBytes = 64 * 1024, WarmupRequests = 2 };
         if (tune is not null) options = tune(options);
         var app = ServiceApp.Create(options, store, configure: b => b.WebHost.UseTestServer());
         await app.StartAsync();
