@@ -71,11 +71,12 @@ public static class ServeCommands
         var requests = new Option<int>("-n") { Description = "requests per level", DefaultValueFactory = _ => 10000 };
         var candidates = new Option<int>("--candidates") { Description = "candidates per request", DefaultValueFactory = _ => 100 };
         var timeout = new Option<int>("--timeout-ms") { Description = "the service's per-request limit (a closed loop of N clients queues N requests)", DefaultValueFactory = _ => 2000 };
-        var cmd = new Command("serve", "Load-test the scoring service on loopback: throughput, p50/p99 per concurrency level, errors, memory") { bundle, concurrency, requests, candidates, timeout };
+        var warmup = new Option<int>("--warmup-requests") { Description = "made-up requests the bundle scores at load, before the service's own warm-up traffic", DefaultValueFactory = _ => 200 };
+        var cmd = new Command("serve", "Load-test the scoring service on loopback: throughput, p50/p99 per concurrency level, errors, memory, per-stage times") { bundle, concurrency, requests, candidates, timeout, warmup };
         cmd.SetAction(parse =>
         {
             var levels = parse.GetValue(concurrency)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            var report = ServeBenchmark.RunAsync(parse.GetValue(bundle)!, levels, parse.GetValue(requests), parse.GetValue(candidates), TimeSpan.FromMilliseconds(parse.GetValue(timeout)), log: Console.Error).GetAwaiter().GetResult();
+            var report = ServeBenchmark.RunAsync(parse.GetValue(bundle)!, levels, parse.GetValue(requests), parse.GetValue(candidates), TimeSpan.FromMilliseconds(parse.GetValue(timeout)), parse.GetValue(warmup), log: Console.Error).GetAwaiter().GetResult();
             Console.WriteLine(ServeBenchmark.Markdown(report));
             return report.Levels.Sum(l => l.Errors) == 0 ? 0 : 1;
         });
