@@ -17,7 +17,7 @@ public sealed class HotSwapTests(ServingFixture fx)
         var b = ModelBundle.Load(bundleDir);
         var none = new Dictionary<string, string[]>();
         var input = new ScoreInput { UserId = "5", Context = new(), Candidates = Items.Select(i => new ItemInput(i, none)).ToList(), History = History.Select(i => new ItemInput(i, none)).ToList() };
-        return Scorer.Score(b, RequestEncoder.Encode(b, input, 0));
+        return Scorer.Score(b, b.Encoder.Encode(input, 0));
     }
 
     [Fact]

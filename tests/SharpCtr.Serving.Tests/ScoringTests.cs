@@ -60,7 +60,7 @@ public sealed class ScoringTests(ServingFixture fx)
             UserId = "no-such-user", Context = new(), Candidates = [new ItemInput("no-such-item", new Dictionary<string, string[]>()), new ItemInput("7", new Dictionary<string, string[]>())],
             History = [new ItemInput("unknown-history-item", new Dictionary<string, string[]>())],
         };
-        var batch = RequestEncoder.Encode(bundle, input, nowSeconds: 0);
+        var batch = bundle.Encoder.Encode(input, nowSeconds: 0);
         Assert.Equal([1, 1], batch.Ids("user_id"));
         Assert.Equal(1, batch.Ids("item_id")[0]);
         Assert.True(batch.Ids("item_id")[1] > 1, "a known item keeps its id");
@@ -83,7 +83,7 @@ public sealed class ScoringTests(ServingFixture fx)
             UserId = "1", Context = new() { ["gender"] = ["F"] },
             Candidates = [new ItemInput("7", new Dictionary<string, string[]> { ["genre"] = ["Horror", "Comedy"] })],
         };
-        var batch = RequestEncoder.Encode(bundle, input, nowSeconds: 0);
+        var batch = bundle.Encoder.Encode(input, nowSeconds: 0);
         var g = batch.MultiField("genre");
         Assert.Equal(2, g.Lengths[0]);
         Assert.Equal(genres.Id("Horror"), g.Ids[0]);

@@ -55,21 +55,23 @@ public sealed class ServingFixture : IDisposable
     }
 
     /// <summary>The service on the in-memory test server, with a fresh SQLite store.</summary>
-    public async Task<TestService> StartAsync(string bundlePath, IHistoryStore? store = null, Func<ServingOptions, ServingOptions>? tune = null)
-    {
-        store ??= new SqliteHistoryStore(Path.Combine(NewDir("store"), "history.db"), keepPerUser: 50);
-        var options = new ServingOptions { BundlePath = bundlePath, MaxCandidates = 200, MaxBodyBytes = 64 * 1024 };
-        if (tune is not null) options = tune(options);
-        var app = ServiceApp.Create(options, store, configure: b => b.WebHost.UseTestServer());
-        await app.StartAsync();
-        return new TestService(app, store);
-    }
+    public Task<TestService> StartAsync(string bundlePath, IHistoryStore? store = null, Func<ServingOptions, ServingOptions>? tune = null) =>
+        TestService.StartAsync(bundlePath, store ?? new SqliteHistoryStore(Path.Combine(NewDir("store"), "history.db"), keepPerUser: 50), tune);
 
     public void Dispose() => Data.Dispose();
 }
 
 public sealed class TestService(WebApplication app, IHistoryStore store) : IAsyncDisposable
 {
+    public static async Task<TestService> StartAsync(string bundlePath, IHistoryStore store, Func<ServingOptions, ServingOptions>? tune = null)
+    {
+        var options = new ServingOptions { BundlePath = bundlePath, MaxCandidates = 200, MaxBodyBytes = 64 * 1024, WarmupRequests = 2 };
+        if (tune is not null) options = tune(options);
+        var app = ServiceApp.Create(options, store, configure: b => b.WebHost.UseTestServer());
+        await app.StartAsync();
+        return new TestService(app, store);
+    }
+
     public HttpClient Client { get; } = app.GetTestClient();
     public IHistoryStore Store { get; } = store;
 

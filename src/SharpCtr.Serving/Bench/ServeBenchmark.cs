@@ -22,15 +22,16 @@ public static class ServeBenchmark
 {
     public sealed record Memory(long WorkingSetBytes, long ManagedHeapBytes);
     /// <param name="After">memory after each level, in order.</param>
-    public sealed record Report(string Model, string Version, int Candidates, TimeSpan Timeout, List<LoadGenerator.Result> Levels, Memory Before, List<Memory> After, string Machine);
+    /// <param name="StageMs">per level: mean ms per request of each <see cref="StageTimes.Names"/> stage, measured inside the handler.</param>
+    public sealed record Report(string Model, string Version, int Candidates, TimeSpan Timeout, List<LoadGenerator.Result> Levels, Memory Before, List<Memory> After, List<double[]> StageMs, string Machine);
 
     /// <param name="timeout">the service's per-request limit; a closed loop of N clients queues N requests, so high
     /// concurrency on a small machine needs more than the 2 s default to measure latency rather than load shedding.</param>
-    public static async Task<Report> RunAsync(string bundleDir, int[] concurrency, int requests, int candidates, TimeSpan timeout, int users = 500, int historyPerUser = 30, int seed = 1, TextWriter? log = null)
+    public static async Task<Report> RunAsync(string bundleDir, int[] concurrency, int requests, int candidates, TimeSpan timeout, int warmupRequests = 200, int users = 500, int historyPerUser = 30, int seed = 1, TextWriter? log = null)
     {
         var storeDir = Path.Combine(Path.GetTempPath(), "sharpctr-bench-serve-" + Guid.NewGuid().ToString("N")[..8]);
         using var store = new SqliteHistoryStore(Path.Combine(storeDir, "history.db"), keepPerUser: 200);
-        var app = ServiceApp.Create(new ServingOptions { BundlePath = bundleDir, MaxCandidates = Math.Max(1000, candidates), RequestTimeout = timeout }, store,
+        var app = ServiceApp.Create(new ServingOptions { BundlePath = bundleDir, MaxCandidates = Math.Max(1000, candidates), RequestTimeout = timeout, WarmupRequests = warmupRequests }, store,
             configure: b => b.WebHost.UseUrls("http://127.0.0.1:0"));
         await app.StartAsync();
         try
@@ -42,7 +43,7 @@ public static class ServeBenchmark
             var userIds = Enumerable.Range(1, users).Select(u => "bench-" + u.ToString(CultureInfo.InvariantCulture)).ToArray();
             await SeedHistories(store, userIds, items, historyPerUser, rng);
             var bodies = new List<byte[]>(256);
-            for (int b = 0; b < 256; b++) bodies.Add(RequestBody(userIds[rng.Next(userIds.Length)], items, candidates, rng));
+            for (int b = 0; b < 256; b++) bodies.Add(RequestBody(bundle, userIds[rng.Next(userIds.Length)], items, candidates, rng));
 
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(1, concurrency.Max()), PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
             using var client = new HttpClient(handler) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
@@ -52,14 +53,18 @@ public static class ServeBenchmark
             log?.WriteLine($"memory before: working set {before.WorkingSetBytes / 1048576.0:F1} MiB, managed heap {before.ManagedHeapBytes / 1048576.0:F1} MiB");
             var levels = new List<LoadGenerator.Result>();
             var after = new List<Memory>();
+            var stageMs = new List<double[]>();
+            var stages = app.Services.GetRequiredService<ServiceMetrics>().Stages;
             foreach (int c in concurrency)
             {
+                var start = stages.Read();
                 var r = await LoadGenerator.RunAsync(client, "/v1/score", bodies, c, requests);
+                stageMs.Add(stages.Read().MeanMsSince(start));
                 after.Add(MeasureMemory());
                 log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c={c}: {r.RequestsPerSecond:F0} req/s, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, errors {r.Errors}{(r.FirstError is null ? "" : $" (first: {r.FirstError})")}"));
                 levels.Add(r);
             }
-            return new Report(bundle.ModelName, bundle.Version, candidates, timeout, levels, before, after,
+            return new Report(bundle.ModelName, bundle.Version, candidates, timeout, levels, before, after, stageMs,
                 $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, GEMM {SharpCtr.Tensors.Kernels.Gemm.Backend}");
         }
         finally
@@ -69,6 +74,9 @@ public static class ServeBenchmark
             try { Directory.Delete(storeDir, recursive: true); } catch (IOException) { }
         }
     }
+
+    static string GcMode() =>
+        $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode}";
 
     static Memory MeasureMemory()
     {
@@ -99,13 +107,26 @@ public static class ServeBenchmark
         if (events.Count > 0) await store.AppendAsync(events, CancellationToken.None);
     }
 
-    static byte[] RequestBody(string user, string[] items, int candidates, Random rng)
+    /// <summary>A user and random candidates; a query and context / scene values drawn from the vocabularies when the model reads them (CDP on search logs).</summary>
+    static byte[] RequestBody(ModelBundle bundle, string user, string[] items, int candidates, Random rng)
     {
+        string? Token(string source) =>
+            bundle.TryVocabulary(source, out var v) && v.Tokens.Count > 0 ? v.Tokens[rng.Next(v.Tokens.Count)] : null;
         var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
         {
             w.WriteStartObject();
             w.WriteString("user_id", user);
+            if (Token("row.query") is { } q1) w.WriteString("query", q1 + " " + Token("row.query"));
+            foreach (var group in new[] { "context", "scene" })
+            {
+                var prefix = $"row.{group}.";
+                var keys = bundle.Schema.Fields.Where(f => f.Source.StartsWith(prefix, StringComparison.Ordinal)).Select(f => f.Source).ToList();
+                if (keys.Count == 0) continue;
+                w.WriteStartObject(group);
+                foreach (var k in keys) if (Token(k) is { } t) w.WriteString(k[prefix.Length..], t);
+                w.WriteEndObject();
+            }
             w.WriteStartArray("candidates");
             for (int i = 0; i < candidates; i++) { w.WriteStartObject(); w.WriteString("item_id", items[rng.Next(items.Length)]); w.WriteEndObject(); }
             w.WriteEndArray();
@@ -126,6 +147,18 @@ public static class ServeBenchmark
             sb.Append(inv, $"| {l.Concurrency} | {l.Requests:N0} | {l.Errors} | {l.RequestsPerSecond:N0} | {l.P50Ms:F3} | {l.P99Ms:F3} | {l.MeanMs:F3} | {r.After[i].WorkingSetBytes / 1048576.0:F1} | {r.After[i].ManagedHeapBytes / 1048576.0:F1} |\n");
         }
         sb.Append(inv, $"\nBefore the first level (after warm-up and a full GC): working set {r.Before.WorkingSetBytes / 1048576.0:F1} MiB, managed heap {r.Before.ManagedHeapBytes / 1048576.0:F1} MiB.\n");
+        sb.Append("\nWhere a request's time goes inside the handler (mean ms per request; the rest of the client's latency is Kestrel, HTTP and the load generator):\n\n| concurrency |");
+        foreach (var name in StageTimes.Names) sb.Append(inv, $" {name} |");
+        sb.Append(" sum |\n|---:|");
+        foreach (var _ in StageTimes.Names) sb.Append("---:|");
+        sb.Append("---:|\n");
+        for (int i = 0; i < r.Levels.Count; i++)
+        {
+            sb.Append(inv, $"| {r.Levels[i].Concurrency} |");
+            foreach (var ms in r.StageMs[i]) sb.Append(inv, $" {ms:F3} |");
+            sb.Append(inv, $" {r.StageMs[i].Sum():F3} |\n");
+        }
+        sb.Append(inv, $"\nAt the end: working set {r.After[^1].WorkingSetBytes / 1048576.0:F1} MiB, managed heap {r.After[^1].ManagedHeapBytes / 1048576.0:F1} MiB (after a full GC), GC {GcMode()}.\n");
         return sb.ToString();
     }
 }

@@ -1,6 +1,7 @@
 using SharpCtr.Data.Encoded;
 using SharpCtr.Data.Schema;
 using SharpCtr.Models;
+using SharpCtr.Serving.Scoring;
 using SharpCtr.Tensors;
 using SharpCtr.Tensors.IO;
 using SharpCtr.Training.Experiments;
@@ -27,7 +28,14 @@ public sealed class ModelBundle
     public required EntityTable Items { get; init; }
     public required EntityTable Users { get; init; }
     Dictionary<string, Vocabulary>? vocabularies;   // set once by Load
+    RequestEncoder? encoder;                        // set once by Load
     public string ModelName => Manifest.Model;
+
+    /// <summary>Encodes requests for this bundle (sources parsed and known items pre-encoded at load).</summary>
+    public RequestEncoder Encoder => encoder!;
+
+    public bool TryVocabulary(string source, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Vocabulary? vocabulary) =>
+        vocabularies!.TryGetValue(source, out vocabulary);
 
     /// <summary>The vocabulary of a source (user_id, item.genre …).</summary>
     public Vocabulary Vocabulary(string source)
@@ -54,6 +62,7 @@ public sealed class ModelBundle
             Items = EntityTable.Read(dir, ItemsFile), Users = EntityTable.Read(dir, UsersFile),
         };
         bundle.vocabularies = schema.Vocabularies.ToDictionary(v => v.Source, StringComparer.Ordinal);
+        bundle.encoder = new RequestEncoder(bundle);
         return bundle;
     }
 

@@ -13,6 +13,8 @@ public sealed class ScoreInput
     public required string UserId { get; init; }
     public string? Query { get; init; }
     public required Dictionary<string, string[]> Context { get; init; }
+    /// <summary>The request's scene attributes (row.scene.* fields); empty when not given.</summary>
+    public Dictionary<string, string[]> Scene { get; init; } = NoAttributes;
     /// <summary>Unix seconds from context.timestamp, else null (then "now").</summary>
     public long? Timestamp { get; init; }
     public required List<ItemInput> Candidates { get; init; }
@@ -30,14 +32,15 @@ public sealed class ScoreInput
         long? ts = null;
         if (r.Context is not null && r.Context.TryGetValue("timestamp", out var t)) ts = UnixSeconds(t, "context.timestamp");
         var candidates = new List<ItemInput>(r.Candidates.Count);
-        for (int i = 0; i < r.Candidates.Count; i++) candidates.Add(Item(r.Candidates[i], $"candidates[{i}]"));
+        for (int i = 0; i < r.Candidates.Count; i++) candidates.Add(Item(r.Candidates[i], "candidates", i));
         List<ItemInput>? history = null;
         if (r.History is not null)
         {
             history = new List<ItemInput>(r.History.Count);
-            for (int i = 0; i < r.History.Count; i++) history.Add(Item(r.History[i], $"history[{i}]"));
+            for (int i = 0; i < r.History.Count; i++) history.Add(Item(r.History[i], "history", i));
         }
-        return new ScoreInput { UserId = user, Query = r.Query, Context = context, Timestamp = ts, Candidates = candidates, History = history };
+        var scene = Attributes(r.Scene, "scene");
+        return new ScoreInput { UserId = user, Query = r.Query, Context = context, Scene = scene, Timestamp = ts, Candidates = candidates, History = history };
     }
 
     public static List<BehaviorEvent> Events(EventsRequest r, int maxEvents, long now)
@@ -56,10 +59,13 @@ public sealed class ScoreInput
         return list;
     }
 
-    static ItemInput Item(ItemJson? j, string at)
+    /// <summary>One candidate or history item; the field name is only spelled out when it is bad (no string per item otherwise).</summary>
+    static ItemInput Item(ItemJson? j, string list, int i)
     {
-        if (j is null) throw RequestException.BadField(at, "must be an object with item_id");
-        return new ItemInput(Id(j.ItemId, at + ".item_id"), Attributes(j.Attributes, at));
+        if (j is null) throw RequestException.BadField($"{list}[{i}]", "must be an object with item_id");
+        if (j.ItemId.ValueKind == JsonValueKind.String && j.ItemId.GetString() is { Length: > 0 } id && j.Attributes is null)
+            return new ItemInput(id, NoAttributes);
+        return new ItemInput(Id(j.ItemId, $"{list}[{i}].item_id"), Attributes(j.Attributes, $"{list}[{i}]"));
     }
 
     /// <summary>A raw id: a non-empty string or an integer.</summary>

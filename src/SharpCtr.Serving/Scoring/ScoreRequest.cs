@@ -12,6 +12,8 @@ public sealed class ScoreRequest
     [JsonPropertyName("query")] public string? Query { get; init; }
     /// <summary>Row and user attributes by name (e.g. "gender", "query"); "timestamp" (unix seconds) drives time.hour / time.weekday.</summary>
     [JsonPropertyName("context")] public Dictionary<string, JsonElement>? Context { get; init; }
+    /// <summary>Scene attributes by name (device, source …): the impression log's scene object, read by row.scene.* fields.</summary>
+    [JsonPropertyName("scene")] public Dictionary<string, JsonElement>? Scene { get; init; }
     [JsonPropertyName("candidates")] public List<ItemJson>? Candidates { get; init; }
     /// <summary>Oldest first; when absent the history comes from the store.</summary>
     [JsonPropertyName("history")] public List<ItemJson>? History { get; init; }

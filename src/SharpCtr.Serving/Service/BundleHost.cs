@@ -15,6 +15,7 @@ public sealed partial class BundleHost
 {
     readonly string path;
     readonly bool isRoot;
+    readonly int warmupRequests;
     readonly Lock reloading = new();
     ModelBundle current;
     int reloads;
@@ -22,12 +23,14 @@ public sealed partial class BundleHost
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
     private static partial Regex PlainName();
 
-    public BundleHost(string path)
+    /// <param name="warmupRequests">made-up requests each loaded bundle scores before it serves (<see cref="Warmup"/>).</param>
+    public BundleHost(string path, int warmupRequests = 0)
     {
+        this.warmupRequests = warmupRequests;
         this.path = Path.GetFullPath(path);
         if (!Directory.Exists(this.path)) throw new BundleException($"{this.path}: bundle folder does not exist");
         isRoot = !File.Exists(Path.Combine(this.path, BundleManifest.FileName));
-        current = ModelBundle.Load(Locate(null));
+        current = Load(Locate(null));
     }
 
     public ModelBundle Current => Volatile.Read(ref current);
@@ -38,11 +41,18 @@ public sealed partial class BundleHost
     {
         lock (reloading)
         {
-            var next = ModelBundle.Load(Locate(name));
+            var next = Load(Locate(name));
             Volatile.Write(ref current, next);
             Interlocked.Increment(ref reloads);
             return next;
         }
+    }
+
+    ModelBundle Load(string dir)
+    {
+        var bundle = ModelBundle.Load(dir);
+        Warmup.Run(bundle, warmupRequests);
+        return bundle;
     }
 
     /// <summary>Names of the bundles under the root (or the one bundle's folder name).</summary>

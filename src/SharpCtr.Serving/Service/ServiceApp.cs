@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -29,18 +30,19 @@ public static class ServiceApp
     /// <param name="configure">extra builder setup (tests plug the in-memory test server in here).</param>
     public static WebApplication Create(ServingOptions options, IHistoryStore store, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var host = new BundleHost(options.BundlePath);
+        // Requests run in parallel, one thread each; splitting one request's small GEMMs over
+        // threads would only make them compete. Set before the first bundle warms up.
+        KernelThreads.Max = 1;
+        var host = new BundleHost(options.BundlePath, options.WarmupRequests);
         var metrics = new ServiceMetrics();
         var scoring = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentScoring));
-        // Requests run in parallel, one thread each; splitting one request's small GEMMs over
-        // threads would only make them compete.
-        KernelThreads.Max = 1;
 
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(metrics);
         configure?.Invoke(builder);
         var app = builder.Build();
 
@@ -60,26 +62,36 @@ public static class ServiceApp
         app.MapPost("/v1/score", (Func<HttpContext, Task<IResult>>)(ctx => Guarded(ctx, options, async ct =>
             {
                 var bundle = host.Current;   // read once: this request finishes on this bundle whatever reloads happen
+                var stages = metrics.Stages;
+                long t = Stopwatch.GetTimestamp();
                 var request = await ReadJson<ScoreRequest>(ctx, options);
                 if (request.Model is { } wanted && wanted != bundle.ModelName && wanted != bundle.Version)
                     throw new RequestException(404, "unknown model", $"field 'model': '{wanted}' is not loaded (serving {bundle.ModelName} version {bundle.Version})");
                 var input = ScoreInput.From(request, options.MaxCandidates);
+                t = stages.Add(StageTimes.Stage.Parse, t);
                 if (bundle.Schema.Sequence is { } seq && input.History is null)
                 {
                     var events = await store.RecentAsync(input.UserId, seq.MaxLen, ct);
                     input.History = events.ConvertAll(e => new ItemInput(e.ItemId, e.Attributes));
+                    t = stages.Add(StageTimes.Stage.History, t);
                 }
                 float[] scores;
                 await scoring.WaitAsync(ct);
                 try
                 {
-                    var batch = RequestEncoder.Encode(bundle, input, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+                    t = stages.Add(StageTimes.Stage.Queue, t);
+                    var batch = bundle.Encoder.Encode(input, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+                    t = stages.Add(StageTimes.Stage.Encode, t);
                     scores = Scorer.Score(bundle, batch);
+                    t = stages.Add(StageTimes.Stage.Forward, t);
                 }
                 finally { scoring.Release(); }
                 metrics.AddScored(scores.Length);
                 int historyLength = bundle.Schema.Sequence is { } s ? Math.Min(input.History?.Count ?? 0, s.MaxLen) : 0;
-                return Results.Json(new ScoreResponse(bundle.ModelName, bundle.Version, scores, historyLength));
+                var body = JsonSerializer.SerializeToUtf8Bytes(new ScoreResponse(bundle.ModelName, bundle.Version, scores, historyLength));
+                stages.Add(StageTimes.Stage.Write, t);
+                stages.CountRequest();
+                return Results.Bytes(body, "application/json; charset=utf-8");
             })))
             .WithName("Score").Accepts<ScoreRequest>("application/json").Produces<ScoreResponse>()
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(503);
@@ -155,28 +167,40 @@ public static class ServiceApp
     {
         var req = ctx.Request;
         if (req.ContentLength > options.MaxBodyBytes) throw TooLarge(options);
-        var buffer = new MemoryStream();
+        // one pooled buffer per request, grown by doubling: no per-request chunk or stream allocation
+        var buffer = ArrayPool<byte>.Shared.Rent(req.ContentLength is > 0 and var known ? (int)known + 1 : 16 * 1024);
+        int length = 0;
         try
         {
-            var chunk = new byte[16 * 1024];
-            int n;
-            while ((n = await req.Body.ReadAsync(chunk, ctx.RequestAborted)) > 0)
+            try
             {
-                buffer.Write(chunk, 0, n);
-                if (buffer.Length > options.MaxBodyBytes) throw TooLarge(options);
+                int n;
+                while ((n = await req.Body.ReadAsync(buffer.AsMemory(length), ctx.RequestAborted)) > 0)
+                {
+                    length += n;
+                    if (length > options.MaxBodyBytes) throw TooLarge(options);
+                    if (length == buffer.Length)
+                    {
+                        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                }
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == 413) { throw TooLarge(options); }
+            if (length == 0) throw new RequestException(400, "malformed JSON", "the request body is empty");
+            try
+            {
+                return JsonSerializer.Deserialize<T>(buffer.AsSpan(0, length), StrictJson)
+                    ?? throw new RequestException(400, "malformed JSON", "the request body must be a JSON object, not null");
+            }
+            catch (JsonException e)
+            {
+                throw new RequestException(400, "malformed JSON", $"line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}{(string.IsNullOrEmpty(e.Path) ? "" : $", at {e.Path}")}: {e.Message.Split(" Path:")[0]}");
             }
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == 413) { throw TooLarge(options); }
-        if (buffer.Length == 0) throw new RequestException(400, "malformed JSON", "the request body is empty");
-        try
-        {
-            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), StrictJson)
-                ?? throw new RequestException(400, "malformed JSON", "the request body must be a JSON object, not null");
-        }
-        catch (JsonException e)
-        {
-            throw new RequestException(400, "malformed JSON", $"line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}{(string.IsNullOrEmpty(e.Path) ? "" : $", at {e.Path}")}: {e.Message.Split(" Path:")[0]}");
-        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     static RequestException TooLarge(ServingOptions o) => new(413, "body too large", $"the request body is over the limit of {o.MaxBodyBytes} bytes");

@@ -25,6 +25,9 @@ public sealed class ServiceMetrics
     readonly SortedDictionary<string, Route> routes = new(StringComparer.Ordinal);
     long scoredCandidates;
 
+    /// <summary>Per-stage time of score requests (parse, history read, queue, encode, forward, JSON write).</summary>
+    public StageTimes Stages { get; } = new();
+
     public void Record(string route, int status, double seconds)
     {
         Route r;
@@ -76,6 +79,12 @@ public sealed class ServiceMetrics
             }
         sb.Append("# HELP sharpctr_scored_candidates_total Candidates scored.\n# TYPE sharpctr_scored_candidates_total counter\n");
         sb.Append(inv, $"sharpctr_scored_candidates_total {Interlocked.Read(ref scoredCandidates)}\n");
+        var stages = Stages.Read();
+        sb.Append("# HELP sharpctr_score_stage_seconds_total Time score requests spent in each stage of the handler.\n# TYPE sharpctr_score_stage_seconds_total counter\n");
+        for (int i = 0; i < StageTimes.Names.Length; i++)
+            sb.Append(inv, $"sharpctr_score_stage_seconds_total{{stage=\"{StageTimes.Names[i]}\"}} {stages.Seconds[i]:R}\n");
+        sb.Append("# HELP sharpctr_score_requests_completed_total Score requests that went through every stage.\n# TYPE sharpctr_score_requests_completed_total counter\n");
+        sb.Append(inv, $"sharpctr_score_requests_completed_total {stages.Requests}\n");
         sb.Append("# HELP sharpctr_bundle_info The bundle now serving.\n# TYPE sharpctr_bundle_info gauge\n");
         sb.Append(inv, $"sharpctr_bundle_info{{model=\"{model}\",version=\"{version}\"}} 1\n");
         sb.Append("# HELP sharpctr_bundle_reloads_total Successful bundle swaps.\n# TYPE sharpctr_bundle_reloads_total counter\n");

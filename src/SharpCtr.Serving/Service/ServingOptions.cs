@@ -16,4 +16,6 @@ public sealed class ServingOptions
     /// thread pool that also parses requests and writes responses.
     /// </summary>
     public int MaxConcurrentScoring { get; init; } = Environment.ProcessorCount;
+    /// <summary>Made-up requests (100 candidates) a bundle scores after loading and before serving, so the first real ones are not slow.</summary>
+    public int WarmupRequests { get; init; } = 200;
 }
