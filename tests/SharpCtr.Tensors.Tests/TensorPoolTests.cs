@@ -1,3 +1,5 @@
+using O = SharpCtr.Tensors.Ops;
+
 namespace SharpCtr.Tensors.Tests;
 
 /// <summary>The per-thread tensor pool stays under its byte cap when shapes keep changing.</summary>
@@ -26,9 +28,9 @@ public class TensorPoolTests
                 using (var tape = Tape.Train())
                 {
                     var x = Tensor.Full(0.5f, candidates, 8);
-                    var h = Ops.Tanh(Ops.Mul(x, w));              // [candidates, 8] temporaries
-                    var wide = Ops.Concat([h, h, h, h], 1);       // [candidates, 32]
-                    tape.Backward(Ops.Sum(wide));
+                    var h = O.Tanh(O.Mul(x, w));              // [candidates, 8] temporaries
+                    var wide = O.Concat([h, h, h, h], 1);       // [candidates, 32]
+                    tape.Backward(O.Sum(wide));
                 }
                 Assert.True(TensorPool.PooledBytes <= cap, $"{TensorPool.PooledBytes} bytes pooled after {candidates} shapes (cap {cap})");
             }
@@ -47,8 +49,8 @@ public class TensorPoolTests
             void Step()
             {
                 using var tape = Tape.Train();
-                var h = Ops.Relu(Ops.MatMul(x, w));
-                tape.Backward(Ops.Mean(Ops.Add(h, h)));
+                var h = O.Relu(O.MatMul(x, w));
+                tape.Backward(O.Mean(O.Add(h, h)));
             }
             for (int i = 0; i < 5; i++) Step();
             long pooled = TensorPool.PooledBytes;

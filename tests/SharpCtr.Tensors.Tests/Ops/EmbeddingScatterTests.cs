@@ -13,6 +13,7 @@ public class EmbeddingScatterTests
     static (float[] Y, int[] Rows, float[] Grad) Run(Tensor table, int[] ids, int n, int paddingIdx, float[] gy, int threads)
     {
         int vocab = table.Shape[0], dim = table.Shape[1];
+        table.RequiresGrad = true;
         table.SparseGrad = new SparseRowGrad(vocab, dim);
         float[] y = [];
         KernelTestUtil.WithThreads(threads, () =>
@@ -75,16 +76,18 @@ public class EmbeddingScatterTests
         var rng = new Random(3);
         const int vocab = 90, dim = 5, n = 700;
         var table = Tensor.FromArray(KernelTestUtil.Random(rng, vocab * dim), vocab, dim);
+        table.RequiresGrad = true;
         var ids1 = new int[n];
         var ids2 = new int[n];
         for (int i = 0; i < n; i++) { ids1[i] = rng.Next(vocab / 2); ids2[i] = rng.Next(vocab); }
         var g1 = KernelTestUtil.Random(rng, n * dim);
         var g2 = KernelTestUtil.Random(rng, n * dim);
+        // Backward runs the second lookup's step first, so its rows are added first.
         var expected = new float[vocab * dim];
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < dim; j++) expected[ids1[i] * dim + j] += g1[i * dim + j];
-        for (int i = 0; i < n; i++)
             for (int j = 0; j < dim; j++) expected[ids2[i] * dim + j] += g2[i * dim + j];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < dim; j++) expected[ids1[i] * dim + j] += g1[i * dim + j];
         foreach (int threads in new[] { 1, 2 })
         {
             table.SparseGrad = new SparseRowGrad(vocab, dim);
