@@ -7,7 +7,10 @@ namespace SharpCtr.Tensors;
 /// When shapes vary (serving with varying candidate counts, generation with growing lengths)
 /// exact-size buckets would pile up without end, so each thread keeps at most
 /// <see cref="MaxPooledBytes"/> pooled: returning past the cap first drops the buckets used least
-/// recently (a size not asked for lately is the one least likely to be asked for again).
+/// recently (a size not asked for lately is the one least likely to be asked for again). The cap
+/// never goes below the most bytes the thread has had lent out at once (one training step's
+/// temporaries), so a step that needs more than the cap still allocates nothing after warm-up;
+/// what the cap stops is the pile-up of sizes that are not asked for again.
 /// </summary>
 public static class TensorPool
 {
@@ -23,7 +26,7 @@ public static class TensorPool
     sealed class State
     {
         public readonly Dictionary<int, Bucket> Buckets = new();
-        public long Bytes, Clock;
+        public long Bytes, Clock, Lent, PeakLent;
         public long? MaxBytes;
     }
 
@@ -39,9 +42,14 @@ public static class TensorPool
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
             Current.MaxBytes = value;
-            Trim(Current, value);
+            Trim(Current, Limit(Current));
         }
     }
+
+    /// <summary>The cap in force: <see cref="MaxPooledBytes"/>, or more if one scope has needed more.</summary>
+    public static long EffectiveMaxPooledBytes => state is { } s ? Limit(s) : DefaultMaxPooledBytes;
+
+    static long Limit(State s) => Math.Max(s.MaxBytes ?? DefaultMaxPooledBytes, s.PeakLent);
 
     /// <summary>Bytes held by this thread's pool right now.</summary>
     public static long PooledBytes => state?.Bytes ?? 0;
@@ -53,10 +61,13 @@ public static class TensorPool
     {
         if (size == 0) return [];
         var s = Current;
+        long bytes = (long)size * sizeof(float);
+        s.Lent += bytes;
+        if (s.Lent > s.PeakLent) s.PeakLent = s.Lent;
         if (s.Buckets.TryGetValue(size, out var bucket) && bucket.Arrays.Count > 0)
         {
             bucket.LastUse = ++s.Clock;
-            s.Bytes -= (long)size * sizeof(float);
+            s.Bytes -= bytes;
             return bucket.Arrays.Pop();
         }
         return GC.AllocateUninitializedArray<float>(size);
@@ -67,7 +78,8 @@ public static class TensorPool
         if (array.Length == 0) return;
         var s = Current;
         long bytes = (long)array.Length * sizeof(float);
-        long max = s.MaxBytes ?? DefaultMaxPooledBytes;
+        s.Lent = Math.Max(0, s.Lent - bytes);
+        long max = Limit(s);
         if (bytes > max) return;                                 // left to the GC
         if (s.Bytes + bytes > max) Trim(s, max - bytes);
         if (!s.Buckets.TryGetValue(array.Length, out var bucket))

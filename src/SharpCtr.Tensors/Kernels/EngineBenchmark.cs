@@ -40,6 +40,7 @@ public static class EngineBenchmark
         new("tiny_op_16_fwd_us", "µs", "1×16 add forward: the per-op cost of the engine itself", _ => TinyOpUs(1, backward: false)),
         new("tiny_op_16_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
+        new("embedding_floor_fwd_bwd_us", "µs", "the bytes embedding_fwd_bwd_us must move (write 3.2 MB output, read 3.2 MB gradient) as plain passes on the kernel threads, no indexing", _ => EmbeddingFloorUs()),
         new("adam_140k_us", "µs", "Adam optimizer step on 140k parameters (dense)", _ => AdamOptimizerUs()),
         new("adam_140k_kernel_us", "µs", "Adam.Step kernel alone on 140k floats", _ => AdamKernelUs()),
         new("embedding_kernel_fwd_bwd_us", "µs", "Gather + ScatterAddRows + clear, 1024×50 ids into 4000×16 (kernels only)", _ => EmbeddingKernelUs()),
@@ -322,6 +323,39 @@ public static class EngineBenchmark
             }
             table.SparseGrad.Clear();
         }) * 1e6;
+    }
+
+    /// <summary>
+    /// The floor under embedding_fwd_bwd_us: the forward must write the [1024, 50, 16] output and
+    /// the backward must read a gradient of the same size (the 256 KB table and its row gradients
+    /// stay in L2). Here both passes are plain vector loops split over the kernel threads like the
+    /// real ones, over the same pooled-size buffers.
+    /// </summary>
+    static double EmbeddingFloorUs()
+    {
+        const int n = 1024 * 50 * 16;
+        var output = new float[n];
+        var gradient = RandomArray(new Random(11), n);
+        int workers = KernelThreads.ForElements(n);
+        var job = new FloorJob(output, gradient, new float[workers * 16], workers);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            KernelThreads.Run(job with { Write = true }, workers, workers);
+            KernelThreads.Run(job with { Write = false }, workers, workers);
+        }) * 1e6;
+    }
+
+    readonly record struct FloorJob(float[] Output, float[] Gradient, float[] Sums, int Parts, bool Write = false) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int w = start; w < end; w++)
+            {
+                int from = (int)((long)Output.Length * w / Parts), to = (int)((long)Output.Length * (w + 1) / Parts);
+                if (Write) Output.AsSpan(from, to - from).Fill(1f);
+                else Sums[w * 16] = System.Numerics.Tensors.TensorPrimitives.Sum(Gradient.AsSpan(from, to - from));
+            }
+        }
     }
 
     static double AdamOptimizerUs()
