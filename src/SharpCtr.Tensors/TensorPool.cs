@@ -8,14 +8,15 @@ namespace SharpCtr.Tensors;
 /// exact-size buckets would pile up without end, so each thread keeps at most
 /// <see cref="MaxPooledBytes"/> pooled: returning past the cap first drops the buckets used least
 /// recently (a size not asked for lately is the one least likely to be asked for again). The cap
-/// never goes below the most bytes the thread has had lent out at once (one training step's
-/// temporaries), so a step that needs more than the cap still allocates nothing after warm-up;
+/// never goes below twice the most bytes the thread has had lent out at once (one training
+/// step's temporaries, plus room for a second set when a model rounds varying shapes to a few
+/// size classes), so a step that needs more than the cap still allocates nothing after warm-up;
 /// what the cap stops is the pile-up of sizes that are not asked for again.
 /// </summary>
 public static class TensorPool
 {
     /// <summary>Cap for threads that have not set their own <see cref="MaxPooledBytes"/>.</summary>
-    public static long DefaultMaxPooledBytes { get; set; } = 256L << 20;
+    public static long DefaultMaxPooledBytes { get; set; } = 1L << 30;
 
     sealed class Bucket
     {
@@ -49,7 +50,7 @@ public static class TensorPool
     /// <summary>The cap in force: <see cref="MaxPooledBytes"/>, or more if one scope has needed more.</summary>
     public static long EffectiveMaxPooledBytes => state is { } s ? Limit(s) : DefaultMaxPooledBytes;
 
-    static long Limit(State s) => Math.Max(s.MaxBytes ?? DefaultMaxPooledBytes, s.PeakLent);
+    static long Limit(State s) => Math.Max(s.MaxBytes ?? DefaultMaxPooledBytes, 2 * s.PeakLent);
 
     /// <summary>Bytes held by this thread's pool right now.</summary>
     public static long PooledBytes => state?.Bytes ?? 0;
