@@ -1,3 +1,6 @@
+using System.Buffers;
+using SharpCtr.Tensors.Kernels;
+
 namespace SharpCtr.Tensors;
 
 /// <summary>
@@ -33,30 +36,12 @@ public sealed class SparseRowGrad
         int s = slotOfRow[row];
         if (s < 0)
         {
-            s = Count++;
-            if (s == rows.Length)
-            {
-                Array.Resize(ref rows, rows.Length * 2);
-                Array.Resize(ref values, values.Length * 2);
-            }
-            rows[s] = row;
-            slotOfRow[row] = s;
+            EnsureCapacity(Count + 1);
+            s = NewSlot(row);
             Array.Clear(values, s * Dim, Dim);
         }
         return values.AsSpan(s * Dim, Dim);
     }
-
-    /// <summary>Slot index of row <paramref name="row"/> (created zeroed on first touch); see <see cref="RawValues"/>.</summary>
-    internal int SlotIndex(int row)
-    {
-        int s = slotOfRow[row];
-        if (s >= 0) return s;
-        Slot(row);
-        return slotOfRow[row];
-    }
-
-    /// <summary>The slots' storage, slot i at [i·Dim, (i+1)·Dim). Re-read after creating slots (it may grow).</summary>
-    internal float[] RawValues => values;
 
     public void Clear()
     {
@@ -70,5 +55,92 @@ public sealed class SparseRowGrad
         var d = new float[vocab * Dim];
         for (int i = 0; i < Count; i++) Values(i).CopyTo(d.AsSpan(rows[i] * Dim, Dim));
         return d;
+    }
+
+    /// <summary>
+    /// The backward of an embedding lookup: slot(ids[i]) += grad[i·Dim, (i+1)·Dim) for the first
+    /// <paramref name="n"/> ids except <paramref name="paddingIdx"/>. Each slot sums its rows in
+    /// position order whatever the thread count, so results are bit-identical on 1 or 2 threads.
+    /// Large lookups first assign slots (one pass over the ids, in order, so rows keep their
+    /// first-touch order) and split positions by blocks of 64 slots; then each thread adds the
+    /// gradient rows of its own slot blocks — no two threads write the same slot.
+    /// </summary>
+    internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad)
+    {
+        if (n == 0) return;
+        int dim = Dim;
+        EnsureCapacity(Math.Min(slotOfRow.Length, Count + n));
+        if (KernelThreads.ForElements((long)n * dim) == 1)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int id = ids[i];
+                if (id == paddingIdx) continue;
+                int s = slotOfRow[id];
+                if (s < 0)
+                {
+                    s = NewSlot(id);
+                    Array.Clear(values, s * dim, dim);
+                }
+                RowMath.AddRow(grad, i * dim, values, s * dim, dim);
+            }
+            return;
+        }
+        int first = Count;
+        // Positions of part-0 slots fill `order` from the front, part-1 positions from the back.
+        var order = ArrayPool<int>.Shared.Rent(n);
+        int front = 0, back = n - 1;
+        for (int i = 0; i < n; i++)
+        {
+            int id = ids[i];
+            if (id == paddingIdx) continue;
+            int s = slotOfRow[id];
+            if (s < 0) s = NewSlot(id);
+            int part = (s >> 6) & 1;                  // branch-free: the part is random per position
+            order[front + part * (back - front)] = i;
+            front += 1 - part;
+            back -= part;
+        }
+        Array.Clear(values, first * dim, (Count - first) * dim);
+        var job = new ScatterJob(this, ids, grad, order, front, back + 1, n);
+        KernelThreads.Run(job, 2, 2);
+        ArrayPool<int>.Shared.Return(order);
+    }
+
+    void EnsureCapacity(int slots)
+    {
+        if (slots <= rows.Length) return;
+        int size = Math.Max(slots, rows.Length * 2);
+        Array.Resize(ref rows, size);
+        Array.Resize(ref values, size * Dim);
+    }
+
+    /// <summary>Registers <paramref name="row"/> in the next slot (capacity already ensured; contents not cleared).</summary>
+    int NewSlot(int row)
+    {
+        int s = Count++;
+        rows[s] = row;
+        slotOfRow[row] = s;
+        return s;
+    }
+
+    readonly struct ScatterJob(SparseRowGrad target, int[] ids, float[] grad, int[] order, int frontEnd, int backStart, int n) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            int dim = target.Dim;
+            var values = target.values;
+            var slotOfRow = target.slotOfRow;
+            for (int part = start; part < end; part++)
+            {
+                // Part 1 was written back to front, so reading it backwards restores position order.
+                int from = part == 0 ? 0 : n - 1, to = part == 0 ? frontEnd : backStart - 1, step = part == 0 ? 1 : -1;
+                for (int k = from; k != to; k += step)
+                {
+                    int i = order[k];
+                    RowMath.AddRow(grad, i * dim, values, slotOfRow[ids[i]] * dim, dim);
+                }
+            }
+        }
     }
 }

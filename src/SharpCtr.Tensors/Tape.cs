@@ -18,18 +18,32 @@ public sealed class Tape : IDisposable
 
     public readonly bool Recording;
     readonly Tape? previous;
-    readonly List<Action> backward = new();
-    readonly List<Tensor> owned = new();
-    readonly List<Tensor> ownedGrads = new();
-    readonly List<Tensor> views = new();
+    // The lists are reused by the next scope on this thread (a step opens one scope per batch).
+    readonly Lists lists;
     bool disposed;
+    [ThreadStatic] static Lists? spareLists;
+
+    sealed class Lists
+    {
+        public readonly List<BackwardStep> Backward = new();
+        public readonly List<Tensor> Owned = new();
+        public readonly List<Tensor> OwnedGrads = new();
+        public readonly List<Tensor> Views = new();
+    }
 
     Tape(bool recording)
     {
         Recording = recording;
         previous = current;
+        lists = spareLists ?? new Lists();
+        spareLists = null;
         current = this;
     }
+
+    List<BackwardStep> backward => lists.Backward;
+    List<Tensor> owned => lists.Owned;
+    List<Tensor> ownedGrads => lists.OwnedGrads;
+    List<Tensor> views => lists.Views;
 
     public static Tape Train() => new(recording: true);
     public static Tape Inference() => new(recording: false);
@@ -41,7 +55,17 @@ public sealed class Tape : IDisposable
     internal static void Record(Tensor result, Action backwardStep)
     {
         result.RequiresGrad = true;
-        current!.backward.Add(backwardStep);
+        current!.backward.Add(new BackwardStep(backwardStep));
+    }
+
+    /// <summary>
+    /// Records a backward step without a closure: <paramref name="step"/> must be a static lambda
+    /// (cached by the compiler), called as step(y, a, b, code).
+    /// </summary>
+    internal static void Record(Tensor y, Tensor a, Tensor b, int code, Action<Tensor, Tensor, Tensor, int> step)
+    {
+        y.RequiresGrad = true;
+        current!.backward.Add(new BackwardStep(step, y, a, b, code));
     }
 
     internal void Own(Tensor t)
@@ -60,6 +84,24 @@ public sealed class Tape : IDisposable
     internal bool Owns(Tensor t) => ReferenceEquals(t.Owner, this);
     internal void OwnGrad(Tensor g) => ownedGrads.Add(g);
 
+    /// <summary>
+    /// Hands <paramref name="y"/>'s gradient buffer to <paramref name="x"/> (which has none yet)
+    /// instead of copying it, when both are temporaries of this scope and y's backward step is
+    /// running (afterwards nothing reads y.Grad, so y.Grad becomes null). The buffer stays listed
+    /// once for return to the pool. Returns false when the move is not allowed: x is a parameter
+    /// or belongs to another scope (its gradient must outlive this one), y's gradient was set by
+    /// the caller (not pooled), or the shapes differ.
+    /// </summary>
+    internal static bool TryMoveGrad(Tensor y, Tensor x)
+    {
+        var tape = current;
+        var g = y.Grad;
+        if (tape is null || g is null || x.Grad is not null || !g.PooledGrad || !tape.Owns(x) || !Tensor.SameShape(g.Shape, x.Shape)) return false;
+        x.Grad = g;
+        y.Grad = null;
+        return true;
+    }
+
     /// <summary>Number of backward steps recorded so far.</summary>
     public int Count => backward.Count;
 
@@ -69,11 +111,12 @@ public sealed class Tape : IDisposable
     /// </summary>
     public void Backward(Tensor loss, float seed = 1f)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (!Recording) throw new InvalidOperationException("Backward() on an inference tape: nothing was recorded");
         if (loss.Size != 1) throw new ArgumentException($"Backward() needs a scalar loss, got shape {Tensor.ShapeString(loss.Shape)}");
         if (!loss.RequiresGrad) throw new InvalidOperationException("the loss does not depend on any parameter that requires a gradient");
         loss.GradBuffer().Data[0] += seed;
-        for (int i = backward.Count - 1; i >= 0; i--) backward[i]();
+        RunBackward();
         backward.Clear();
     }
 
@@ -83,10 +126,17 @@ public sealed class Tape : IDisposable
     /// </summary>
     public void BackwardFrom(Tensor output)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (!Recording) throw new InvalidOperationException("BackwardFrom() on an inference tape: nothing was recorded");
         if (output.Grad is null) throw new InvalidOperationException("BackwardFrom() needs the output's gradient set");
-        for (int i = backward.Count - 1; i >= 0; i--) backward[i]();
+        RunBackward();
         backward.Clear();
+    }
+
+    void RunBackward()
+    {
+        var steps = backward;
+        for (int i = steps.Count - 1; i >= 0; i--) steps[i].Run();
     }
 
     public void Dispose()
@@ -113,5 +163,6 @@ public sealed class Tape : IDisposable
         owned.Clear();
         ownedGrads.Clear();
         backward.Clear();
+        spareLists = lists;
     }
 }

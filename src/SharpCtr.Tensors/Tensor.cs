@@ -23,6 +23,8 @@ public sealed class Tensor
     public string? Name;
     /// <summary>The tape scope whose pool lent this tensor's array (null for owned memory).</summary>
     internal Tape? Owner;
+    /// <summary>True for a gradient buffer lent by a tape scope's pool (see <see cref="Tape.TryMoveGrad"/>).</summary>
+    internal bool PooledGrad;
 
     internal Tensor(int[] shape, float[] data)
     {
@@ -137,8 +139,27 @@ public sealed class Tensor
         var tape = Tape.Current;
         if (tape is not null && tape.Owns(this))
         {
-            Grad = new Tensor(Shape, TensorPool.Rent(Size));
+            Grad = new Tensor(Shape, TensorPool.Rent(Size)) { PooledGrad = true };
             Array.Clear(Grad.Data);
+            tape.OwnGrad(Grad);
+        }
+        else Grad = new Tensor(Shape, new float[Size]);
+        return Grad;
+    }
+
+    /// <summary>
+    /// The gradient buffer when it is about to be fully overwritten: a new one is not zeroed
+    /// (<paramref name="fresh"/> = true, the caller writes every element); an existing one is
+    /// returned as is (fresh = false, the caller accumulates).
+    /// </summary>
+    internal Tensor GradBufferForWrite(out bool fresh)
+    {
+        fresh = Grad is null;
+        if (!fresh) return Grad!;
+        var tape = Tape.Current;
+        if (tape is not null && tape.Owns(this))
+        {
+            Grad = new Tensor(Shape, TensorPool.Rent(Size)) { PooledGrad = true };
             tape.OwnGrad(Grad);
         }
         else Grad = new Tensor(Shape, new float[Size]);
@@ -160,6 +181,8 @@ public sealed class Tensor
         if (s > Array.MaxLength) throw new ArgumentException($"tensor of shape {ShapeString(shape.ToArray())} is too large ({s} elements)");
         return (int)s;
     }
+
+    internal static bool SameShape(int[] a, int[] b) => a.AsSpan().SequenceEqual(b);
 
     static int[] CheckShape(int[] shape)
     {

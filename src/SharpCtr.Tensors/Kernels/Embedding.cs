@@ -23,6 +23,22 @@ public static unsafe class Embedding
     }
 
     /// <summary>
+    /// output[i, :] = table[ids[i], :] for the first <paramref name="n"/> ids, zeros where the id is
+    /// <paramref name="paddingIdx"/>; split over the cores when large. Throws (naming the table and
+    /// the position) when an id is outside the table.
+    /// </summary>
+    internal static void GatherRows(float[] table, int vocab, int dim, int[] ids, int n, int paddingIdx, float[] output, string? tableName)
+    {
+        var used = ids.AsSpan(0, n);
+        if (n > 0 && (System.Numerics.Tensors.TensorPrimitives.Min<int>(used) < 0 || System.Numerics.Tensors.TensorPrimitives.Max<int>(used) >= vocab))
+            for (int i = 0; i < n; i++)
+                if ((uint)ids[i] >= (uint)vocab)
+                    throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[i]} at position {i} is outside the embedding table {tableName ?? ""} of {vocab} rows");
+        var job = new GatherRowsJob(table, ids, dim, paddingIdx, output);
+        KernelThreads.Run(job, n, KernelThreads.ForElements((long)n * dim));
+    }
+
+    /// <summary>
     /// gradTable[ids[i], :] += gradOutput[i, :] for every i whose id is not <paramref name="paddingIndex"/>;
     /// each row touched for the first time (touched[id] false) is flagged and appended to
     /// <paramref name="touchedRows"/>. Duplicates add in id order: deterministic.
@@ -80,6 +96,19 @@ public static unsafe class Embedding
         for (int i = 0; i < ids.Length; i++)
             if ((uint)ids[i] >= (uint)vocab)
                 throw new ArgumentOutOfRangeException(nameof(ids), $"{op}: ids[{i}] = {ids[i]} is outside the table's {vocab} rows");
+    }
+
+    private readonly struct GatherRowsJob(float[] table, int[] ids, int dim, int paddingIdx, float[] output) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                int id = ids[i];
+                if (id == paddingIdx) output.AsSpan(i * dim, dim).Clear();
+                else RowMath.CopyRow(table, id * dim, output, i * dim, dim);
+            }
+        }
     }
 
     private struct GatherJob : IRangeJob

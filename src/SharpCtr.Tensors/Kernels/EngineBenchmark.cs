@@ -36,9 +36,12 @@ public static class EngineBenchmark
         new("bias_gelu_1024x256_gbps", "GB/s", "y = gelu_erf(x + b), 1024×256", _ => BiasGeluGbps()),
         new("tiny_op_fwd_us", "µs", "1024×16 add forward with recording on (tape scope included)", _ => TinyOpUs(1024, backward: false)),
         new("tiny_op_fwd_bwd_us", "µs", "1024×16 add forward+backward (tape scope included)", _ => TinyOpUs(1024, backward: true)),
-        new("op_overhead_fwd_us", "µs", "1×16 add forward: the per-op cost of the engine itself", _ => TinyOpUs(1, backward: false)),
-        new("op_overhead_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
+        new("tiny_op_fwd_bwd_alloc_bytes", "B", "managed bytes allocated per 1024×16 add forward+backward (tape scope included)", _ => TinyOpAllocatedBytes()),
+        new("tiny_op_floor_fwd_bwd_us", "µs", "the same memory passes on raw arrays (y=a+b, ga+=gy, gb+=gy: 576 KB moved), no engine", _ => TinyOpFloorUs()),
+        new("tiny_op_16_fwd_us", "µs", "1×16 add forward: the per-op cost of the engine itself", _ => TinyOpUs(1, backward: false)),
+        new("tiny_op_16_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
+        new("embedding_floor_fwd_bwd_us", "µs", "the bytes embedding_fwd_bwd_us must move (write 3.2 MB output, read 3.2 MB gradient) as plain passes on the kernel threads, no indexing", _ => EmbeddingFloorUs()),
         new("adam_140k_us", "µs", "Adam optimizer step on 140k parameters (dense)", _ => AdamOptimizerUs()),
         new("adam_140k_kernel_us", "µs", "Adam.Step kernel alone on 140k floats", _ => AdamKernelUs()),
         new("embedding_kernel_fwd_bwd_us", "µs", "Gather + ScatterAddRows + clear, 1024×50 ids into 4000×16 (kernels only)", _ => EmbeddingKernelUs()),
@@ -255,14 +258,17 @@ public static class EngineBenchmark
 
     // ---- engine-level measurements (tensors, tape, optimizer) ----------------------------
 
-    static double TinyOpUs(int rows, bool backward)
+    static double TinyOpUs(int rows, bool backward) => BenchTimer.MedianSecondsPerCall(TinyOp(rows, backward)) * 1e6;
+
+    /// <summary>y = a + b on [rows, 16] parameters inside a recording scope, optionally back-propagated from a given gradient.</summary>
+    static Action TinyOp(int rows, bool backward)
     {
         var rng = new Rng(1);
         var a = Tensor.Parameter("a", rows, 16);
         var b = Tensor.Parameter("b", rows, 16);
         for (int i = 0; i < a.Size; i++) { a.Data[i] = rng.NextFloat(); b.Data[i] = rng.NextFloat(); }
         var seed = Tensor.Full(1f, rows, 16);
-        return BenchTimer.MedianSecondsPerCall(() =>
+        return () =>
         {
             using var tape = Tape.Train();
             var y = Ops.Add(a, b);
@@ -271,6 +277,38 @@ public static class EngineBenchmark
                 y.Grad = seed;   // seed the gradient directly: the add alone, no reduction op
                 tape.BackwardFrom(y);
             }
+        };
+    }
+
+    static double TinyOpAllocatedBytes()
+    {
+        var op = TinyOp(1024, backward: true);
+        for (int i = 0; i < 100; i++) op();
+        const int calls = 1000;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < calls; i++) op();
+        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)calls;
+    }
+
+    /// <summary>
+    /// The floor under tiny_op_fwd_bwd_us: the bytes the 1024×16 add must move (forward reads a, b
+    /// and writes y; backward reads gy and reads/writes ga and gb: 9 × 64 KB) in plain vector loops.
+    /// </summary>
+    static double TinyOpFloorUs()
+    {
+        const int n = 1024 * 16;
+        var rng = new Random(10);
+        var a = RandomArray(rng, n);
+        var b = RandomArray(rng, n);
+        var y = new float[n];
+        var gy = RandomArray(rng, n);
+        var ga = new float[n];
+        var gb = new float[n];
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(a, b, y);
+            System.Numerics.Tensors.TensorPrimitives.Add(ga, gy, ga);
+            System.Numerics.Tensors.TensorPrimitives.Add(gb, gy, gb);
         }) * 1e6;
     }
 
@@ -292,6 +330,39 @@ public static class EngineBenchmark
             }
             table.SparseGrad.Clear();
         }) * 1e6;
+    }
+
+    /// <summary>
+    /// The floor under embedding_fwd_bwd_us: the forward must write the [1024, 50, 16] output and
+    /// the backward must read a gradient of the same size (the 256 KB table and its row gradients
+    /// stay in L2). Here both passes are plain vector loops split over the kernel threads like the
+    /// real ones, over the same pooled-size buffers.
+    /// </summary>
+    static double EmbeddingFloorUs()
+    {
+        const int n = 1024 * 50 * 16;
+        var output = new float[n];
+        var gradient = RandomArray(new Random(11), n);
+        int workers = KernelThreads.ForElements(n);
+        var job = new FloorJob(output, gradient, new float[workers * 16], workers);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            KernelThreads.Run(job with { Write = true }, workers, workers);
+            KernelThreads.Run(job with { Write = false }, workers, workers);
+        }) * 1e6;
+    }
+
+    readonly record struct FloorJob(float[] Output, float[] Gradient, float[] Sums, int Parts, bool Write = false) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int w = start; w < end; w++)
+            {
+                int from = (int)((long)Output.Length * w / Parts), to = (int)((long)Output.Length * (w + 1) / Parts);
+                if (Write) Output.AsSpan(from, to - from).Fill(1f);
+                else Sums[w * 16] = System.Numerics.Tensors.TensorPrimitives.Sum(Gradient.AsSpan(from, to - from));
+            }
+        }
     }
 
     static double AdamOptimizerUs()

@@ -14,6 +14,14 @@ public static partial class Ops
 
     static Tensor Binary(Tensor a, Tensor b, BinaryOp op)
     {
+        if (Tensor.SameShape(a.Shape, b.Shape))
+        {
+            // The common case pays for no broadcast bookkeeping and records no closure.
+            var same = Tensor.Temp((int[])a.Shape.Clone());
+            Same(op, a.Span, b.Span, same.Span);
+            if (Tape.Needs(a, b)) Tape.Record(same, a, b, (int)op, BinaryBackwardStep);
+            return same;
+        }
         var bc = new Broadcast(a.Shape, b.Shape, op.ToString());
         var y = Tensor.Temp(bc.OutShape);
         bool aFull = a.Size == y.Size, bFull = b.Size == y.Size;
@@ -29,7 +37,7 @@ public static partial class Ops
             for (int o = 0; o < y.Size; o += n) Same(op, a.Span, b.Data.AsSpan(o, n), y.Data.AsSpan(o, n));
         }
         else RowWiseForward(op, a.Data, b.Data, y.Data, bc);
-        if (Tape.Needs(a, b)) Tape.Record(y, () => BinaryBackward(a, b, y, op, bc));
+        if (Tape.Needs(a, b)) Tape.Record(y, a, b, (int)op, BinaryBackwardStep);
         return y;
     }
 
@@ -44,9 +52,17 @@ public static partial class Ops
         }
     }
 
-    static void BinaryBackward(Tensor a, Tensor b, Tensor y, BinaryOp op, Broadcast bc)
+    static readonly Action<Tensor, Tensor, Tensor, int> BinaryBackwardStep = static (y, a, b, code) => BinaryBackward(y, a, b, (BinaryOp)code);
+
+    static void BinaryBackward(Tensor y, Tensor a, Tensor b, BinaryOp op)
     {
         if (y.Grad is null) return;
+        if (op is BinaryOp.Add or BinaryOp.Sub && a.Size == y.Size && b.Size == y.Size)
+        {
+            AddSubBackward(y, a, b, negateB: op == BinaryOp.Sub);
+            return;
+        }
+        var bc = new Broadcast(a.Shape, b.Shape, op.ToString());
         var gy = y.Grad.Data;
         var ad = a.Data; var bd = b.Data;
         // Local derivative of y w.r.t. a and b at each output element, times gy, summed over broadcast axes.
@@ -75,6 +91,38 @@ public static partial class Ops
         }
     }
 
+    /// <summary>
+    /// Same-size add/sub: each input's gradient is gy (or −gy). An input without a gradient yet
+    /// takes y's pooled buffer itself when allowed (<see cref="Tape.TryMoveGrad"/>), else gets a
+    /// copy written into an unzeroed buffer; an input with a gradient accumulates. When a and b are
+    /// the same tensor, the second accumulation reads and writes the one buffer elementwise,
+    /// which gives 2·gy (add) or 0 (sub) as it should.
+    /// </summary>
+    static void AddSubBackward(Tensor y, Tensor a, Tensor b, bool negateB)
+    {
+        int n = y.Size;
+        var gy = y.Grad!.Data.AsSpan(0, n);   // held before a move can clear y.Grad
+        if (a.RequiresGrad && !Tape.TryMoveGrad(y, a))
+        {
+            var ga = a.GradBufferForWrite(out bool fresh).Span;
+            if (fresh) gy.CopyTo(ga);
+            else TensorPrimitives.Add(ga, gy, ga);
+        }
+        if (!b.RequiresGrad) return;
+        if (Tape.TryMoveGrad(y, b))
+        {
+            if (negateB) TensorPrimitives.Negate(gy, gy);
+            return;
+        }
+        var gb = b.GradBufferForWrite(out bool bFresh).Span;
+        if (bFresh)
+        {
+            if (negateB) TensorPrimitives.Negate(gy, gb);
+            else gy.CopyTo(gb);
+        }
+        else if (negateB) TensorPrimitives.Subtract(gb, gy, gb);
+        else TensorPrimitives.Add(gb, gy, gb);
+    }
 
     /// <summary>
     /// Broadcasting by rows of the last axis: each operand's row is either a full row (stride 1)

@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace SharpCtr.Tensors;
 
 /// <summary>Row lookups: embedding tables (with sparse gradients) and index-select.</summary>
@@ -23,29 +19,18 @@ public static partial class Ops
         idShape.CopyTo(shape, 0);
         shape[^1] = dim;
         var y = Tensor.Temp(shape);
-        for (int i = 0; i < n; i++)
-            if ((uint)ids[i] >= (uint)vocab)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[i]} at position {i} is outside the embedding table {table.Name ?? ""} of {vocab} rows");
-        GatherRows(table.Data, ids, n, dim, paddingIdx, y.Data);
+        Kernels.Embedding.GatherRows(table.Data, vocab, dim, ids, n, paddingIdx, y.Data, table.Name);
         if (Tape.Needs(table))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
                 var gy = y.Grad.Data;
-                if (table.SparseGrad is { } sparse)
-                {
-                    for (int i = 0; i < n; i++)
-                    {
-                        if (ids[i] == paddingIdx) continue;
-                        int slot = sparse.SlotIndex(ids[i]);            // may grow the storage: read it after
-                        AddRow(gy, i * dim, sparse.RawValues, slot * dim, dim);
-                    }
-                }
+                if (table.SparseGrad is { } sparse) sparse.ScatterAdd(ids, n, paddingIdx, gy);
                 else
                 {
                     var gt = table.GradBuffer().Data;
                     for (int i = 0; i < n; i++)
-                        if (ids[i] != paddingIdx) AddRow(gy, i * dim, gt, ids[i] * dim, dim);
+                        if (ids[i] != paddingIdx) Kernels.RowMath.AddRow(gy, i * dim, gt, ids[i] * dim, dim);
                 }
             });
         return y;
@@ -98,34 +83,6 @@ public static partial class Ops
                 }
             });
         return y;
-    }
-
-    /// <summary>out[i] = table[ids[i]] (zeros for the padding id): inline vector copies, no per-row call.</summary>
-    static void GatherRows(float[] table, int[] ids, int n, int dim, int paddingIdx, float[] output)
-    {
-        ref float t = ref MemoryMarshal.GetArrayDataReference(table);
-        ref float o = ref MemoryMarshal.GetArrayDataReference(output);
-        for (int i = 0; i < n; i++)
-        {
-            nuint dst = (nuint)((long)i * dim);
-            if (ids[i] == paddingIdx) { output.AsSpan(i * dim, dim).Clear(); continue; }
-            nuint src = (nuint)((long)ids[i] * dim);
-            int j = 0;
-            for (; j + 8 <= dim; j += 8) Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref t, src + (nuint)j), ref o, dst + (nuint)j);
-            for (; j < dim; j++) Unsafe.Add(ref o, dst + (nuint)j) = Unsafe.Add(ref t, src + (nuint)j);
-        }
-    }
-
-    /// <summary>dst[dstOffset..+dim] += src[srcOffset..+dim] (callers guarantee the ranges).</summary>
-    static void AddRow(float[] src, int srcOffset, float[] dst, int dstOffset, int dim)
-    {
-        ref float s = ref MemoryMarshal.GetArrayDataReference(src);
-        ref float d = ref MemoryMarshal.GetArrayDataReference(dst);
-        nuint so = (nuint)srcOffset, dof = (nuint)dstOffset;
-        int j = 0;
-        for (; j + 8 <= dim; j += 8)
-            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref d, dof + (nuint)j) + Vector256.LoadUnsafe(ref s, so + (nuint)j), ref d, dof + (nuint)j);
-        for (; j < dim; j++) Unsafe.Add(ref d, dof + (nuint)j) += Unsafe.Add(ref s, so + (nuint)j);
     }
 
     /// <summary>Rows of x (viewed as [N, rest]) picked by index, in order; repeats allowed.</summary>

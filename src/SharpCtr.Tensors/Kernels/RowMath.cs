@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace SharpCtr.Tensors.Kernels;
+
+/// <summary>
+/// Copy and add of one short row (embedding rows are 8–64 floats): inline vector code, because a
+/// library call per row costs more than the row. No range checks: callers guarantee the ranges.
+/// </summary>
+internal static class RowMath
+{
+    /// <summary>dst[dstOffset..+dim] = src[srcOffset..+dim].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyRow(float[] src, int srcOffset, float[] dst, int dstOffset, int dim)
+    {
+        ref float s = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(src), (nint)srcOffset);
+        ref float d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dst), (nint)dstOffset);
+        int j = 0;
+        if (Avx512F.IsSupported)
+            for (; j + 16 <= dim; j += 16) Vector512.StoreUnsafe(Vector512.LoadUnsafe(ref s, (nuint)j), ref d, (nuint)j);
+        for (; j + 8 <= dim; j += 8) Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref s, (nuint)j), ref d, (nuint)j);
+        for (; j < dim; j++) Unsafe.Add(ref d, j) = Unsafe.Add(ref s, j);
+    }
+
+    /// <summary>dst[dstOffset..+dim] += src[srcOffset..+dim].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddRow(float[] src, int srcOffset, float[] dst, int dstOffset, int dim)
+    {
+        ref float s = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(src), (nint)srcOffset);
+        ref float d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dst), (nint)dstOffset);
+        int j = 0;
+        if (Avx512F.IsSupported)
+            for (; j + 16 <= dim; j += 16)
+                Vector512.StoreUnsafe(Vector512.LoadUnsafe(ref d, (nuint)j) + Vector512.LoadUnsafe(ref s, (nuint)j), ref d, (nuint)j);
+        for (; j + 8 <= dim; j += 8)
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref d, (nuint)j) + Vector256.LoadUnsafe(ref s, (nuint)j), ref d, (nuint)j);
+        for (; j < dim; j++) Unsafe.Add(ref d, j) += Unsafe.Add(ref s, j);
+    }
+}

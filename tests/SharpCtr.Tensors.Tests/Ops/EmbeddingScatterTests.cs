@@ -1,0 +1,132 @@
+using SharpCtr.Tensors.Tests.Kernels;
+using O = SharpCtr.Tensors.Ops;
+
+namespace SharpCtr.Tensors.Tests.Ops;
+
+/// <summary>
+/// The embedding lookup's parallel gather and sparse scatter (slot assignment, then slot blocks
+/// split between threads) against a plain reference, and bit-identical for 1 and 2 threads.
+/// </summary>
+public class EmbeddingScatterTests
+{
+    /// <summary>Lookup + backward from a random gradient; returns (output, touched rows, dense gradient).</summary>
+    static (float[] Y, int[] Rows, float[] Grad) Run(Tensor table, int[] ids, int n, int paddingIdx, float[] gy, int threads)
+    {
+        int vocab = table.Shape[0], dim = table.Shape[1];
+        table.RequiresGrad = true;
+        table.SparseGrad = new SparseRowGrad(vocab, dim);
+        float[] y = [];
+        KernelTestUtil.WithThreads(threads, () =>
+        {
+            using var tape = Tape.Train();
+            var e = O.Embedding(table, ids, [n], paddingIdx);
+            y = e.ToArray();
+            e.Grad = Tensor.FromArray(gy, n, dim);
+            tape.BackwardFrom(e);
+        });
+        return (y, table.SparseGrad.Rows.ToArray(), table.SparseGrad.ToDense(vocab));
+    }
+
+    [Theory]
+    [InlineData(50, 16, 3000, -1)]
+    [InlineData(37, 17, 2001, 0)]     // odd width (vector tail), padding id
+    [InlineData(300, 3, 5000, 7)]     // narrow rows, slots spread over several 64-slot blocks
+    [InlineData(5, 33, 999, 2)]       // few rows: heavy duplicates
+    [InlineData(200, 8, 1, -1)]       // a single id
+    public void MatchesPlainReferenceOnOneAndTwoThreads(int vocab, int dim, int n, int paddingIdx)
+    {
+        var rng = new Random(vocab * 31 + dim);
+        var table = Tensor.FromArray(KernelTestUtil.Random(rng, vocab * dim), vocab, dim);
+        var ids = new int[n + 3];                 // ids beyond n are ignored
+        for (int i = 0; i < ids.Length; i++) ids[i] = rng.Next(vocab);
+        if (paddingIdx >= 0) for (int i = 0; i < n; i += 5) ids[i] = paddingIdx;
+        var gy = KernelTestUtil.Random(rng, n * dim);
+
+        // Plain reference: rows copied one float at a time, gradients summed in position order,
+        // touched rows listed in first-touch order.
+        var refY = new float[n * dim];
+        var refGrad = new float[vocab * dim];
+        var refRows = new List<int>();
+        var seen = new bool[vocab];
+        for (int i = 0; i < n; i++)
+        {
+            int id = ids[i];
+            if (id == paddingIdx) continue;
+            for (int j = 0; j < dim; j++)
+            {
+                refY[i * dim + j] = table.Data[id * dim + j];
+                refGrad[id * dim + j] += gy[i * dim + j];
+            }
+            if (!seen[id]) { seen[id] = true; refRows.Add(id); }
+        }
+
+        var one = Run(table, ids, n, paddingIdx, gy, threads: 1);
+        var two = Run(table, ids, n, paddingIdx, gy, threads: 2);
+        KernelTestUtil.AssertBitIdentical(refY, one.Y, "output, 1 thread");
+        KernelTestUtil.AssertBitIdentical(refY, two.Y, "output, 2 threads");
+        KernelTestUtil.AssertBitIdentical(refGrad, one.Grad, "gradient, 1 thread");
+        KernelTestUtil.AssertBitIdentical(refGrad, two.Grad, "gradient, 2 threads");
+        Assert.Equal(refRows, one.Rows);
+        Assert.Equal(refRows, two.Rows);
+    }
+
+    [Fact]
+    public void SecondLookupAddsToRowsTheFirstTouched()
+    {
+        var rng = new Random(3);
+        const int vocab = 90, dim = 5, n = 700;
+        var table = Tensor.FromArray(KernelTestUtil.Random(rng, vocab * dim), vocab, dim);
+        table.RequiresGrad = true;
+        var ids1 = new int[n];
+        var ids2 = new int[n];
+        for (int i = 0; i < n; i++) { ids1[i] = rng.Next(vocab / 2); ids2[i] = rng.Next(vocab); }
+        var g1 = KernelTestUtil.Random(rng, n * dim);
+        var g2 = KernelTestUtil.Random(rng, n * dim);
+        // Backward runs the second lookup's step first, so its rows are added first.
+        var expected = new float[vocab * dim];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < dim; j++) expected[ids2[i] * dim + j] += g2[i * dim + j];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < dim; j++) expected[ids1[i] * dim + j] += g1[i * dim + j];
+        foreach (int threads in new[] { 1, 2 })
+        {
+            table.SparseGrad = new SparseRowGrad(vocab, dim);
+            KernelTestUtil.WithThreads(threads, () =>
+            {
+                using var tape = Tape.Train();
+                var e1 = O.Embedding(table, ids1, [n]);
+                var e2 = O.Embedding(table, ids2, [n]);
+                e1.Grad = Tensor.FromArray(g1, n, dim);
+                e2.Grad = Tensor.FromArray(g2, n, dim);
+                tape.BackwardFrom(e2);
+            });
+            KernelTestUtil.AssertBitIdentical(expected, table.SparseGrad.ToDense(vocab), $"two lookups, {threads} thread(s)");
+        }
+    }
+
+    [Fact]
+    public void EmptyIdsGiveAnEmptyOutputAndNoGradientRows()
+    {
+        var table = Tensor.FromArray(new float[12], 4, 3);
+        table.RequiresGrad = true;
+        table.SparseGrad = new SparseRowGrad(4, 3);
+        using var tape = Tape.Train();
+        var e = O.Embedding(table, [], [0]);
+        Assert.Equal([0, 3], e.Shape);
+        e.Grad = Tensor.Zeros(0, 3);
+        tape.BackwardFrom(e);
+        Assert.Equal(0, table.SparseGrad.Count);
+    }
+
+    [Fact]
+    public void IdOutsideTheTableIsRejectedWithItsPosition()
+    {
+        var table = Tensor.Zeros(10, 4);
+        var ids = new int[200];
+        ids[123] = 10;
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => O.Embedding(table, ids, [200]));
+        Assert.Contains("position 123", ex.Message);
+        ids[123] = -1;
+        Assert.Throws<ArgumentOutOfRangeException>(() => O.Embedding(table, ids, [200]));
+    }
+}
