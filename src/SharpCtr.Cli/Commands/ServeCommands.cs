@@ -45,8 +45,9 @@ public static class ServeCommands
         var timeout = new Option<int>("--timeout-ms") { Description = "per-request time limit", DefaultValueFactory = _ => 2000 };
         var scoring = new Option<int>("--max-concurrent-scoring") { Description = "requests scored at once (default: CPU cores); the rest queue", DefaultValueFactory = _ => Environment.ProcessorCount };
         var warmup = new Option<int>("--warmup-requests") { Description = "made-up requests each loaded bundle scores before it serves (JIT, tensor pool)", DefaultValueFactory = _ => 200 };
+        var lone = new Option<int>("--lone-request-threads") { Description = "threads a request may use while it is the only one being scored (1: one thread per request always)", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) };
         var cmd = new Command("serve", "Serve a bundle over HTTP: /v1/score, /v1/events, /v1/models, /healthz, /metrics, /openapi/v1.json")
-            { bundle, urls, store, keep, maxCandidates, maxBody, timeout, scoring, warmup };
+            { bundle, urls, store, keep, maxCandidates, maxBody, timeout, scoring, warmup, lone };
         cmd.SetAction(parse =>
         {
             using var history = HistoryStores.Open(parse.GetValue(store)!, parse.GetValue(keep));
@@ -54,7 +55,7 @@ public static class ServeCommands
             {
                 BundlePath = parse.GetValue(bundle)!, MaxCandidates = parse.GetValue(maxCandidates),
                 MaxBodyBytes = parse.GetValue(maxBody), RequestTimeout = TimeSpan.FromMilliseconds(parse.GetValue(timeout)), MaxConcurrentScoring = parse.GetValue(scoring),
-                WarmupRequests = parse.GetValue(warmup),
+                WarmupRequests = parse.GetValue(warmup), LoneRequestThreads = parse.GetValue(lone),
             };
             var app = ServiceApp.Create(options, history, configure: b => b.WebHost.UseUrls(parse.GetValue(urls)!));
             Console.Error.WriteLine($"serving {options.BundlePath} on {parse.GetValue(urls)}, store {history.Describe}");
@@ -72,11 +73,12 @@ public static class ServeCommands
         var candidates = new Option<int>("--candidates") { Description = "candidates per request", DefaultValueFactory = _ => 100 };
         var timeout = new Option<int>("--timeout-ms") { Description = "the service's per-request limit (a closed loop of N clients queues N requests)", DefaultValueFactory = _ => 2000 };
         var warmup = new Option<int>("--warmup-requests") { Description = "made-up requests the bundle scores at load, before the service's own warm-up traffic", DefaultValueFactory = _ => 200 };
-        var cmd = new Command("serve", "Load-test the scoring service on loopback: throughput, p50/p99 per concurrency level, errors, memory, per-stage times") { bundle, concurrency, requests, candidates, timeout, warmup };
+        var lone = new Option<int>("--lone-request-threads") { Description = "threads a request may use while it is the only one being scored", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) };
+        var cmd = new Command("serve", "Load-test the scoring service on loopback: throughput, p50/p99 per concurrency level, errors, memory, per-stage times") { bundle, concurrency, requests, candidates, timeout, warmup, lone };
         cmd.SetAction(parse =>
         {
             var levels = parse.GetValue(concurrency)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            var report = ServeBenchmark.RunAsync(parse.GetValue(bundle)!, levels, parse.GetValue(requests), parse.GetValue(candidates), TimeSpan.FromMilliseconds(parse.GetValue(timeout)), parse.GetValue(warmup), log: Console.Error).GetAwaiter().GetResult();
+            var report = ServeBenchmark.RunAsync(parse.GetValue(bundle)!, levels, parse.GetValue(requests), parse.GetValue(candidates), TimeSpan.FromMilliseconds(parse.GetValue(timeout)), parse.GetValue(warmup), parse.GetValue(lone), log: Console.Error).GetAwaiter().GetResult();
             Console.WriteLine(ServeBenchmark.Markdown(report));
             return report.Levels.Sum(l => l.Errors) == 0 ? 0 : 1;
         });

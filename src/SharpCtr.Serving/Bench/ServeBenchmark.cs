@@ -27,11 +27,11 @@ public static class ServeBenchmark
 
     /// <param name="timeout">the service's per-request limit; a closed loop of N clients queues N requests, so high
     /// concurrency on a small machine needs more than the 2 s default to measure latency rather than load shedding.</param>
-    public static async Task<Report> RunAsync(string bundleDir, int[] concurrency, int requests, int candidates, TimeSpan timeout, int warmupRequests = 200, int users = 500, int historyPerUser = 30, int seed = 1, TextWriter? log = null)
+    public static async Task<Report> RunAsync(string bundleDir, int[] concurrency, int requests, int candidates, TimeSpan timeout, int warmupRequests = 200, int loneRequestThreads = 2, int users = 500, int historyPerUser = 30, int seed = 1, TextWriter? log = null)
     {
         var storeDir = Path.Combine(Path.GetTempPath(), "sharpctr-bench-serve-" + Guid.NewGuid().ToString("N")[..8]);
         using var store = new SqliteHistoryStore(Path.Combine(storeDir, "history.db"), keepPerUser: 200);
-        var app = ServiceApp.Create(new ServingOptions { BundlePath = bundleDir, MaxCandidates = Math.Max(1000, candidates), RequestTimeout = timeout, WarmupRequests = warmupRequests }, store,
+        var app = ServiceApp.Create(new ServingOptions { BundlePath = bundleDir, MaxCandidates = Math.Max(1000, candidates), RequestTimeout = timeout, WarmupRequests = warmupRequests, LoneRequestThreads = loneRequestThreads }, store,
             configure: b => b.WebHost.UseUrls("http://127.0.0.1:0"));
         await app.StartAsync();
         try

@@ -31,8 +31,10 @@ public static class ServiceApp
     public static WebApplication Create(ServingOptions options, IHistoryStore store, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
         // Requests run in parallel, one thread each; splitting one request's small GEMMs over
-        // threads would only make them compete. Set before the first bundle warms up.
+        // threads would only make them compete. Set before the first bundle warms up. A request
+        // scored while no other is may still use LoneRequestThreads (see below).
         KernelThreads.Max = 1;
+        int scoringNow = 0;
         var host = new BundleHost(options.BundlePath, options.WarmupRequests);
         var metrics = new ServiceMetrics();
         var scoring = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentScoring));
@@ -82,7 +84,13 @@ public static class ServiceApp
                     t = stages.Add(StageTimes.Stage.Queue, t);
                     var batch = bundle.Encoder.Encode(input, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
                     t = stages.Add(StageTimes.Stage.Encode, t);
-                    scores = Scorer.Score(bundle, batch);
+                    bool alone = Interlocked.Increment(ref scoringNow) == 1;
+                    try
+                    {
+                        using (KernelThreads.Allow(alone ? options.LoneRequestThreads : 1))
+                            scores = Scorer.Score(bundle, batch);
+                    }
+                    finally { Interlocked.Decrement(ref scoringNow); }
                     t = stages.Add(StageTimes.Stage.Forward, t);
                 }
                 finally { scoring.Release(); }

@@ -18,4 +18,7 @@ public sealed class ServingOptions
     public int MaxConcurrentScoring { get; init; } = Environment.ProcessorCount;
     /// <summary>Made-up requests (100 candidates) a bundle scores after loading and before serving, so the first real ones are not slow.</summary>
     public int WarmupRequests { get; init; } = 200;
+    /// <summary>Threads the managed kernels may use for a request that is the only one being scored
+    /// (1 = always one thread per request). Idle cores then cut a lone request's latency.</summary>
+    public int LoneRequestThreads { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 2);
 }

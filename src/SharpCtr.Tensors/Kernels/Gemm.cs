@@ -56,11 +56,11 @@ public static unsafe class Gemm
             }
             bool blas = UseBlas(macs);
             int workers = KernelThreads.For(macs * batch, ParallelMinMacs);
-            if (blas && workers > 1 && macs >= ParallelMinMacs)
+            if (blas && Math.Min(workers, KernelThreads.Max) > 1 && macs >= ParallelMinMacs)
             {
                 // Items big enough to thread on their own: let the library use both cores per item.
                 for (int i = 0; i < batch; i++)
-                    OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa + i * strideA, lda, pb + i * strideB, ldb, beta, pc + i * strideC, ldc, workers);
+                    OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa + i * strideA, lda, pb + i * strideB, ldb, beta, pc + i * strideC, ldc, Math.Min(workers, KernelThreads.Max));
                 return;
             }
             // Small items: each item on one thread, items spread over threads.
@@ -110,7 +110,7 @@ public static unsafe class Gemm
         int workers = KernelThreads.For(macs, ParallelMinMacs);
         if (UseBlas(macs))
         {
-            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
+            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Math.Min(workers, KernelThreads.Max));
             return;
         }
         if (workers == 1)

@@ -6,6 +6,7 @@ using Layer = SharpCtr.Tensors.Kernels.InferenceLayer;
 namespace SharpCtr.Tensors.Tests.Kernels;
 
 /// <summary>The fused activation unit against the same arithmetic written as plain loops in double.</summary>
+[Collection("KernelSettings")]
 public class AttentionUnitKernelTests
 {
     static Layer MakeLayer(Random rng, int inDim, int outDim, Act act, bool bias) => new(
@@ -105,6 +106,22 @@ public class AttentionUnitKernelTests
         }
         finally { KernelThreads.Max = saved; }
         Assert.Equal(one, two);
+
+        // The per-thread allowance (what the service gives a lone request) splits the same way.
+        var allowed = new float[n];
+        try
+        {
+            KernelThreads.Max = 1;
+            using (KernelThreads.Allow(2))
+            {
+                Assert.Equal(2, KernelThreads.ForThisThread);
+                Assert.Equal(1, Task.Run(() => KernelThreads.ForThisThread).Result);   // other threads keep Max
+                AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, k, keyPart, queryPart, first, hidden, w, 0f, n, allowed);
+            }
+            Assert.Equal(1, KernelThreads.ForThisThread);
+        }
+        finally { KernelThreads.Max = saved; }
+        Assert.Equal(one, allowed);
     }
 
     [Fact]
