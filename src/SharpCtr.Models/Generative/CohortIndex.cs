@@ -79,6 +79,30 @@ public sealed class CohortIndex
         return prefixIds[level].TryGetValue(key, out var id) ? id : 0;
     }
 
+    /// <summary>
+    /// Mean item embedding of the given cohorts of a level, [ids.Length, D] (cohort 0 gives zero).
+    /// The same sums as <see cref="Means(Tensor, int)"/>; when the chosen cohorts have fewer members
+    /// than the level (a request's one history), only their members are read.
+    /// </summary>
+    public Tensor Means(Tensor itemTable, int level, int[] cohortIds)
+    {
+        int total = 0;
+        foreach (int c in cohortIds) total += Size(level, c);
+        if (total >= members[level].Length) return Ops.IndexSelect(Means(itemTable, level), cohortIds);
+        if (total == 0) return Tensor.Zeros(cohortIds.Length, itemTable.Shape[1]);
+        var rows = new int[total];
+        var w = new float[total];
+        var off = new int[cohortIds.Length + 1];
+        for (int i = 0; i < cohortIds.Length; i++)
+        {
+            int c = cohortIds[i], start = offsets[level][c], size = Size(level, c);
+            Array.Copy(members[level], start, rows, off[i], size);
+            Array.Copy(weights[level], start, w, off[i], size);
+            off[i + 1] = off[i] + size;
+        }
+        return Ops.SegmentWeightedSum(Ops.IndexSelect(itemTable, rows), Tensor.FromArray(w, total), off);
+    }
+
     /// <summary>Mean item embedding of every cohort of a level, [cohorts, D]; empty cohorts are zero.</summary>
     public Tensor Means(Tensor itemTable, int level)
     {

@@ -28,15 +28,17 @@ public sealed class CohortIntent : Module
         if (Variant != IntentVariant.IntentMean) yield return ("attention", attention);
     }
 
+    /// <summary>
+    /// The candidate-agnostic part, once per history: what the candidates attend to — HCAIM: the
+    /// cohorts refined against the history, [U, N, D]; Target-Intent: the cohorts themselves;
+    /// Intent-Mean: the mean of the non-empty cohorts, [U, D] (already the intent).
+    /// </summary>
     /// <param name="cohorts">[U, N, D] cohort means per distinct history.</param>
     /// <param name="cohortKeep">[U, N]: 1 for a non-empty cohort.</param>
     /// <param name="history">[U, L, D] encoder output; <paramref name="historyKeep"/> [U, L].</param>
-    /// <param name="rowHistory">[B]: each sample's distinct history.</param>
-    /// <param name="target">[B, D] the candidate items' embeddings.</param>
-    /// <returns>H_STI [B, D].</returns>
-    public Tensor Forward(Tensor cohorts, Tensor cohortKeep, Tensor history, Tensor historyKeep, int[] rowHistory, Tensor target)
+    public Tensor Summarise(Tensor cohorts, Tensor cohortKeep, Tensor history, Tensor historyKeep)
     {
-        int u = cohorts.Shape[0], n = cohorts.Shape[1], d = cohorts.Shape[2], b = rowHistory.Length;
+        int u = cohorts.Shape[0], n = cohorts.Shape[1];
         if (Variant == IntentVariant.IntentMean)
         {
             var sum = Ops.Sum(Ops.Mul(cohorts, Ops.Reshape(cohortKeep, u, n, 1)), 1);     // [U, D]
@@ -47,12 +49,24 @@ public sealed class CohortIntent : Module
                 for (int k = 0; k < n; k++) c += cohortKeep.Data[h * n + k];
                 count[h] = 1f / Math.Max(1f, c);
             }
-            return Ops.IndexSelect(Ops.Mul(sum, Tensor.FromArray(count, u, 1)), rowHistory);
+            return Ops.Mul(sum, Tensor.FromArray(count, u, 1));
         }
-        var memory = Variant == IntentVariant.Hcaim ? attention.Forward(cohorts, history, historyKeep) : cohorts;   // [U, N, D]
-        var perRow = Ops.IndexSelect(memory, rowHistory);                                                        // [B, N, D]
+        return Variant == IntentVariant.Hcaim ? attention.Forward(cohorts, history, historyKeep) : cohorts;
+    }
+
+    /// <summary>The per-candidate part: H_STI [B, D] of each candidate (target [B, D]) from its history's summary.</summary>
+    /// <param name="summary">From <see cref="Summarise"/>, per distinct history.</param>
+    /// <param name="cohortKeep">[U, N].</param>
+    /// <param name="rowHistory">[B]: each candidate's history.</param>
+    public Tensor Attend(Tensor summary, Tensor cohortKeep, int[] rowHistory, Tensor target)
+    {
+        if (Variant == IntentVariant.IntentMean) return Ops.IndexSelect(summary, rowHistory);
+        int n = summary.Shape[1], d = summary.Shape[2], b = rowHistory.Length;
+        // keys/values projected once per history, then shared by its candidates
+        var keys = Ops.IndexSelect(attention.K.Forward(summary), rowHistory);                     // [B, N, inner]
+        var values = Ops.IndexSelect(attention.V.Forward(summary), rowHistory);
         var keep = Ops.Reshape(Ops.IndexSelect(cohortKeep, rowHistory), b, n);
-        var sti = attention.Forward(Ops.Reshape(target, b, 1, d), perRow, keep);                                 // [B, 1, D]
+        var sti = attention.ForwardProjected(Ops.Reshape(target, b, 1, d), keys, values, keep);   // [B, 1, D]
         return Ops.Reshape(sti, b, d);
     }
 }

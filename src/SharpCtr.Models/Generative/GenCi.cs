@@ -147,13 +147,20 @@ public sealed class GenCi : CtrModel
     /// <summary>How many codes generation produces: the cohort levels, or every level when it follows the trie to an existing item.</summary>
     public int GeneratedLevels => trie ? codes.Levels : cohorts.Levels;
 
+    /// <summary>The generative module (tests: its cached generation against plain decoding).</summary>
+    public SemanticIdGenerator Generator => generator;
+
     /// <summary>The semantic codes of all items (tests, reports).</summary>
     public SemanticCodes Codes => codes;
     public CohortIndex Cohorts => cohorts;
 
-    /// <summary>What depends on the history only: computed once per distinct history of a batch.</summary>
+    /// <summary>
+    /// What depends on the history only, computed once per distinct history of a batch (a request's
+    /// history part): the encoder output, its decoder memory, the generated ID and its cohorts, the
+    /// long-term intent [U, D] and what the candidates attend to (<see cref="CohortIntent.Summarise"/>).
+    /// </summary>
     public sealed record HistoryIntent(int Histories, int Length, int[] RowHistory, int[] FirstRow, Tensor Encoded, Tensor Keep,
-        int[] LastToken, int[]? Generated, int[][]? CohortIds);
+        int[] LastToken, T5DecoderCache? Memory, int[]? Generated, int[][]? CohortIds, Tensor? LongTermIntent, Tensor? CohortSummary, Tensor? CohortKeep);
 
     /// <summary>
     /// Encodes each distinct history of the batch (consecutive rows with the same history share
@@ -199,19 +206,32 @@ public sealed class GenCi : CtrModel
         }
         var keepT = Tensor.FromArray(keep, u, len);
         var encoded = generator.Encode(tokenIds, u, len, keepT);
-        int[]? generated = null;
-        int[][]? cohortIds = null;
-        if (useSt)
+        int d = generator.DModel;
+        var lti = useLt ? Ops.IndexSelect(Ops.Reshape(encoded, u * len, d), last) : null;     // [U, D]
+        // the decoder's memory, projected once: generation and the NTP loss both read it
+        bool ntp = Training && Tape.IsRecording && mu > 0;
+        var memory = useSt || ntp ? generator.ProjectMemory(encoded, keepT) : null;
+        if (!useSt) return new HistoryIntent(u, len, rowHistory, firstRows.ToArray(), encoded, keepT, last, memory, null, null, lti, null, null);
+
+        var generated = generator.Generate(memory!, beam, trie, GeneratedLevels);
+        int levels = cohorts.Levels;
+        var cohortIds = new int[levels][];
+        var perLevel = new Tensor[levels];
+        var cohortKeep = new float[u * levels];
+        for (int l = 0; l < levels; l++)
         {
-            generated = generator.Generate(encoded, keepT, beam, trie, GeneratedLevels);
-            cohortIds = new int[cohorts.Levels][];
-            for (int l = 0; l < cohorts.Levels; l++)
+            cohortIds[l] = new int[u];
+            for (int h = 0; h < u; h++)
             {
-                cohortIds[l] = new int[u];
-                for (int h = 0; h < u; h++) cohortIds[l][h] = cohorts.CohortOf(l, generated.AsSpan(h * lv, lv));
+                cohortIds[l][h] = cohorts.CohortOf(l, generated.AsSpan(h * lv, lv));
+                cohortKeep[h * levels + l] = cohortIds[l][h] > 0 ? 1 : 0;
             }
+            perLevel[l] = Ops.Reshape(cohorts.Means(items.Weight, l, cohortIds[l]), u, 1, d);
         }
-        return new HistoryIntent(u, len, rowHistory, firstRows.ToArray(), encoded, keepT, last, generated, cohortIds);
+        var ec = levels == 1 ? perLevel[0] : Ops.Concat(perLevel, 1);                          // [U, N, D]
+        var keepC = Tensor.FromArray(cohortKeep, u, levels);
+        var summary = intent.Summarise(ec, keepC, encoded, keepT);
+        return new HistoryIntent(u, len, rowHistory, firstRows.ToArray(), encoded, keepT, last, memory, generated, cohortIds, lti, summary, keepC);
     }
 
     int Window(SequenceValues sv, int r) => Math.Min(Math.Min(sv.Lengths[r], sv.MaxLen), maxHistory);
@@ -224,34 +244,23 @@ public sealed class GenCi : CtrModel
         return sv.Items.AsSpan(a * sv.MaxLen + ea - la, la).SequenceEqual(sv.Items.AsSpan(c * sv.MaxLen + ec - la, la));
     }
 
+    /// <summary>The per-candidate part: logits [B] of the batch's rows from their histories' <see cref="HistoryIntent"/>.</summary>
+    public Tensor ScoreCandidates(Batch b, HistoryIntent hi)
+    {
+        int n = b.Count;
+        var parts = new List<Tensor>(fields.Count + 2);
+        if (useLt) parts.Add(Ops.IndexSelect(hi.LongTermIntent!, hi.RowHistory));
+        if (useSt) parts.Add(intent.Attend(hi.CohortSummary!, hi.CohortKeep!, hi.RowHistory, items.Forward(b.Ids(itemField), n)));
+        foreach (var f in fields) parts.Add(emb.Field(b, f));
+        return Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), n);
+    }
+
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count;
         var hi = EncodeHistories(b);
-        int u = hi.Histories, d = generator.DModel;
+        var logit = ScoreCandidates(b, hi);
         var targetItems = b.Ids(itemField);
-        var parts = new List<Tensor>(fields.Count + 2);
-        if (useLt)
-        {
-            var lti = Ops.IndexSelect(Ops.Reshape(hi.Encoded, u * hi.Length, d), hi.LastToken);   // [U, D]
-            parts.Add(Ops.IndexSelect(lti, hi.RowHistory));
-        }
-        if (useSt)
-        {
-            int levels = cohorts.Levels;
-            var perLevel = new Tensor[levels];
-            var cohortKeep = new float[u * levels];
-            for (int l = 0; l < levels; l++)
-            {
-                perLevel[l] = Ops.Reshape(Ops.IndexSelect(cohorts.Means(items.Weight, l), hi.CohortIds![l]), u, 1, d);
-                for (int h = 0; h < u; h++) cohortKeep[h * levels + l] = hi.CohortIds[l][h] > 0 ? 1 : 0;
-            }
-            var ec = levels == 1 ? perLevel[0] : Ops.Concat(perLevel, 1);                          // [U, N, D]
-            var target = items.Forward(targetItems, n);                                             // [B, D]
-            parts.Add(intent.Forward(ec, Tensor.FromArray(cohortKeep, u, levels), hi.Encoded, hi.Keep, hi.RowHistory, target));
-        }
-        foreach (var f in fields) parts.Add(emb.Field(b, f));
-        var logit = Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), n);
         var output = new ModelOutput(logit);
         if (!Training || !Tape.IsRecording) return output;
 
@@ -265,7 +274,7 @@ public sealed class GenCi : CtrModel
                 for (int l = 0; l < lv; l++) targetCodes[r * lv + l] = codes.Code(targetItems[r], l);
                 if (use is not null) use[r] = b.Labels[r] > 0.5f;
             }
-            var ntp = generator.NextItemLoss(hi.Encoded, hi.Keep, hi.RowHistory, targetCodes, use);
+            var ntp = generator.NextItemLoss(hi.Memory!, hi.RowHistory, targetCodes, use);
             output.AuxLosses.Add(("ntp", Ops.MulScalar(ntp, mu)));
         }
         if (eta > 0 && srModel is not null)

@@ -65,4 +65,25 @@ public sealed class MultiHeadAttention : Module
             Training ? DropoutP : 0f, dropoutRng);
         return O.Forward(ctx);
     }
+
+    /// <summary>
+    /// Attention over keys and values already projected by <see cref="K"/> and <see cref="V"/>
+    /// ([B, Lk, H·headDim]): the same result as <see cref="Forward"/> on the memory they came from,
+    /// without projecting it again — a decoder's cache (memory projected once per sequence, earlier
+    /// tokens' keys kept between steps). No causal mask: a cache holds only keys the query may see.
+    /// </summary>
+    public Tensor ForwardProjected(Tensor query, Tensor keys, Tensor values, Tensor? keyKeep = null, Tensor? positionBias = null)
+    {
+        int inner = Heads * HeadDim;
+        if (query.Rank != 3 || keys.Rank != 3 || values.Rank != 3 || keys.Shape[0] != query.Shape[0] || keys.Shape[2] != inner
+            || !keys.Shape.AsSpan().SequenceEqual(values.Shape))
+            throw new ArgumentException($"projected attention needs query [B, Lq, D] and keys = values [B, Lk, {inner}], got {Tensor.ShapeString(query.Shape)}, {Tensor.ShapeString(keys.Shape)} and {Tensor.ShapeString(values.Shape)}");
+        int b = query.Shape[0], lk = keys.Shape[1];
+        if (keyKeep is not null && keyKeep.Size != b * lk)
+            throw new ArgumentException($"key mask of shape {Tensor.ShapeString(keyKeep.Shape)} does not match [B, Lk] = [{b}, {lk}]");
+        var ctx = AttentionCore.Attend(Q.Forward(query), keys, values, Heads, HeadDim,
+            Scaled ? 1f / MathF.Sqrt(HeadDim) : 1f, positionBias, keyKeep?.Data, causal: false,
+            Training ? DropoutP : 0f, dropoutRng);
+        return O.Forward(ctx);
+    }
 }

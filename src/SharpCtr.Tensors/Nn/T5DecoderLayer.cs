@@ -48,5 +48,34 @@ public sealed class T5DecoderLayer : Module
         return Ops.Add(x, Drop(Ff.Forward(FfNorm.Forward(x))));
     }
 
+    /// <summary>
+    /// <see cref="Forward(Tensor, Tensor, Tensor?, Tensor?, Tensor?)"/> with the cross-attention
+    /// keys/values of the memory already projected (layer <paramref name="layer"/> of <paramref name="cache"/>);
+    /// the cache's decoded tokens are not used: x holds the whole target.
+    /// </summary>
+    public Tensor Forward(Tensor x, T5DecoderCache cache, int layer, Tensor? selfBias, Tensor? targetKeep = null)
+    {
+        var n = SelfAttnNorm.Forward(x);
+        x = Ops.Add(x, Drop(SelfAttn.Forward(n, n, targetKeep, causal: true, selfBias)));
+        n = CrossAttnNorm.Forward(x);
+        x = Ops.Add(x, Drop(CrossAttn.ForwardProjected(n, cache.CrossKeys[layer], cache.CrossValues[layer], cache.MemoryKeep)));
+        return Ops.Add(x, Drop(Ff.Forward(FfNorm.Forward(x))));
+    }
+
+    /// <summary>
+    /// One decoding step: x [R, 1, D] is the newest token (at position cache.Length); its
+    /// self-attention keys/values join the cache's and it attends to every earlier token there,
+    /// so no causal mask is needed. selfBias [H, 1, Length + 1] is the bias row of its position.
+    /// </summary>
+    public Tensor Step(Tensor x, T5DecoderCache cache, int layer, Tensor? selfBias)
+    {
+        var n = SelfAttnNorm.Forward(x);
+        var (keys, values) = cache.Append(layer, SelfAttn.K.Forward(n), SelfAttn.V.Forward(n));
+        x = Ops.Add(x, Drop(SelfAttn.ForwardProjected(n, keys, values, null, selfBias)));
+        n = CrossAttnNorm.Forward(x);
+        x = Ops.Add(x, Drop(CrossAttn.ForwardProjected(n, cache.CrossKeys[layer], cache.CrossValues[layer], cache.MemoryKeep)));
+        return Ops.Add(x, Drop(Ff.Forward(FfNorm.Forward(x))));
+    }
+
     Tensor Drop(Tensor x) => Training && DropoutP > 0 ? Ops.Dropout(x, DropoutP, dropoutRng) : x;
 }

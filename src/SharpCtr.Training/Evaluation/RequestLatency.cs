@@ -2,6 +2,7 @@ using System.Diagnostics;
 using SharpCtr.Data.Batching;
 using SharpCtr.Data.Encoded;
 using SharpCtr.Models;
+using SharpCtr.Models.Generative;
 using SharpCtr.Tensors;
 using SharpCtr.Tensors.Kernels;
 
@@ -9,11 +10,16 @@ namespace SharpCtr.Training.Evaluation;
 
 /// <summary>
 /// Latency of scoring one ranking request on one thread: one user (profile and history) and
-/// <c>candidates</c> items taken from test rows, scored as one batch.
+/// <c>candidates</c> items taken from test rows, scored as one batch. For GenCI the request's
+/// history part (encoding and generation, once per request) and its candidate part are also
+/// timed on their own.
 /// </summary>
 public static class RequestLatency
 {
-    public sealed record Result(double P50Ms, double P99Ms, double MeanMs, int Requests, int Candidates);
+    public sealed record Result(double P50Ms, double P99Ms, double MeanMs, int Requests, int Candidates, Part? HistoryPart = null, Part? CandidatePart = null);
+
+    /// <summary>Percentiles of one part of a request, over the same requests.</summary>
+    public sealed record Part(double P50Ms, double P99Ms);
 
     public static Result Measure(CtrModel model, EncodedDataset data, int[] samples, int candidates = 100, int requests = 300, int seed = 1)
     {
@@ -23,6 +29,9 @@ public static class RequestLatency
         var user = new Batch(data, 1);
         var ids = new int[candidates];
         var times = new double[requests];
+        var genci = model as GenCi;
+        var historyTimes = new double[requests];
+        var candidateTimes = new double[requests];
         int savedThreads = KernelThreads.Max;
         KernelThreads.Max = 1;
         model.Eval();
@@ -32,14 +41,23 @@ public static class RequestLatency
             // scoring code (measuring tier-0 code would overstate latency several-fold).
             var warmClock = Stopwatch.StartNew();
             for (int warm = 0; warm < 200 || warmClock.Elapsed.TotalSeconds < 0.5; warm++) ScoreOne();
-            for (int r = 0; r < requests; r++) times[r] = ScoreOne();
+            for (int r = 0; r < requests; r++) times[r] = ScoreOne(r);
         }
         finally { KernelThreads.Max = savedThreads; }
         Array.Sort(times);
-        return new Result(Percentile(times, 0.50), Percentile(times, 0.99), times.Average(), requests, candidates);
+        Part? history = null, candidatePart = null;
+        if (genci is not null)
+        {
+            Array.Sort(historyTimes);
+            Array.Sort(candidateTimes);
+            history = new Part(Percentile(historyTimes, 0.50), Percentile(historyTimes, 0.99));
+            candidatePart = new Part(Percentile(candidateTimes, 0.50), Percentile(candidateTimes, 0.99));
+        }
+        return new Result(Percentile(times, 0.50), Percentile(times, 0.99), times.Average(), requests, candidates, history, candidatePart);
 
-        // One request with fresh candidates and a fresh user; returns the scoring time in ms.
-        double ScoreOne()
+        // One request with fresh candidates and a fresh user; returns the scoring time in ms
+        // (request r < 0: warm-up, parts not kept).
+        double ScoreOne(int r = -1)
         {
             for (int i = 0; i < candidates; i++) ids[i] = samples[rng.NextInt(samples.Length)];
             batch.Fill(data, ids);
@@ -48,7 +66,20 @@ public static class RequestLatency
             long t0 = Stopwatch.GetTimestamp();
             using (Tape.Inference())
             {
-                var logits = model.Forward(batch).Logits;
+                Tensor logits;
+                if (genci is not null)
+                {
+                    // the same work as Forward at inference, with a clock between its two parts
+                    var hi = genci.EncodeHistories(batch);
+                    long t1 = Stopwatch.GetTimestamp();
+                    logits = genci.ScoreCandidates(batch, hi);
+                    if (r >= 0)
+                    {
+                        historyTimes[r] = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
+                        candidateTimes[r] = Stopwatch.GetElapsedTime(t1).TotalMilliseconds;
+                    }
+                }
+                else logits = model.Forward(batch).Logits;
                 float sink = 0;
                 for (int i = 0; i < candidates; i++) sink += Scalar.Sigmoid(logits.Data[i]);
                 if (float.IsNaN(sink)) throw new InvalidOperationException("model produced NaN scores");
