@@ -20,16 +20,18 @@ public sealed class SequenceZooTests(PlantedDataFixture fixture) : IClassFixture
 
     CtrModel Create(string model) => ModelRegistry.Create(new ModelContext(data.Dataset, Load(model).Model, new Rng(1)));
 
-    // HSTU's length-normalised pointwise attention and MIRRN's normalised refinement learn the
-    // planted genre match more slowly: 3 epochs reach ~0.68 (HSTU passes 0.70 at 6 epochs),
-    // above the 0.60 that LR must clear in ModelTests.
+    // HSTU's length-normalised pointwise attention learns the planted genre match more slowly:
+    // 3 epochs reach ~0.68 (it passes 0.70 at 6 epochs), above the 0.60 that LR must clear in
+    // ModelTests. MIRRN's bar is the regression test for the LayerNorms once in its refinement
+    // blocks: with them it stopped at 0.669 here (and below LR on MovieLens-1M), without them it
+    // reaches 0.688 — see the note in Mirrn.cs.
     [Theory]
     [InlineData("dien", 0.70)]
     [InlineData("twin", 0.70)]
     [InlineData("hstu", 0.66)]
     [InlineData("qin", 0.70)]
     [InlineData("ddrm", 0.70)]
-    [InlineData("mirrn", 0.66)]
+    [InlineData("mirrn", 0.68)]
     public void LearnsThePlantedSignal(string model, double minAuc)
     {
         var outDir = Path.Combine(data.Root, "runs", "zoo-" + model);
