@@ -39,17 +39,52 @@ public static unsafe class SmallMlpKernel
         if (output is not null && output.In != width) throw new ArgumentException($"output layer takes {output.In} inputs, last hidden width is {width}");
         if (x.Length < rows * inDim || y.Length < rows * outDim) throw new ArgumentException("x or y is smaller than rows × width");
 
+        // Rows are independent, so two threads can each run the whole MLP on their own rows (in
+        // blocks of 4, the micro-kernel's height) with bit-identical results.
+        long macs = 0;
+        width = inDim;
+        foreach (var l in hidden) { macs += (long)width * l.Out; width = l.Out; }
+        macs += (long)width * outDim;
+        int blocks = (rows + 3) / 4;
+        int workers = KernelThreads.For(rows * macs, MinParallelMacs);
+        fixed (float* px = x, py = y)
+        {
+            var job = new RowsJob { X = px, Y = py, Rows = rows, InDim = inDim, OutDim = outDim, Hidden = hidden, Output = output };
+            KernelThreads.Run(job, blocks, workers);
+        }
+    }
+
+    /// <summary>Below this many multiply-adds one thread is faster than waking a second (~20 µs of work).</summary>
+    const long MinParallelMacs = 2_000_000;
+
+    struct RowsJob : IRangeJob
+    {
+        public float* X, Y;
+        public int Rows, InDim, OutDim;
+        public InferenceLayer[] Hidden;
+        public InferenceLayer? Output;
+
+        public readonly void Run(int blockStart, int blockEnd)
+        {
+            int first = blockStart * 4, rows = Math.Min(Rows, blockEnd * 4) - first;
+            if (rows > 0) Block(X + (long)first * InDim, rows, InDim, Hidden, Output, OutDim, Y + (long)first * OutDim);
+        }
+    }
+
+    /// <summary>The whole MLP over <paramref name="rows"/> consecutive rows on the calling thread.</summary>
+    static void Block(float* px, int rows, int inDim, InferenceLayer[] hidden, InferenceLayer? output, int outDim, float* py)
+    {
         int padded = (rows + 3) & ~3, widest = inDim;
         foreach (var l in hidden) widest = Math.Max(widest, l.Out);
         int need = padded * (inDim + 2 * widest);
         if (scratch is null || scratch.Length < need) scratch = new float[need];
-        fixed (float* ps = scratch, px = x, py = y)
+        fixed (float* ps = scratch)
         {
             float* input = ps, bufA = ps + padded * inDim, bufB = bufA + padded * widest;
             Buffer.MemoryCopy(px, input, (long)padded * inDim * 4, (long)rows * inDim * 4);
             new Span<float>(input + rows * inDim, (padded - rows) * inDim).Clear();   // pad rows: computed, never stored
             float* cur = input, next = bufA;
-            width = inDim;
+            int width = inDim;
             foreach (var layer in hidden)
             {
                 fixed (float* pw = layer.Weight) SmallMatMul.Rows4(cur, padded, width, pw, layer.Out, next);
@@ -59,14 +94,14 @@ public static unsafe class SmallMlpKernel
                 cur = next;
                 next = next == bufA ? bufB : bufA;
             }
-            if (output is null) { Buffer.MemoryCopy(cur, py, (long)y.Length * 4, (long)rows * width * 4); return; }
+            if (output is null) { Buffer.MemoryCopy(cur, py, (long)rows * width * 4, (long)rows * width * 4); return; }
             fixed (float* pw = output.Weight)
             {
                 if (outDim % 16 == 0)
                 {
                     SmallMatMul.Rows4(cur, padded, width, pw, outDim, next);
                     if (output.Bias is { } bias) AddBias(next, rows, outDim, bias);
-                    Buffer.MemoryCopy(next, py, (long)y.Length * 4, (long)rows * outDim * 4);
+                    Buffer.MemoryCopy(next, py, (long)rows * outDim * 4, (long)rows * outDim * 4);
                 }
                 else
                     for (int i = 0; i < rows; i++)

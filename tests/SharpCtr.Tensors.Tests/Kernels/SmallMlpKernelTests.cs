@@ -6,6 +6,7 @@ using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
 namespace SharpCtr.Tensors.Tests.Kernels;
 
 /// <summary>The fused small-batch MLP against plain loops in double, and against the Mlp module's layer-by-layer path.</summary>
+[Collection("KernelSettings")]
 public class SmallMlpKernelTests
 {
     static double Act(InferenceLayer l, int j, double v) => l.Act switch
@@ -102,5 +103,25 @@ public class SmallMlpKernelTests
             SmallMlpKernel.Forward(x.AsSpan(r * 24, 24), 1, 24, hidden, output, one);
             Assert.Equal(batch[r], one[0]);
         }
+    }
+
+    [Fact]
+    public void TwoThreadsGiveTheSameBitsAsOne()
+    {
+        var rng = new Random(8);
+        InferenceLayer[] hidden = [Layer(rng, 70, 256, InferenceActivation.Dice), Layer(rng, 256, 256, InferenceActivation.Dice)];
+        var output = Layer(rng, 256, 1, InferenceActivation.Identity);
+        const int rows = 101;   // big enough to split; not a multiple of 4
+        var x = Random(rng, rows * 70);
+        float[] one = new float[rows], two = new float[rows];
+        int saved = KernelThreads.Max;
+        try
+        {
+            KernelThreads.Max = 1;
+            SmallMlpKernel.Forward(x, rows, 70, hidden, output, one);
+            using (KernelThreads.Allow(2)) SmallMlpKernel.Forward(x, rows, 70, hidden, output, two);
+        }
+        finally { KernelThreads.Max = saved; }
+        Assert.Equal(one, two);
     }
 }
