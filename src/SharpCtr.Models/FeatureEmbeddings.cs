@@ -183,28 +183,31 @@ public sealed class FeatureEmbeddings : Module
         int unique = 0;
         for (int r = 0; r < b.Count; r++)
             group[r] = r > 0 && SameHistory(sv, sides, r - 1, r) ? group[r - 1] : unique++;
-        if (unique == b.Count)
+        bool shared = unique < b.Count;
+        int[] items = sv.Items, lengths = sv.Lengths;
+        var sideIds = sides;
+        if (shared)
         {
-            var list = new List<Tensor> { Ops.EmbeddingBag(Table(s.Source).Weight, sv.Items, b.Count, sv.MaxLen, sv.Lengths, mean: true) };
-            for (int si = 0; si < sides.Length; si++)
-                list.Add(Ops.EmbeddingBag(Table(s.Sides[si].Source).Weight, sides[si], b.Count, sv.MaxLen, sv.Lengths, mean: true));
-            return list;
+            items = new int[unique * sv.MaxLen];
+            lengths = new int[unique];
+            sideIds = sides.Select(_ => new int[unique * sv.MaxLen]).ToArray();
+            for (int r = 0; r < b.Count; r++)
+            {
+                if (r > 0 && group[r] == group[r - 1]) continue;
+                int g = group[r];
+                lengths[g] = sv.Lengths[r];
+                Array.Copy(sv.Items, r * sv.MaxLen, items, g * sv.MaxLen, sv.MaxLen);
+                for (int si = 0; si < sides.Length; si++) Array.Copy(sides[si], r * sv.MaxLen, sideIds[si], g * sv.MaxLen, sv.MaxLen);
+            }
         }
-        var items = new int[unique * sv.MaxLen];
-        var lengths = new int[unique];
-        var sideIds = sides.Select(_ => new int[unique * sv.MaxLen]).ToArray();
-        for (int r = 0; r < b.Count; r++)
+        Tensor Pool(Embedding table, int[] ids)
         {
-            if (r > 0 && group[r] == group[r - 1]) continue;
-            int g = group[r];
-            lengths[g] = sv.Lengths[r];
-            Array.Copy(sv.Items, r * sv.MaxLen, items, g * sv.MaxLen, sv.MaxLen);
-            for (int si = 0; si < sides.Length; si++) Array.Copy(sides[si], r * sv.MaxLen, sideIds[si], g * sv.MaxLen, sv.MaxLen);
+            var bag = Ops.EmbeddingBag(table.Weight, ids, unique, sv.MaxLen, lengths, mean: true);
+            return shared ? Ops.IndexSelect(bag, group) : bag;
         }
-        var shared = new List<Tensor> { Ops.IndexSelect(Ops.EmbeddingBag(Table(s.Source).Weight, items, unique, sv.MaxLen, lengths, mean: true), group) };
-        for (int si = 0; si < sides.Length; si++)
-            shared.Add(Ops.IndexSelect(Ops.EmbeddingBag(Table(s.Sides[si].Source).Weight, sideIds[si], unique, sv.MaxLen, lengths, mean: true), group));
-        return shared;
+        var list = new List<Tensor> { Pool(Table(s.Source), items) };
+        for (int si = 0; si < sides.Length; si++) list.Add(Pool(Table(s.Sides[si].Source), sideIds[si]));
+        return list;
     }
 
     /// <summary>Width of a history key: the item embedding and each side field's.</summary>

@@ -53,7 +53,7 @@ public static unsafe class AttentionUnitKernel
         foreach (var l in hidden) { macsPerRow += (long)width * l.Out; width = l.Out; }
         int tiles = (n + TileRows - 1) / TileRows;
         // Tiles are independent, so two threads split them with bit-identical results.
-        int workers = KernelThreads.For(n * macsPerRow, MinParallelMacs);
+        int workers = KernelThreads.For(n * macsPerRow, KernelThreads.MinParallelMacs);
         fixed (float* pk = keys, pq = query, pkp = keyPart, pqp = queryPart, pp = first.Weight, pw = outWeight, ps = scores)
         fixed (int* prk = rowKey, prs = rowSample)
         {
@@ -66,8 +66,6 @@ public static unsafe class AttentionUnitKernel
         }
     }
 
-    /// <summary>Below this many multiply-adds one thread is faster than waking a second (~20 µs of work).</summary>
-    const long MinParallelMacs = 2_000_000;
 
     struct TileJob : IRangeJob
     {

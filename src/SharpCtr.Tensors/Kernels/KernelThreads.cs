@@ -44,6 +44,10 @@ public static class KernelThreads
 
     internal static int ForElements(long elements) => For(elements, MinParallelElements);
 
+    /// <summary>Multiply-adds below which the fused inference kernels stay on one thread (~20 µs
+    /// of work: a second thread's start and join would cost more than it saves).</summary>
+    internal const long MinParallelMacs = 2_000_000;
+
     /// <summary>Runs <paramref name="job"/> over [0, count) split into <paramref name="workers"/>
     /// contiguous ranges. The single-thread path allocates nothing.</summary>
     internal static void Run<TJob>(in TJob job, int count, int workers) where TJob : struct, IRangeJob

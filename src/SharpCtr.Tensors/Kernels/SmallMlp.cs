@@ -46,7 +46,7 @@ public static unsafe class SmallMlpKernel
         foreach (var l in hidden) { macs += (long)width * l.Out; width = l.Out; }
         macs += (long)width * outDim;
         int blocks = (rows + 3) / 4;
-        int workers = KernelThreads.For(rows * macs, MinParallelMacs);
+        int workers = KernelThreads.For(rows * macs, KernelThreads.MinParallelMacs);
         fixed (float* px = x, py = y)
         {
             var job = new RowsJob { X = px, Y = py, Rows = rows, InDim = inDim, OutDim = outDim, Hidden = hidden, Output = output };
@@ -54,8 +54,6 @@ public static unsafe class SmallMlpKernel
         }
     }
 
-    /// <summary>Below this many multiply-adds one thread is faster than waking a second (~20 µs of work).</summary>
-    const long MinParallelMacs = 2_000_000;
 
     struct RowsJob : IRangeJob
     {

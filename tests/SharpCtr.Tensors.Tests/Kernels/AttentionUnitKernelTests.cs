@@ -9,18 +9,7 @@ namespace SharpCtr.Tensors.Tests.Kernels;
 [Collection("KernelSettings")]
 public class AttentionUnitKernelTests
 {
-    static Layer MakeLayer(Random rng, int inDim, int outDim, Act act, bool bias) => new(
-        Random(rng, inDim * outDim, 0.5f), bias ? Random(rng, outDim, 0.2f) : null, inDim, outDim, act,
-        Random(rng, outDim, 0.5f), Random(rng, outDim, 0.3f), Array.ConvertAll(Random(rng, outDim), v => 0.5f + Math.Abs(v)));
-
-    static double Activate(Layer l, int j, double v) => l.Act switch
-    {
-        Act.Identity => v,
-        Act.Relu => Math.Max(v, 0),
-        Act.PRelu => v > 0 ? v : l.Alpha![j] * v,
-        Act.Dice => v * (l.Alpha![j] + (1 - l.Alpha[j]) / (1 + Math.Exp(-(v - l.Mean![j]) * l.InvStd![j]))),
-        _ => throw new ArgumentOutOfRangeException(nameof(l)),
-    };
+    static Layer MakeLayer(Random rng, int inDim, int outDim, Act act, bool bias) => RandomLayer(rng, inDim, outDim, act, bias);
 
     static double[] Reference(float[] keys, int[]? rowKey, float[] query, int[] rowSample, int k, float[] keyPart, float[] queryPart,
         Layer first, Layer[] hidden, float[] w, float b, int n)
@@ -34,7 +23,7 @@ public class AttentionUnitKernelTests
             {
                 double v = keyPart[kr * first.Out + j] + queryPart[s * first.Out + j];
                 for (int p = 0; p < k; p++) v += (double)keys[kr * k + p] * query[s * k + p] * first.Weight[p * first.Out + j];
-                h[j] = Activate(first, j, v);
+                h[j] = ReferenceActivation(first, j, v);
             }
             foreach (var l in hidden)
             {
@@ -43,7 +32,7 @@ public class AttentionUnitKernelTests
                 {
                     double v = l.Bias?[j] ?? 0;
                     for (int p = 0; p < l.In; p++) v += h[p] * l.Weight[p * l.Out + j];
-                    next[j] = Activate(l, j, v);
+                    next[j] = ReferenceActivation(l, j, v);
                 }
                 h = next;
             }

@@ -1,8 +1,25 @@
+using SharpCtr.Tensors.Kernels;
+
 namespace SharpCtr.Tensors.Tests.Kernels;
 
 /// <summary>Seeded random data and comparisons shared by the kernel tests.</summary>
 internal static class KernelTestUtil
 {
+    /// <summary>A dense layer in inference form with random weights, bias and activation statistics.</summary>
+    public static InferenceLayer RandomLayer(Random rng, int inDim, int outDim, InferenceActivation act, bool bias = true, float weightScale = 0.5f) => new(
+        Random(rng, inDim * outDim, weightScale), bias ? Random(rng, outDim, 0.2f) : null, inDim, outDim, act,
+        Random(rng, outDim, 0.5f), Random(rng, outDim, 0.3f), Array.ConvertAll(Random(rng, outDim), v => 0.5f + Math.Abs(v)));
+
+    /// <summary>The layer's activation of pre-activation v in column j, in double (the plain reference).</summary>
+    public static double ReferenceActivation(InferenceLayer l, int j, double v) => l.Act switch
+    {
+        InferenceActivation.Identity => v,
+        InferenceActivation.Relu => Math.Max(v, 0),
+        InferenceActivation.PRelu => v > 0 ? v : l.Alpha![j] * v,
+        InferenceActivation.Dice => v * (l.Alpha![j] + (1 - l.Alpha[j]) / (1 + Math.Exp(-(v - l.Mean![j]) * l.InvStd![j]))),
+        _ => throw new ArgumentOutOfRangeException(nameof(l)),
+    };
+
     public static float[] Random(Random rng, int n, float scale = 1f)
     {
         var x = new float[n];

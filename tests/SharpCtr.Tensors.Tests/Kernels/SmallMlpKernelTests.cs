@@ -9,15 +9,6 @@ namespace SharpCtr.Tensors.Tests.Kernels;
 [Collection("KernelSettings")]
 public class SmallMlpKernelTests
 {
-    static double Act(InferenceLayer l, int j, double v) => l.Act switch
-    {
-        InferenceActivation.Identity => v,
-        InferenceActivation.Relu => Math.Max(v, 0),
-        InferenceActivation.PRelu => v > 0 ? v : l.Alpha![j] * v,
-        InferenceActivation.Dice => v * (l.Alpha![j] + (1 - l.Alpha[j]) / (1 + Math.Exp(-(v - l.Mean![j]) * l.InvStd![j]))),
-        _ => throw new ArgumentOutOfRangeException(nameof(l)),
-    };
-
     static double[] Reference(float[] x, int rows, int inDim, InferenceLayer[] hidden, InferenceLayer? output)
     {
         var result = new List<double>();
@@ -32,7 +23,7 @@ public class SmallMlpKernelTests
                 {
                     double v = l.Bias?[j] ?? 0;
                     for (int p = 0; p < l.In; p++) v += h[p] * l.Weight[p * l.Out + j];
-                    next[j] = Act(l, j, v);
+                    next[j] = ReferenceActivation(l, j, v);
                 }
                 h = next;
             }
@@ -41,9 +32,7 @@ public class SmallMlpKernelTests
         return result.ToArray();
     }
 
-    static InferenceLayer Layer(Random rng, int inDim, int outDim, InferenceActivation act) => new(
-        Random(rng, inDim * outDim, 1f / MathF.Sqrt(inDim)), Random(rng, outDim, 0.2f), inDim, outDim, act,
-        Random(rng, outDim, 0.5f), Random(rng, outDim, 0.3f), Array.ConvertAll(Random(rng, outDim), v => 0.5f + Math.Abs(v)));
+    static InferenceLayer Layer(Random rng, int inDim, int outDim, InferenceActivation act) => RandomLayer(rng, inDim, outDim, act, weightScale: 1f / MathF.Sqrt(inDim));
 
     [Theory]
     [InlineData(100, 176, new[] { 256, 256, 256 }, InferenceActivation.Dice, 1)]   // a DIN request
