@@ -71,7 +71,7 @@ public static class TrainCommands
             var test = data.Indices(SharpCtr.Data.Encoded.Splits.Test);
             var r = SharpCtr.Training.Evaluation.RequestLatency.Measure(model, data, test, parse.GetValue(candidates), parse.GetValue(requests));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{exp.Name}: {r.Candidates} candidates, {r.Requests} requests, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, mean {r.MeanMs:F3} ms (1 thread)"));
+                $"{exp.Name}: {r.Candidates} candidates, {r.Requests} requests, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, mean {r.MeanMs:F3} ms (1 thread), {r.AllocatedBytesPerRequest:N0} bytes allocated per request"));
             if (r.HistoryPart is { } h && r.CandidatePart is { } c)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  history part (encode + generate, once per request): p50 {h.P50Ms:F3} ms, p99 {h.P99Ms:F3} ms; candidate part: p50 {c.P50Ms:F3} ms, p99 {c.P99Ms:F3} ms"));

@@ -36,7 +36,7 @@ internal struct IdentityOp : IActivationOp
 
 internal struct ReluOp : IActivationOp
 {
-    public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) => Vector512.Max(z, Vector512<float>.Zero);
+    public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) => VectorMath.Relu(z);
     public static Vector512<float> Derivative(Vector512<float> z, Vector512<float> y, Vector512<float> slope) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), VectorMath.One, Vector512<float>.Zero);
 }

@@ -23,7 +23,7 @@ public sealed unsafe record InferenceLayer(float[] Weight, float[]? Bias, int In
         {
             case InferenceActivation.Identity: return;
             case InferenceActivation.Relu:
-                for (int i = 0; i < rows * d; i += 16) Vector512.Store(Vector512.Max(Vector512.Load(h + i), Vector512<float>.Zero), h + i);
+                for (int i = 0; i < rows * d; i += 16) Vector512.Store(VectorMath.Relu(Vector512.Load(h + i)), h + i);
                 return;
             case InferenceActivation.PRelu:
                 fixed (float* pa = Alpha)
@@ -64,8 +64,8 @@ public sealed unsafe record InferenceLayer(float[] Weight, float[]? Bias, int In
             {
                 float* at = h + i * d + j;
                 var v = Vector512.Load(at);
-                var negZ = Vector512.Min(Vector512.Max(Vector512.FusedMultiplyAdd(v, negScale, shift), -lim), lim);
-                var p = VectorMath.One / (VectorMath.One + VectorMath.ExpInRange(negZ));
+                var negZ = VectorMath.Clamp(Vector512.FusedMultiplyAdd(v, negScale, shift), -lim, lim);
+                var p = VectorMath.Reciprocal(VectorMath.One + VectorMath.ExpInRange(negZ));
                 Vector512.Store(v * Vector512.FusedMultiplyAdd(p, oneMinusAlpha, al), at);
             }
         }

@@ -16,7 +16,8 @@ namespace SharpCtr.Training.Evaluation;
 /// </summary>
 public static class RequestLatency
 {
-    public sealed record Result(double P50Ms, double P99Ms, double MeanMs, int Requests, int Candidates, Part? HistoryPart = null, Part? CandidatePart = null);
+    public sealed record Result(double P50Ms, double P99Ms, double MeanMs, int Requests, int Candidates, Part? HistoryPart = null, Part? CandidatePart = null,
+        double AllocatedBytesPerRequest = 0);
 
     /// <summary>Percentiles of one part of a request, over the same requests.</summary>
     public sealed record Part(double P50Ms, double P99Ms);
@@ -32,6 +33,7 @@ public static class RequestLatency
         var genci = model as GenCi;
         var historyTimes = new double[requests];
         var candidateTimes = new double[requests];
+        long allocated = 0;   // managed bytes allocated by the scoring calls (GC pressure in a service)
         int savedThreads = KernelThreads.Max;
         KernelThreads.Max = 1;
         model.Eval();
@@ -53,7 +55,8 @@ public static class RequestLatency
             history = new Part(Percentile(historyTimes, 0.50), Percentile(historyTimes, 0.99));
             candidatePart = new Part(Percentile(candidateTimes, 0.50), Percentile(candidateTimes, 0.99));
         }
-        return new Result(Percentile(times, 0.50), Percentile(times, 0.99), times.Average(), requests, candidates, history, candidatePart);
+        return new Result(Percentile(times, 0.50), Percentile(times, 0.99), times.Average(), requests, candidates, history, candidatePart,
+            allocated / (double)requests);
 
         // One request with fresh candidates and a fresh user; returns the scoring time in ms
         // (request r < 0: warm-up, parts not kept).
@@ -63,6 +66,7 @@ public static class RequestLatency
             batch.Fill(data, ids);
             user.Fill(data, [samples[rng.NextInt(samples.Length)]]);
             ShareUser(data, user, batch);
+            long bytes0 = GC.GetAllocatedBytesForCurrentThread();
             long t0 = Stopwatch.GetTimestamp();
             using (Tape.Inference())
             {
@@ -84,7 +88,9 @@ public static class RequestLatency
                 for (int i = 0; i < candidates; i++) sink += Scalar.Sigmoid(logits.Data[i]);
                 if (float.IsNaN(sink)) throw new InvalidOperationException("model produced NaN scores");
             }
-            return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (r >= 0) allocated += GC.GetAllocatedBytesForCurrentThread() - bytes0;
+            return ms;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using SharpCtr.Tensors.Kernels;
 using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
 
@@ -160,6 +161,36 @@ public class VectorExpTests
                 continue;
             }
             Assert.True(Math.Abs(y[i] - e) <= 3e-7 * e, $"exp({x[i]}) = {y[i]}, expected {e}");
+        }
+    }
+
+    [Fact]
+    public void ExpAndClampKeepNaN()
+    {
+        var nan = System.Runtime.Intrinsics.Vector512.Create(float.NaN);
+        var lo = System.Runtime.Intrinsics.Vector512.Create(-1f);
+        var hi = System.Runtime.Intrinsics.Vector512.Create(1f);
+        Assert.True(float.IsNaN(SharpCtr.Tensors.Kernels.VectorMath.Exp(nan).GetElement(3)));
+        Assert.True(float.IsNaN(SharpCtr.Tensors.Kernels.VectorMath.Clamp(nan, lo, hi).GetElement(0)));
+        var x = System.Runtime.Intrinsics.Vector512.Create(-5f, -1f, -0.5f, 0f, 0.5f, 1f, 5f, -2f, 2f, 0.99f, -0.99f, 1e-3f, -1e-3f, 3f, -3f, 0.25f);
+        var c = SharpCtr.Tensors.Kernels.VectorMath.Clamp(x, lo, hi);
+        for (int i = 0; i < 16; i++) Assert.Equal(Math.Clamp(x.GetElement(i), -1f, 1f), c.GetElement(i));
+    }
+
+    [Fact]
+    public void ReciprocalIsAccurateToFloatPrecision()
+    {
+        var rng = new Random(5);
+        for (int t = 0; t < 2000; t++)
+        {
+            var d = new float[16];
+            for (int i = 0; i < 16; i++) d[i] = (float)Math.Exp(rng.NextDouble() * 80 - 40) * (rng.Next(2) == 0 ? 1 : -1);
+            var r = SharpCtr.Tensors.Kernels.VectorMath.Reciprocal(System.Runtime.Intrinsics.Vector512.Create(d));
+            for (int i = 0; i < 16; i++)
+            {
+                double exact = 1.0 / d[i];
+                Assert.True(Math.Abs(r.GetElement(i) - exact) <= 2.5e-7 * Math.Abs(exact), $"1/{d[i]} = {r.GetElement(i)}, expected {exact}");
+            }
         }
     }
 }
