@@ -62,16 +62,17 @@ public static class TrainCommands
         var candidates = new Option<int>("--candidates") { Description = "candidates per request", DefaultValueFactory = _ => 100 };
         var requests = new Option<int>("--requests") { Description = "timed requests (after 30 warm-up)", DefaultValueFactory = _ => 1000 };
         var dataDir = new Option<string?>("--data-dir") { Description = "data root" };
-        var cmd = new Command("request", "Latency of scoring one request (one user, N candidates) on one thread; untrained weights, same cost") { config, set, candidates, requests, dataDir };
+        var threads = new Option<int>("--threads") { Description = "kernel threads for the request (the service gives a lone request 2)", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("request", "Latency of scoring one request (one user, N candidates) on one thread; untrained weights, same cost") { config, set, candidates, requests, dataDir, threads };
         cmd.SetAction(parse =>
         {
             var exp = Experiment.Load(parse.GetValue(config)!, parse.GetValue(set) ?? []);
             var data = DatasetLoader.Load(exp.Data, DataRoot.Resolve(parse.GetValue(dataDir))).Dataset;
             var model = SharpCtr.Models.ModelRegistry.Create(new SharpCtr.Models.ModelContext(data, exp.Model, new SharpCtr.Tensors.Rng((ulong)exp.Train.Seed)));
             var test = data.Indices(SharpCtr.Data.Encoded.Splits.Test);
-            var r = SharpCtr.Training.Evaluation.RequestLatency.Measure(model, data, test, parse.GetValue(candidates), parse.GetValue(requests));
+            var r = SharpCtr.Training.Evaluation.RequestLatency.Measure(model, data, test, parse.GetValue(candidates), parse.GetValue(requests), threads: parse.GetValue(threads));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{exp.Name}: {r.Candidates} candidates, {r.Requests} requests, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, mean {r.MeanMs:F3} ms (1 thread), {r.AllocatedBytesPerRequest:N0} bytes allocated per request"));
+                $"{exp.Name}: {r.Candidates} candidates, {r.Requests} requests, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, mean {r.MeanMs:F3} ms ({parse.GetValue(threads)} thread(s)), {r.AllocatedBytesPerRequest:N0} bytes allocated per request"));
             if (r.HistoryPart is { } h && r.CandidatePart is { } c)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  history part (encode + generate, once per request): p50 {h.P50Ms:F3} ms, p99 {h.P99Ms:F3} ms; candidate part: p50 {c.P50Ms:F3} ms, p99 {c.P99Ms:F3} ms"));

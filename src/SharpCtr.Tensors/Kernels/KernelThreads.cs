@@ -57,17 +57,7 @@ public static class KernelThreads
             job.Run(0, count);
             return;
         }
-        RunParallel(job, count, Math.Min(workers, count));
-    }
-
-    private static void RunParallel<TJob>(TJob job, int count, int workers) where TJob : struct, IRangeJob
-    {
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-        {
-            int start = (int)((long)count * w / workers);
-            int end = (int)((long)count * (w + 1) / workers);
-            if (end > start) job.Run(start, end);
-        });
+        KernelWorkers.Run(job, count, Math.Min(workers, count));
     }
 }
 

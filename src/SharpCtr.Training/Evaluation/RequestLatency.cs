@@ -9,7 +9,7 @@ using SharpCtr.Tensors.Kernels;
 namespace SharpCtr.Training.Evaluation;
 
 /// <summary>
-/// Latency of scoring one ranking request on one thread: one user (profile and history) and
+/// Latency of scoring one ranking request on one thread (or <c>threads</c> kernel threads): one user (profile and history) and
 /// <c>candidates</c> items taken from test rows, scored as one batch. For GenCI the request's
 /// history part (encoding and generation, once per request) and its candidate part are also
 /// timed on their own.
@@ -22,7 +22,7 @@ public static class RequestLatency
     /// <summary>Percentiles of one part of a request, over the same requests.</summary>
     public sealed record Part(double P50Ms, double P99Ms);
 
-    public static Result Measure(CtrModel model, EncodedDataset data, int[] samples, int candidates = 100, int requests = 300, int seed = 1)
+    public static Result Measure(CtrModel model, EncodedDataset data, int[] samples, int candidates = 100, int requests = 300, int seed = 1, int threads = 1)
     {
         if (samples.Length == 0) throw new ArgumentException("no samples to build requests from");
         var rng = new Rng((ulong)seed);
@@ -35,7 +35,7 @@ public static class RequestLatency
         var candidateTimes = new double[requests];
         long allocated = 0;   // managed bytes allocated by the scoring calls (GC pressure in a service)
         int savedThreads = KernelThreads.Max;
-        KernelThreads.Max = 1;
+        KernelThreads.Max = threads;
         model.Eval();
         try
         {

@@ -1,0 +1,77 @@
+using SharpCtr.Tensors.Kernels;
+
+namespace SharpCtr.Tensors.Tests.Kernels;
+
+public class KernelWorkersTests
+{
+    /// <summary>Writes a value that depends only on the index, and counts how often each index ran.</summary>
+    readonly struct MarkJob(int[] visits, float[] output) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                Interlocked.Increment(ref visits[i]);
+                output[i] = MathF.Sqrt(i) * 3f;
+            }
+        }
+    }
+
+    readonly struct FailingJob(int failAt) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            if (failAt >= start && failAt < end) throw new ArgumentOutOfRangeException(nameof(failAt), $"index {failAt} is bad");
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    [InlineData(1000, 2)]
+    [InlineData(777, 3)]
+    public void EveryIndexRunsExactlyOnce(int count, int workers)
+    {
+        for (int repeat = 0; repeat < 50; repeat++)
+        {
+            var visits = new int[count];
+            var output = new float[count];
+            KernelThreads.Run(new MarkJob(visits, output), count, workers);
+            Assert.All(visits, v => Assert.Equal(1, v));
+            for (int i = 0; i < count; i++) Assert.Equal(MathF.Sqrt(i) * 3f, output[i]);
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentCallersAllFinishWithCorrectResults()
+    {
+        // Several threads at once: one owns the helpers, the others run alone; none may hang or lose work.
+        var tasks = Enumerable.Range(0, 6).Select(t => Task.Run(() =>
+        {
+            for (int repeat = 0; repeat < 300; repeat++)
+            {
+                int count = 50 + (t * 37 + repeat) % 400;
+                var visits = new int[count];
+                var output = new float[count];
+                KernelThreads.Run(new MarkJob(visits, output), count, 2);
+                if (visits.Any(v => v != 1)) return false;
+            }
+            return true;
+        })).ToArray();
+        var results = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.All(results, Assert.True);
+    }
+
+    [Fact]
+    public void AnExceptionInAPartReachesTheCallerAndTheWorkersStayUsable()
+    {
+        for (int failAt = 0; failAt < 40; failAt += 7)
+        {
+            var ex = Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.Run(new FailingJob(failAt), 40, 2));
+            Assert.Contains($"index {failAt}", ex.Message);
+        }
+        var visits = new int[100];
+        KernelThreads.Run(new MarkJob(visits, new float[100]), 100, 2);
+        Assert.All(visits, v => Assert.Equal(1, v));
+    }
+}
