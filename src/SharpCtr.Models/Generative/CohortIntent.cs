@@ -62,6 +62,14 @@ public sealed class CohortIntent : Module
     {
         if (Variant == IntentVariant.IntentMean) return Ops.IndexSelect(summary, rowHistory);
         int n = summary.Shape[1], d = summary.Shape[2], b = rowHistory.Length;
+        if (summary.Shape[0] == 1)
+        {
+            // One history for every candidate (a ranking request): the candidates are b queries
+            // against the same cohorts — each query's softmax is its own — so they attend as one
+            // length-b query sequence, without copying the keys and values b times.
+            var one = attention.ForwardProjected(Ops.Reshape(target, 1, b, d), attention.K.Forward(summary), attention.V.Forward(summary), cohortKeep);
+            return Ops.Reshape(one, b, d);
+        }
         // keys/values projected once per history, then shared by its candidates
         var keys = Ops.IndexSelect(attention.K.Forward(summary), rowHistory);                     // [B, N, inner]
         var values = Ops.IndexSelect(attention.V.Forward(summary), rowHistory);
