@@ -107,6 +107,34 @@ public sealed class SparseRowGrad
         ArrayPool<int>.Shared.Return(order);
     }
 
+    /// <summary>
+    /// The backward of a pooled lookup (<see cref="Ops.EmbeddingBag"/>): for bag r of ids [rows, width],
+    /// slot(ids[r, l]) += grad[r]·scale[r] for l &lt; lengths[r], skipping <paramref name="paddingIdx"/>,
+    /// in position order (one thread: deterministic).
+    /// </summary>
+    internal void ScatterAddBags(int[] ids, int rows, int width, int[] lengths, float[] scale, int paddingIdx, float[] grad)
+    {
+        int dim = Dim;
+        for (int r = 0; r < rows; r++)
+        {
+            int len = Math.Min(lengths[r], width);
+            if (len <= 0) continue;
+            EnsureCapacity(Math.Min(slotOfRow.Length, Count + len));
+            for (int l = 0; l < len; l++)
+            {
+                int id = ids[r * width + l];
+                if (id == paddingIdx) continue;
+                int s = slotOfRow[id];
+                if (s < 0)
+                {
+                    s = NewSlot(id);
+                    Array.Clear(values, s * dim, dim);
+                }
+                RowMath.AddScaledRow(grad, r * dim, scale[r], values, s * dim, dim);
+            }
+        }
+    }
+
     void EnsureCapacity(int slots)
     {
         if (slots <= rows.Length) return;

@@ -49,10 +49,11 @@ public sealed class Linear : Module
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
-                var dz = z.RequiresGrad ? z.GradBuffer().Span : Span<float>.Empty;
+                bool fresh = false;
+                var dz = z.RequiresGrad ? z.GradBufferForWrite(out fresh).Span : Span<float>.Empty;
                 var db = Bias is { RequiresGrad: true } ? Bias.GradBuffer().Span : Span<float>.Empty;
                 Kernels.BiasActivation.Backward(z.Span, Bias is null ? ReadOnlySpan<float>.Empty : Bias.Span, y.Span, y.Grad.Span,
-                    rows, Out, activation, dz, db);
+                    rows, Out, activation, dz, db, overwriteDx: fresh);
             });
         return y;
     }

@@ -49,36 +49,33 @@ public static partial class Ops
         var y = Tensor.Temp([rows, dim], zero: true);
         var scale = Tensor.Temp([rows]).Data;
         var td = table.Data; var yd = y.Data;
+        // Rows are 1–64 floats: inline row adds, not a library call per history position.
         for (int r = 0; r < rows; r++)
         {
             int len = Math.Min(lengths[r], width);
             scale[r] = mean && len > 0 ? 1f / len : 1f;
-            var dst = yd.AsSpan(r * dim, dim);
             for (int l = 0; l < len; l++)
             {
                 int id = ids[r * width + l];
                 if ((uint)id >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} in bag {r} is outside the embedding table {table.Name ?? ""} of {vocab} rows");
-                if (id != paddingIdx) System.Numerics.Tensors.TensorPrimitives.Add(dst, td.AsSpan(id * dim, dim), dst);
+                if (id != paddingIdx) Kernels.RowMath.AddRow(td, id * dim, yd, r * dim, dim);
             }
-            if (scale[r] != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(dst, scale[r], dst);
+            if (scale[r] != 1f) Kernels.RowMath.ScaleRow(yd, r * dim, scale[r], dim);
         }
         if (Tape.Needs(table))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
                 var gy = y.Grad.Data;
-                var sparse = table.SparseGrad;
-                var dense = sparse is null ? table.GradBuffer().Data : null;
+                if (table.SparseGrad is { } sparse) { sparse.ScatterAddBags(ids, rows, width, lengths, scale, paddingIdx, gy); return; }
+                var dense = table.GradBuffer().Data;
                 for (int r = 0; r < rows; r++)
                 {
                     int len = Math.Min(lengths[r], width);
-                    var g = gy.AsSpan(r * dim, dim);
                     for (int l = 0; l < len; l++)
                     {
                         int id = ids[r * width + l];
-                        if (id == paddingIdx) continue;
-                        var slot = sparse is not null ? sparse.Slot(id) : dense.AsSpan(id * dim, dim);
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g, scale[r], slot, slot);
+                        if (id != paddingIdx) Kernels.RowMath.AddScaledRow(gy, r * dim, scale[r], dense, id * dim, dim);
                     }
                 }
             });

@@ -1,0 +1,166 @@
+using SharpCtr.Tensors.Kernels;
+using SharpCtr.Tensors.Nn;
+using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
+using O = SharpCtr.Tensors.Ops;
+
+namespace SharpCtr.Tensors.Tests.Kernels;
+
+/// <summary>
+/// The training-path kernels against plain loops in double: pooled embedding bags (forward, dense
+/// and sparse backward), Dice with batch statistics (forward, dx, dα), and the same bits on 1 or
+/// 2 threads. Random shapes include odd widths and row counts past one chunk.
+/// </summary>
+[Collection("KernelSettings")]
+public class TrainingPathTests
+{
+    [Theory]
+    [InlineData(1, 7, 5)]
+    [InlineData(16, 33, 50)]
+    [InlineData(7, 12, 3)]
+    [InlineData(40, 9, 8)]
+    public void EmbeddingBagMatchesPlainLoops(int dim, int rows, int width)
+    {
+        var rng = new Random(dim * 131 + rows);
+        int vocab = 23;
+        var ids = new int[rows * width];
+        var lengths = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            lengths[r] = rng.Next(width + 1);
+            for (int l = 0; l < lengths[r]; l++) ids[r * width + l] = rng.Next(vocab);   // repeats and padding (0) inside the bag
+        }
+        var gy = Random(rng, rows * dim);
+        foreach (bool mean in new[] { true, false })
+            foreach (bool sparse in new[] { true, false })
+            {
+                var table = Tensor.Parameter("t", vocab, dim);
+                Random(rng, vocab * dim).CopyTo(table.Data, 0);
+                if (sparse) table.SparseGrad = new SparseRowGrad(vocab, dim);
+                float[] y, grad;
+                using (var tape = Tape.Train())
+                {
+                    var bag = O.EmbeddingBag(table, ids, rows, width, lengths, mean);
+                    y = bag.ToArray();
+                    bag.GradBufferForWrite(out _);
+                    gy.CopyTo(bag.Grad!.Data, 0);
+                    tape.BackwardFrom(bag);
+                    grad = sparse ? table.SparseGrad!.ToDense(vocab) : table.Grad!.ToArray();
+                }
+                var refY = new double[rows * dim];
+                var refG = new double[vocab * dim];
+                for (int r = 0; r < rows; r++)
+                {
+                    double scale = mean && lengths[r] > 0 ? 1.0 / lengths[r] : 1.0;
+                    for (int l = 0; l < lengths[r]; l++)
+                    {
+                        int id = ids[r * width + l];
+                        if (id == 0) continue;
+                        for (int j = 0; j < dim; j++)
+                        {
+                            refY[r * dim + j] += table.Data[id * dim + j] * scale;
+                            refG[id * dim + j] += gy[r * dim + j] * scale;
+                        }
+                    }
+                }
+                AssertClose(Array.ConvertAll(refY, v => (float)v), y, 1e-5, 1e-5, $"bag forward (mean {mean}, sparse {sparse})");
+                AssertClose(Array.ConvertAll(refG, v => (float)v), grad, 1e-5, 1e-5, $"bag gradient (mean {mean}, sparse {sparse})");
+            }
+    }
+
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(3, 16)]
+    [InlineData(300, 37)]
+    [InlineData(1000, 64)]
+    public void DiceTrainingMatchesPlainReference(int n, int d)
+    {
+        var rng = new Random(n * 17 + d);
+        var x = Tensor.FromArray(Random(rng, n * d, 2f), n, d);
+        var gy = Random(rng, n * d);
+        var dice = new Dice(d);
+        Random(rng, d, 0.5f).CopyTo(dice.Alpha.Data, 0);
+        var (y, gx, ga) = DiceStep(dice, x, gy);
+
+        double[] mean = new double[d], inv = new double[d];
+        for (int j = 0; j < d; j++)
+        {
+            double s = 0, v = 0;
+            for (int i = 0; i < n; i++) s += x.Data[i * d + j];
+            mean[j] = s / n;
+            for (int i = 0; i < n; i++) v += Math.Pow(x.Data[i * d + j] - mean[j], 2);
+            inv[j] = 1 / Math.Sqrt(v / n + dice.Eps);
+        }
+        var refY = new float[n * d]; var refGx = new float[n * d]; var refGa = new float[d];
+        for (int j = 0; j < d; j++)
+        {
+            double a = dice.Alpha.Data[j], sumDn = 0, sumDnN = 0, sumGa = 0;
+            var dn = new double[n]; var nrm = new double[n]; var p = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                double xv = x.Data[i * d + j], g = gy[i * d + j];
+                nrm[i] = (xv - mean[j]) * inv[j];
+                p[i] = 1 / (1 + Math.Exp(-nrm[i]));
+                refY[i * d + j] = (float)(xv * (a + p[i] * (1 - a)));
+                dn[i] = g * xv * (1 - a) * p[i] * (1 - p[i]);
+                sumDn += dn[i]; sumDnN += dn[i] * nrm[i]; sumGa += g * xv * (1 - p[i]);
+            }
+            refGa[j] = (float)sumGa;
+            for (int i = 0; i < n; i++)
+                refGx[i * d + j] = (float)(gy[i * d + j] * (a + p[i] * (1 - a)) + inv[j] * (dn[i] - sumDn / n - nrm[i] * sumDnN / n));
+        }
+        AssertClose(refY, y, 1e-4, 1e-4, "Dice y");
+        // One row: the batch variance is 0 and invStd is 1e4 — dx is cancellation noise of that size.
+        if (n > 1) AssertClose(refGx, gx, 2e-3, 2e-3, "Dice dx");
+        AssertClose(refGa, ga, 1e-3, 1e-3, "Dice dα");
+    }
+
+    [Fact]
+    public void DiceAndBatchStatisticsGiveTheSameBitsOnOneAndTwoThreads()
+    {
+        var rng = new Random(3);
+        int n = 1000, d = 37;
+        var x = Tensor.FromArray(Random(rng, n * d, 2f), n, d);
+        var gy = Random(rng, n * d);
+        (float[], float[], float[]) Run(int threads)
+        {
+            int saved = KernelThreads.Max, savedMin = KernelThreads.MinParallelElements;
+            KernelThreads.Max = threads;
+            KernelThreads.MinParallelElements = 1;
+            try
+            {
+                var dice = new Dice(d);
+                Array.Fill(dice.Alpha.Data, 0.25f);
+                return DiceStep(dice, x, gy);
+            }
+            finally { KernelThreads.Max = saved; KernelThreads.MinParallelElements = savedMin; }
+        }
+        var one = Run(1); var two = Run(2);
+        Assert.Equal(one.Item1, two.Item1);
+        Assert.Equal(one.Item2, two.Item2);
+        Assert.Equal(one.Item3, two.Item3);
+    }
+
+    [Fact]
+    public void MatMulGradientsAccumulateWhenAnInputIsUsedTwice()
+    {
+        var rng = new Rng(11);
+        var x = TestUtil.Randn(rng, 5, 3); var w = TestUtil.Randn(rng, 3, 4); var v = TestUtil.Randn(rng, 3, 4);
+        TestUtil.AssertGrad(() => O.Add(O.MatMul(x, w), O.MatMul(x, v)), x, w, v);
+        TestUtil.AssertGrad(() => O.MatMul(x, x, transB: true), x);
+        var lin = new Linear(3, 6, rng);
+        TestUtil.AssertGrad(() => O.Add(lin.Forward(x, SharpCtr.Tensors.Kernels.Activation.Tanh), lin.Forward(x, SharpCtr.Tensors.Kernels.Activation.Relu)), x, lin.Weight, lin.Bias!);
+    }
+
+    /// <summary>One recorded Dice forward (batch statistics) and backward from gy: y, dx, dα.</summary>
+    static (float[] Y, float[] Gx, float[] Ga) DiceStep(Dice dice, Tensor x, float[] gy)
+    {
+        var xp = Tensor.FromArray(x.ToArray(), x.Shape);
+        xp.RequiresGrad = true;
+        using var tape = Tape.Train();
+        var y = dice.Forward(xp);
+        y.GradBufferForWrite(out _);
+        gy.CopyTo(y.Grad!.Data, 0);
+        tape.BackwardFrom(y);
+        return (y.ToArray(), xp.Grad!.ToArray(), dice.Alpha.Grad!.ToArray());
+    }
+}
