@@ -31,8 +31,9 @@ public sealed class Linear : Module
     {
         if (x.Rank == 0 || x.Shape[^1] != In)
             throw new ArgumentException($"Linear({In}→{Out}): input shape {Tensor.ShapeString(x.Shape)} does not end in {In}");
-        var y = Ops.MatMul(x, Weight);
-        return Bias is null ? y : Ops.Add(y, Bias);
+        // With a bias: the fused identity kernel (one parallel pass; its backward hands the output
+        // gradient on and sums the bias gradient by row chunks) instead of a broadcast add.
+        return Bias is null ? Ops.MatMul(x, Weight) : Forward(x, Kernels.Activation.Identity);
     }
 
     /// <summary>act(x·W + b) with the bias and activation fused into one pass (and one tape op).</summary>
@@ -49,6 +50,17 @@ public sealed class Linear : Module
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
+                if (activation == Kernels.Activation.Identity)
+                {
+                    // dz = dy: z takes y's gradient buffer when it may; only the bias gradient is computed.
+                    var gy = y.Grad;
+                    if (z.RequiresGrad && Tape.TryMoveGrad(y, z))
+                    {
+                        if (Bias is { RequiresGrad: true })
+                            Kernels.BiasActivation.Backward(z.Span, Bias.Span, ReadOnlySpan<float>.Empty, gy.Span, rows, Out, activation, Span<float>.Empty, Bias.GradBuffer().Span);
+                        return;
+                    }
+                }
                 bool fresh = false;
                 var dz = z.RequiresGrad ? z.GradBufferForWrite(out fresh).Span : Span<float>.Empty;
                 var db = Bias is { RequiresGrad: true } ? Bias.GradBuffer().Span : Span<float>.Empty;

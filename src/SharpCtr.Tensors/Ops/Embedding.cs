@@ -92,18 +92,15 @@ public static partial class Ops
         for (int i = 0; i < rows.Length; i++)
         {
             if ((uint)rows[i] >= (uint)n0) throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[i]} out of range for {n0} rows");
-            Array.Copy(x.Data, rows[i] * w, y.Data, i * w, w);
+            Kernels.RowMath.CopyRow(x.Data, rows[i] * w, y.Data, i * w, w);   // short rows: inline, not a library call each
         }
         if (Tape.Needs(x))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
                 var gx = x.GradBuffer().Data;
-                for (int i = 0; i < rows.Length; i++)
-                {
-                    var dst = gx.AsSpan(rows[i] * w, w);
-                    System.Numerics.Tensors.TensorPrimitives.Add(dst, y.Grad.Data.AsSpan(i * w, w), dst);
-                }
+                var gy = y.Grad.Data;
+                for (int i = 0; i < rows.Length; i++) Kernels.RowMath.AddRow(gy, i * w, gx, rows[i] * w, w);
             });
         return y;
     }
