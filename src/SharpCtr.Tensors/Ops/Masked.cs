@@ -66,9 +66,8 @@ public static partial class Ops
         var xd = x.Data; var wd = w.Data; var yd = y.Data;
         for (int b = 0; b < bsz; b++)
         {
-            var row = yd.AsSpan(b * d, d);
             for (int r = offsets[b]; r < offsets[b + 1]; r++)
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xd.AsSpan((rowOf?[r] ?? r) * d, d), wd[r], row, row);
+                Kernels.RowMath.AddScaledRow(xd, (rowOf?[r] ?? r) * d, wd[r], yd, b * d, d);   // short rows: inline
         }
         if (Tape.Needs(x, w))
             Tape.Record(y, () =>
@@ -84,7 +83,7 @@ public static partial class Ops
                     {
                         int xr = rowOf?[r] ?? r;
                         if (gw is not null) gw[r] += System.Numerics.Tensors.TensorPrimitives.Dot(xd.AsSpan(xr * d, d), gyr);
-                        if (gx is not null) { var dst = gx.AsSpan(xr * d, d); System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gyr, wd[r], dst, dst); }
+                        if (gx is not null) Kernels.RowMath.AddScaledRow(gy, b * d, wd[r], gx, xr * d, d);
                     }
                 }
             });

@@ -151,6 +151,93 @@ public class TrainingPathTests
         TestUtil.AssertGrad(() => O.Add(lin.Forward(x, SharpCtr.Tensors.Kernels.Activation.Tanh), lin.Forward(x, SharpCtr.Tensors.Kernels.Activation.Relu)), x, lin.Weight, lin.Bias!);
     }
 
+    [Theory]
+    [InlineData(3, 5, 6, 2)]      // odd widths
+    [InlineData(40, 32, 64, 7)]   // DIN's widths, padding rows past the last sample
+    public void ActivationUnitInputMatchesPlainLoopsAndGradients(int samples, int k, int h, int paddingRows)
+    {
+        var rng = new Random(samples + k);
+        var offsets = new int[samples + 1];
+        for (int s = 0; s < samples; s++) offsets[s + 1] = offsets[s] + rng.Next(4);   // some samples without history
+        int n = offsets[^1] + paddingRows;
+        var rowSample = new int[n];
+        for (int s = 0; s < samples; s++) for (int r = offsets[s]; r < offsets[s + 1]; r++) rowSample[r] = s;
+        Tensor P(params int[] shape) { var t = Tensor.FromArray(Random(rng, Tensor.SizeOf(shape)), shape); t.RequiresGrad = true; return t; }
+        var keys = P(n, k); var query = P(samples, k); var wk = P(k, h); var wp = P(k, h); var qp = P(samples, h);
+        var gy = Random(rng, n * h);
+
+        float[] y; float[][] grads;
+        using (var tape = Tape.Train())
+        {
+            var t = O.ActivationUnitInput(keys, query, rowSample, offsets, wk, wp, qp);
+            y = t.ToArray();
+            t.GradBufferForWrite(out _);
+            gy.CopyTo(t.Grad!.Data, 0);
+            tape.BackwardFrom(t);
+            grads = [keys.Grad!.ToArray(), query.Grad!.ToArray(), wk.Grad!.ToArray(), wp.Grad!.ToArray(), qp.Grad!.ToArray()];
+        }
+        var refY = new double[n * h];
+        var refG = new[] { new double[n * k], new double[samples * k], new double[k * h], new double[k * h], new double[samples * h] };
+        for (int r = 0; r < n; r++)
+        {
+            int s = rowSample[r];
+            for (int o = 0; o < h; o++)
+            {
+                double acc = qp.Data[s * h + o], g = gy[r * h + o];
+                refG[4][s * h + o] += g;
+                for (int j = 0; j < k; j++)
+                {
+                    double kv = keys.Data[r * k + j], qv = query.Data[s * k + j];
+                    acc += kv * wk.Data[j * h + o] + kv * qv * wp.Data[j * h + o];
+                    refG[0][r * k + j] += g * (wk.Data[j * h + o] + qv * wp.Data[j * h + o]);
+                    refG[1][s * k + j] += g * kv * wp.Data[j * h + o];
+                    refG[2][j * h + o] += g * kv;
+                    refG[3][j * h + o] += g * kv * qv;
+                }
+                refY[r * h + o] = acc;
+            }
+        }
+        AssertClose(Array.ConvertAll(refY, v => (float)v), y, 1e-4, 1e-4, "unit input");
+        string[] names = ["dkeys", "dquery", "dWk", "dWp", "dqueryProj"];
+        for (int i = 0; i < names.Length; i++) AssertClose(Array.ConvertAll(refG[i], v => (float)v), grads[i], 1e-3, 1e-4, names[i]);
+
+        if (n <= 12)
+        {
+            foreach (var t in new[] { keys, query, wk, wp, qp }) t.Grad = null;
+            TestUtil.AssertGrad(() => O.ActivationUnitInput(keys, query, rowSample, offsets, wk, wp, qp), keys, query, wk, wp, qp);
+        }
+    }
+
+    [Fact]
+    public void ActivationUnitInputGivesTheSameBitsOnOneAndTwoThreads()
+    {
+        float[][] Run(int threads)
+        {
+            int saved = KernelThreads.Max, savedMin = KernelThreads.MinParallelElements;
+            KernelThreads.Max = threads;
+            KernelThreads.MinParallelElements = 1;
+            try
+            {
+                var rng = new Random(9);
+                int samples = 50, k = 32, h = 64;
+                var offsets = new int[samples + 1];
+                for (int s = 0; s < samples; s++) offsets[s + 1] = offsets[s] + rng.Next(6);
+                int n = offsets[^1] + 3;
+                var rowSample = new int[n];
+                for (int s = 0; s < samples; s++) for (int r = offsets[s]; r < offsets[s + 1]; r++) rowSample[r] = s;
+                Tensor P(params int[] shape) { var t = Tensor.FromArray(Random(rng, Tensor.SizeOf(shape)), shape); t.RequiresGrad = true; return t; }
+                var keys = P(n, k); var query = P(samples, k); var wk = P(k, h); var wp = P(k, h); var qp = P(samples, h);
+                using var tape = Tape.Train();
+                var y = O.ActivationUnitInput(keys, query, rowSample, offsets, wk, wp, qp);
+                tape.Backward(O.Sum(O.Mul(y, y)));
+                return [keys.Grad!.ToArray(), query.Grad!.ToArray(), wk.Grad!.ToArray(), qp.Grad!.ToArray()];
+            }
+            finally { KernelThreads.Max = saved; KernelThreads.MinParallelElements = savedMin; }
+        }
+        var one = Run(1); var two = Run(2);
+        for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], two[i]);
+    }
+
     /// <summary>One recorded Dice forward (batch statistics) and backward from gy: y, dx, dα.</summary>
     static (float[] Y, float[] Gx, float[] Ga) DiceStep(Dice dice, Tensor x, float[] gy)
     {
