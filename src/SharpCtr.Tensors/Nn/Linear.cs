@@ -52,14 +52,21 @@ public sealed class Linear : Module
                 if (y.Grad is null) return;
                 if (activation == Kernels.Activation.Identity)
                 {
-                    // dz = dy: z takes y's gradient buffer when it may; only the bias gradient is computed.
+                    // dz = dy: z takes y's gradient buffer when it may. The bias gradient sums rows in
+                    // order, as the broadcast add did, so models without an activation here keep their bits.
                     var gy = y.Grad;
-                    if (z.RequiresGrad && Tape.TryMoveGrad(y, z))
+                    if (z.RequiresGrad && !Tape.TryMoveGrad(y, z))
                     {
-                        if (Bias is { RequiresGrad: true })
-                            Kernels.BiasActivation.Backward(z.Span, Bias.Span, ReadOnlySpan<float>.Empty, gy.Span, rows, Out, activation, Span<float>.Empty, Bias.GradBuffer().Span);
-                        return;
+                        var gz = z.GradBufferForWrite(out bool zFresh).Span;
+                        if (zFresh) gy.Span.CopyTo(gz);
+                        else System.Numerics.Tensors.TensorPrimitives.Add(gz, gy.Span, gz);
                     }
+                    if (Bias is { RequiresGrad: true })
+                    {
+                        var gb = Bias.GradBuffer().Data;
+                        for (int r = 0; r < rows; r++) Kernels.RowMath.AddRow(gy.Data, r * Out, gb, 0, Out);
+                    }
+                    return;
                 }
                 bool fresh = false;
                 var dz = z.RequiresGrad ? z.GradBufferForWrite(out fresh).Span : Span<float>.Empty;
