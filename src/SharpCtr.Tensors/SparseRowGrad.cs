@@ -65,7 +65,10 @@ public sealed class SparseRowGrad
     /// first-touch order) and split positions by blocks of 64 slots; then each thread adds the
     /// gradient rows of its own slot blocks — no two threads write the same slot.
     /// </summary>
-    internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad)
+    internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad) => ScatterAdd(ids, n, paddingIdx, grad, 0, Dim);
+
+    /// <summary>As above, gradient row i read at grad[gradOffset + i·gradStride] (a column block of a wider matrix).</summary>
+    internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad, int gradOffset, int gradStride)
     {
         if (n == 0) return;
         int dim = Dim;
@@ -82,7 +85,7 @@ public sealed class SparseRowGrad
                     s = NewSlot(id);
                     Array.Clear(values, s * dim, dim);
                 }
-                RowMath.AddRow(grad, i * dim, values, s * dim, dim);
+                RowMath.AddRow(grad, gradOffset + i * gradStride, values, s * dim, dim);
             }
             return;
         }
@@ -102,7 +105,7 @@ public sealed class SparseRowGrad
             back -= part;
         }
         Array.Clear(values, first * dim, (Count - first) * dim);
-        var job = new ScatterJob(this, ids, grad, order, front, back + 1, n);
+        var job = new ScatterJob(this, ids, grad, gradOffset, gradStride, order, front, back + 1, n);
         KernelThreads.Run(job, 2, 2);
         ArrayPool<int>.Shared.Return(order);
     }
@@ -152,7 +155,7 @@ public sealed class SparseRowGrad
         return s;
     }
 
-    readonly struct ScatterJob(SparseRowGrad target, int[] ids, float[] grad, int[] order, int frontEnd, int backStart, int n) : IRangeJob
+    readonly struct ScatterJob(SparseRowGrad target, int[] ids, float[] grad, int gradOffset, int gradStride, int[] order, int frontEnd, int backStart, int n) : IRangeJob
     {
         public void Run(int start, int end)
         {
@@ -166,7 +169,7 @@ public sealed class SparseRowGrad
                 for (int k = from; k != to; k += step)
                 {
                     int i = order[k];
-                    RowMath.AddRow(grad, i * dim, values, slotOfRow[ids[i]] * dim, dim);
+                    RowMath.AddRow(grad, gradOffset + i * gradStride, values, slotOfRow[ids[i]] * dim, dim);
                 }
             }
         }

@@ -37,6 +37,48 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// Rows of several tables side by side: y[i] = [t0[ids0[i]] | t1[ids1[i]] | …] for the first
+    /// <paramref name="n"/> ids of each list (padding ids give zeros and no gradient) — one lookup
+    /// per table and their concatenation, without the per-table outputs and the copies between
+    /// them. Gradients go to each table's touched rows, read in place from y's gradient.
+    /// </summary>
+    public static Tensor EmbeddingConcat(Tensor[] tables, int[][] ids, int n, int paddingIdx = 0)
+    {
+        if (tables.Length == 0 || tables.Length != ids.Length) throw new ArgumentException($"EmbeddingConcat: {tables.Length} tables and {ids.Length} id lists");
+        int width = 0;
+        foreach (var t in tables)
+        {
+            if (t.Rank != 2) throw new ArgumentException($"embedding table must be [vocab, dim], got {Tensor.ShapeString(t.Shape)}");
+            width += t.Shape[1];
+        }
+        var y = Tensor.Temp([n, width]);
+        for (int t = 0, offset = 0; t < tables.Length; offset += tables[t].Shape[1], t++)
+        {
+            if (ids[t].Length < n) throw new ArgumentException($"EmbeddingConcat: {ids[t].Length} ids for table {tables[t].Name ?? t.ToString()}, need {n}");
+            Kernels.Embedding.GatherRows(tables[t].Data, tables[t].Shape[0], tables[t].Shape[1], ids[t], n, paddingIdx, y.Data, offset, width, tables[t].Name);
+        }
+        bool any = false;
+        foreach (var t in tables) any |= Tape.Needs(t);
+        if (any)
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gy = y.Grad.Data;
+                for (int t = 0, offset = 0; t < tables.Length; offset += tables[t].Shape[1], t++)
+                {
+                    var table = tables[t];
+                    if (!table.RequiresGrad) continue;
+                    int dim = table.Shape[1];
+                    if (table.SparseGrad is { } sparse) { sparse.ScatterAdd(ids[t], n, paddingIdx, gy, offset, width); continue; }
+                    var gt = table.GradBuffer().Data;
+                    for (int i = 0; i < n; i++)
+                        if (ids[t][i] != paddingIdx) Kernels.RowMath.AddRow(gy, offset + i * width, gt, ids[t][i] * dim, dim);
+                }
+            });
+        return y;
+    }
+
+    /// <summary>
     /// Bags of ids pooled without materialising their rows: for ids [rows, width] (right-padded)
     /// and lengths [rows], y[r] = Σ (or mean) of table rows ids[r, 0..lengths[r]). Padding ids are
     /// skipped but still count toward the mean's length only if inside lengths (they never are when

@@ -68,6 +68,46 @@ public class TrainingPathTests
     }
 
     [Theory]
+    [InlineData(false, 9)]
+    [InlineData(true, 300)]
+    public void EmbeddingConcatEqualsLookupsThenConcat(bool sparse, int n)
+    {
+        var rng = new Random(n);
+        int[] dims = [16, 5, 1];
+        int vocab = 17;
+        var ids = new int[dims.Length][];
+        for (int t = 0; t < dims.Length; t++) { ids[t] = new int[n + 2]; for (int i = 0; i < ids[t].Length; i++) ids[t][i] = rng.Next(vocab); }   // extra ids past n are ignored
+        var gy = Random(rng, n * 22);
+        (float[] Y, float[][] G) Run(bool fused)
+        {
+            var tables = new Tensor[dims.Length];
+            var init = new Random(5);
+            for (int t = 0; t < dims.Length; t++)
+            {
+                tables[t] = Tensor.Parameter("t" + t, vocab, dims[t]);
+                Random(init, vocab * dims[t]).CopyTo(tables[t].Data, 0);
+                if (sparse) tables[t].SparseGrad = new SparseRowGrad(vocab, dims[t]);
+            }
+            using var tape = Tape.Train();
+            var y = fused ? O.EmbeddingConcat(tables, ids, n)
+                : O.Concat([.. Enumerable.Range(0, dims.Length).Select(t => O.Embedding(tables[t], ids[t], [n], paddingIdx: 0))], 1);
+            var values = y.ToArray();
+            y.GradBufferForWrite(out _);
+            gy.CopyTo(y.Grad!.Data, 0);
+            tape.BackwardFrom(y);
+            return (values, [.. tables.Select(t => sparse ? t.SparseGrad!.ToDense(vocab) : t.Grad!.ToArray())]);
+        }
+        var fused = Run(true); var reference = Run(false);
+        Assert.Equal(reference.Y, fused.Y);
+        for (int t = 0; t < dims.Length; t++) Assert.Equal(reference.G[t], fused.G[t]);
+        if (!sparse)
+        {
+            var a = TestUtil.Randn(new Rng(1), vocab, 3); var b = TestUtil.Randn(new Rng(2), vocab, 2);
+            TestUtil.AssertGrad(() => O.EmbeddingConcat([a, b], [ids[0], ids[1]], n), a, b);
+        }
+    }
+
+    [Theory]
     [InlineData(1, 5)]
     [InlineData(3, 16)]
     [InlineData(300, 37)]
