@@ -181,6 +181,33 @@ public class TrainingPathTests
     }
 
     [Fact]
+    public void SegmentPoolingAndAxisSumGiveTheSameBitsOnOneAndTwoThreads()
+    {
+        float[][] Run(int threads)
+        {
+            int saved = KernelThreads.Max, savedMin = KernelThreads.MinParallelElements;
+            KernelThreads.Max = threads;
+            KernelThreads.MinParallelElements = 1;
+            try
+            {
+                var rng = new Rng(4);
+                int[] offsets = [0, 3, 3, 10, 17, 18];
+                var x = TestUtil.Randn(rng, 20, 7); var w = TestUtil.Randn(rng, 20); var v = TestUtil.Randn(rng, 5, 3, 7);
+                x.RequiresGrad = w.RequiresGrad = v.RequiresGrad = true;
+                using var tape = Tape.Train();
+                var pooled = O.SegmentWeightedSum(x, w, offsets);
+                var y = O.Add(O.Mul(pooled, pooled), O.Sum(v, 1));
+                tape.Backward(O.Sum(O.Mul(O.Sum(y, 1), O.Sum(y, 1))));
+                return [pooled.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), v.Grad!.ToArray()];
+            }
+            finally { KernelThreads.Max = saved; KernelThreads.MinParallelElements = savedMin; }
+        }
+        var one = Run(1); var two = Run(2);
+        for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], two[i]);
+        Assert.Contains(one[1], g => g != 0);
+    }
+
+    [Fact]
     public void MatMulGradientsAccumulateWhenAnInputIsUsedTwice()
     {
         var rng = new Rng(11);
