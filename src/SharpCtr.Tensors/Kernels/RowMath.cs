@@ -70,4 +70,23 @@ internal static class RowMath
         for (; j + 8 <= dim; j += 8) Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref d, (nuint)j) * scale, ref d, (nuint)j);
         for (; j < dim; j++) Unsafe.Add(ref d, j) *= scale;
     }
+
+    /// <summary>
+    /// dst[dstOffset..+dim] = Σ table rows ids[idStart..+count] (ids equal to <paramref name="skipId"/>
+    /// skipped), for dim ≤ 16: the sum stays in one register, added in id order (the same bits as
+    /// adding row by row into a zeroed dst). Callers check the ids.
+    /// </summary>
+    public static unsafe void SumRowsShort(float[] table, int dim, int[] ids, int idStart, int count, int skipId, float[] dst, int dstOffset)
+    {
+        fixed (float* pt = table, pd = dst)
+        {
+            var acc = Vector512<float>.Zero;
+            for (int l = 0; l < count; l++)
+            {
+                int id = ids[idStart + l];
+                if (id != skipId) acc += VectorMath.LoadPartial(pt + (long)id * dim, dim);
+            }
+            VectorMath.StorePartial(acc, pd + dstOffset, dim);
+        }
+    }
 }

@@ -91,17 +91,21 @@ public static partial class Ops
         var y = Tensor.Temp([rows, dim], zero: true);
         var scale = Tensor.Temp([rows]).Data;
         var td = table.Data; var yd = y.Data;
-        // Rows are 1–64 floats: inline row adds, not a library call per history position.
+        // Rows are 1–64 floats: inline row adds, not a library call per history position; a row of
+        // at most 16 is summed in a register (the same adds in the same order, no store per position).
         for (int r = 0; r < rows; r++)
         {
             int len = Math.Min(lengths[r], width);
             scale[r] = mean && len > 0 ? 1f / len : 1f;
             for (int l = 0; l < len; l++)
-            {
-                int id = ids[r * width + l];
-                if ((uint)id >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} in bag {r} is outside the embedding table {table.Name ?? ""} of {vocab} rows");
-                if (id != paddingIdx) Kernels.RowMath.AddRow(td, id * dim, yd, r * dim, dim);
-            }
+                if ((uint)ids[r * width + l] >= (uint)vocab) throw BagIdOutOfRange(ids[r * width + l], r, table.Name, vocab);
+            if (dim <= 16) Kernels.RowMath.SumRowsShort(td, dim, ids, r * width, len, paddingIdx, yd, r * dim);
+            else
+                for (int l = 0; l < len; l++)
+                {
+                    int id = ids[r * width + l];
+                    if (id != paddingIdx) Kernels.RowMath.AddRow(td, id * dim, yd, r * dim, dim);
+                }
             if (scale[r] != 1f) Kernels.RowMath.ScaleRow(yd, r * dim, scale[r], dim);
         }
         if (Tape.Needs(table))
@@ -123,6 +127,9 @@ public static partial class Ops
             });
         return y;
     }
+
+    static ArgumentOutOfRangeException BagIdOutOfRange(int id, int bag, string? table, int vocab) =>
+        new("ids", $"id {id} in bag {bag} is outside the embedding table {table ?? ""} of {vocab} rows");
 
     /// <summary>Rows of x (viewed as [N, rest]) picked by index, in order; repeats allowed.</summary>
     public static Tensor IndexSelect(Tensor x, int[] rows)
