@@ -118,6 +118,7 @@ public sealed class SparseRowGrad
     internal void ScatterAddBags(int[] ids, int rows, int width, int[] lengths, float[] scale, int paddingIdx, float[] grad)
     {
         int dim = Dim;
+        if (dim <= 16) { ScatterAddBagsShort(ids, rows, width, lengths, scale, paddingIdx, grad); return; }
         for (int r = 0; r < rows; r++)
         {
             int len = Math.Min(lengths[r], width);
@@ -134,6 +135,31 @@ public sealed class SparseRowGrad
                     Array.Clear(values, s * dim, dim);
                 }
                 RowMath.AddScaledRow(grad, r * dim, scale[r], values, s * dim, dim);
+            }
+        }
+    }
+
+    /// <summary>ScatterAddBags for rows of at most 16: the bag's scaled gradient stays in a register
+    /// (the same product per position as before, computed once), a new slot is written, not cleared and added.</summary>
+    unsafe void ScatterAddBagsShort(int[] ids, int rows, int width, int[] lengths, float[] scale, int paddingIdx, float[] grad)
+    {
+        int dim = Dim;
+        for (int r = 0; r < rows; r++)
+        {
+            int len = Math.Min(lengths[r], width);
+            if (len <= 0) continue;
+            EnsureCapacity(Math.Min(slotOfRow.Length, Count + len));
+            fixed (float* pg = grad, pv = values)
+            {
+                var g = VectorMath.LoadPartial(pg + (long)r * dim, dim) * System.Runtime.Intrinsics.Vector512.Create(scale[r]);
+                for (int l = 0; l < len; l++)
+                {
+                    int id = ids[r * width + l];
+                    if (id == paddingIdx) continue;
+                    int s = slotOfRow[id];
+                    if (s < 0) VectorMath.StorePartial(g, pv + (long)NewSlot(id) * dim, dim);
+                    else VectorMath.StorePartial(g + VectorMath.LoadPartial(pv + (long)s * dim, dim), pv + (long)s * dim, dim);
+                }
             }
         }
     }
