@@ -109,25 +109,19 @@ static unsafe class DiceKernel
                     for (int j = 0; j < D; j += 16)
                     {
                         int c = Math.Min(16, D - j);
-                        var g = VectorMath.LoadPartial(Gy + o + j, c);
-                        var xv = VectorMath.LoadPartial(X + o + j, c);
-                        var pv = VectorMath.LoadPartial(P + o + j, c);
-                        var av = VectorMath.LoadPartial(Alpha + j, c);
-                        var gxv = g * xv;
+                        var (g, gxv, pv, av, nv) = Terms(o, j, c);
                         // dα += dy·x·(1 − p)
                         VectorMath.StorePartial(VectorMath.LoadPartial(ga + j, c) + gxv * (one - pv), ga + j, c);
                         if (Gx == null) continue;
-                        // through p: dn = dy·x·(1 − α)·p·(1 − p)
-                        var dn = gxv * (one - av) * pv * (one - pv);
+                        var dn = Dn(gxv, pv, av);
                         if (BatchStats)
                         {
-                            var nv = (xv - VectorMath.LoadPartial(Mean + j, c)) * VectorMath.LoadPartial(Inv + j, c);
                             VectorMath.StorePartial(VectorMath.LoadPartial(sumDn + j, c) + dn, sumDn + j, c);
                             VectorMath.StorePartial(VectorMath.LoadPartial(sumDnN + j, c) + dn * nv, sumDnN + j, c);
                             continue;   // dx is written in the second pass, once the sums are known
                         }
-                        // direct path dx += dy·(α + p·(1 − α)), plus dn·invStd
-                        var direct = g * (av + pv * (one - av));
+                        // direct path plus dn·invStd
+                        var direct = Direct(g, pv, av);
                         var prior = Overwrite ? Vector512<float>.Zero : VectorMath.LoadPartial(Gx + o + j, c);
                         VectorMath.StorePartial(prior + direct + dn * VectorMath.LoadPartial(Inv + j, c), Gx + o + j, c);
                     }
@@ -135,10 +129,26 @@ static unsafe class DiceKernel
             }
         }
 
+        /// <summary>At row offset o, columns j..j+c: dy, dy·x, p, α and n = (x − mean)·invStd (unused when running statistics apply).</summary>
+        readonly (Vector512<float> G, Vector512<float> Gx, Vector512<float> P, Vector512<float> Alpha, Vector512<float> N) Terms(long o, int j, int c)
+        {
+            var g = VectorMath.LoadPartial(Gy + o + j, c);
+            var xv = VectorMath.LoadPartial(X + o + j, c);
+            var nv = (xv - VectorMath.LoadPartial(Mean + j, c)) * VectorMath.LoadPartial(Inv + j, c);
+            return (g, g * xv, VectorMath.LoadPartial(P + o + j, c), VectorMath.LoadPartial(Alpha + j, c), nv);
+        }
+
+        /// <summary>Through p: dn = dy·x·(1 − α)·p·(1 − p).</summary>
+        static Vector512<float> Dn(Vector512<float> gx, Vector512<float> p, Vector512<float> alpha) =>
+            gx * (VectorMath.One - alpha) * p * (VectorMath.One - p);
+
+        /// <summary>The direct path: dy·(α + p·(1 − α)).</summary>
+        static Vector512<float> Direct(Vector512<float> g, Vector512<float> p, Vector512<float> alpha) =>
+            g * (alpha + p * (VectorMath.One - alpha));
+
         /// <summary>dx (+)= dy·(α + p·(1 − α)) + invStd·(dn − mean(dn) − n·mean(dn·n)), per row.</summary>
         readonly void ThroughStatistics(int start, int end)
         {
-            var one = VectorMath.One;
             var invN = Vector512.Create(1f / Math.Max(1, N));
             float* sumDn = Totals + D, sumDnN = Totals + 2 * D;
             for (int i = start; i < end; i++)
@@ -147,17 +157,12 @@ static unsafe class DiceKernel
                 for (int j = 0; j < D; j += 16)
                 {
                     int c = Math.Min(16, D - j);
-                    var g = VectorMath.LoadPartial(Gy + o + j, c);
-                    var xv = VectorMath.LoadPartial(X + o + j, c);
-                    var pv = VectorMath.LoadPartial(P + o + j, c);
-                    var av = VectorMath.LoadPartial(Alpha + j, c);
-                    var inv = VectorMath.LoadPartial(Inv + j, c);
-                    var nv = (xv - VectorMath.LoadPartial(Mean + j, c)) * inv;
-                    var dn = g * xv * (one - av) * pv * (one - pv);
-                    var direct = g * (av + pv * (one - av));
+                    var (g, gxv, pv, av, nv) = Terms(o, j, c);
+                    var dn = Dn(gxv, pv, av);
+                    var direct = Direct(g, pv, av);
                     var t = dn - VectorMath.LoadPartial(sumDn + j, c) * invN - nv * VectorMath.LoadPartial(sumDnN + j, c) * invN;
                     var prior = Overwrite ? direct : VectorMath.LoadPartial(Gx + o + j, c) + direct;
-                    VectorMath.StorePartial(prior + t * inv, Gx + o + j, c);
+                    VectorMath.StorePartial(prior + t * VectorMath.LoadPartial(Inv + j, c), Gx + o + j, c);
                 }
             }
         }

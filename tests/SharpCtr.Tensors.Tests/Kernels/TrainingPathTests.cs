@@ -161,19 +161,12 @@ public class TrainingPathTests
         int n = 1000, d = 37;
         var x = Tensor.FromArray(Random(rng, n * d, 2f), n, d);
         var gy = Random(rng, n * d);
-        (float[], float[], float[]) Run(int threads)
+        (float[], float[], float[]) Run(int threads) => OnThreads(threads, () =>
         {
-            int saved = KernelThreads.Max, savedMin = KernelThreads.MinParallelElements;
-            KernelThreads.Max = threads;
-            KernelThreads.MinParallelElements = 1;
-            try
-            {
-                var dice = new Dice(d);
-                Array.Fill(dice.Alpha.Data, 0.25f);
-                return DiceStep(dice, x, gy);
-            }
-            finally { KernelThreads.Max = saved; KernelThreads.MinParallelElements = savedMin; }
-        }
+            var dice = new Dice(d);
+            Array.Fill(dice.Alpha.Data, 0.25f);
+            return DiceStep(dice, x, gy);
+        });
         var one = Run(1); var two = Run(2);
         Assert.Equal(one.Item1, two.Item1);
         Assert.Equal(one.Item2, two.Item2);
@@ -183,25 +176,18 @@ public class TrainingPathTests
     [Fact]
     public void SegmentPoolingAndAxisSumGiveTheSameBitsOnOneAndTwoThreads()
     {
-        float[][] Run(int threads)
+        float[][] Run(int threads) => OnThreads<float[][]>(threads, () =>
         {
-            int saved = KernelThreads.Max, savedMin = KernelThreads.MinParallelElements;
-            KernelThreads.Max = threads;
-            KernelThreads.MinParallelElements = 1;
-            try
-            {
-                var rng = new Rng(4);
-                int[] offsets = [0, 3, 3, 10, 17, 18];
-                var x = TestUtil.Randn(rng, 20, 7); var w = TestUtil.Randn(rng, 20); var v = TestUtil.Randn(rng, 5, 3, 7);
-                x.RequiresGrad = w.RequiresGrad = v.RequiresGrad = true;
-                using var tape = Tape.Train();
-                var pooled = O.SegmentWeightedSum(x, w, offsets);
-                var y = O.Add(O.Mul(pooled, pooled), O.Sum(v, 1));
-                tape.Backward(O.Sum(O.Mul(O.Sum(y, 1), O.Sum(y, 1))));
-                return [pooled.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), v.Grad!.ToArray()];
-            }
-            finally { KernelThreads.Max = saved; KernelThreads.MinParallelElements = savedMin; }
-        }
+            var rng = new Rng(4);
+            int[] offsets = [0, 3, 3, 10, 17, 18];
+            var x = TestUtil.Randn(rng, 20, 7); var w = TestUtil.Randn(rng, 20); var v = TestUtil.Randn(rng, 5, 3, 7);
+            x.RequiresGrad = w.RequiresGrad = v.RequiresGrad = true;
+            using var tape = Tape.Train();
+            var pooled = O.SegmentWeightedSum(x, w, offsets);
+            var y = O.Add(O.Mul(pooled, pooled), O.Sum(v, 1));
+            tape.Backward(O.Sum(O.Mul(O.Sum(y, 1), O.Sum(y, 1))));
+            return [pooled.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), v.Grad!.ToArray()];
+        });
         var one = Run(1); var two = Run(2);
         for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], two[i]);
         Assert.Contains(one[1], g => g != 0);
@@ -278,31 +264,34 @@ public class TrainingPathTests
     [Fact]
     public void ActivationUnitInputGivesTheSameBitsOnOneAndTwoThreads()
     {
-        float[][] Run(int threads)
+        float[][] Run(int threads) => OnThreads<float[][]>(threads, () =>
         {
-            int saved = KernelThreads.Max, savedMin = KernelThreads.MinParallelElements;
-            KernelThreads.Max = threads;
-            KernelThreads.MinParallelElements = 1;
-            try
-            {
-                var rng = new Random(9);
-                int samples = 50, k = 32, h = 64;
-                var offsets = new int[samples + 1];
-                for (int s = 0; s < samples; s++) offsets[s + 1] = offsets[s] + rng.Next(6);
-                int n = offsets[^1] + 3;
-                var rowSample = new int[n];
-                for (int s = 0; s < samples; s++) for (int r = offsets[s]; r < offsets[s + 1]; r++) rowSample[r] = s;
-                Tensor P(params int[] shape) { var t = Tensor.FromArray(Random(rng, Tensor.SizeOf(shape)), shape); t.RequiresGrad = true; return t; }
-                var keys = P(n, k); var query = P(samples, k); var wk = P(k, h); var wp = P(k, h); var qp = P(samples, h);
-                using var tape = Tape.Train();
-                var y = O.ActivationUnitInput(keys, query, rowSample, offsets, wk, wp, qp);
-                tape.Backward(O.Sum(O.Mul(y, y)));
-                return [keys.Grad!.ToArray(), query.Grad!.ToArray(), wk.Grad!.ToArray(), qp.Grad!.ToArray()];
-            }
-            finally { KernelThreads.Max = saved; KernelThreads.MinParallelElements = savedMin; }
-        }
+            var rng = new Random(9);
+            int samples = 50, k = 32, h = 64;
+            var offsets = new int[samples + 1];
+            for (int s = 0; s < samples; s++) offsets[s + 1] = offsets[s] + rng.Next(6);
+            int n = offsets[^1] + 3;
+            var rowSample = new int[n];
+            for (int s = 0; s < samples; s++) for (int r = offsets[s]; r < offsets[s + 1]; r++) rowSample[r] = s;
+            Tensor P(params int[] shape) { var t = Tensor.FromArray(Random(rng, Tensor.SizeOf(shape)), shape); t.RequiresGrad = true; return t; }
+            var keys = P(n, k); var query = P(samples, k); var wk = P(k, h); var wp = P(k, h); var qp = P(samples, h);
+            using var tape = Tape.Train();
+            var y = O.ActivationUnitInput(keys, query, rowSample, offsets, wk, wp, qp);
+            tape.Backward(O.Sum(O.Mul(y, y)));
+            return [keys.Grad!.ToArray(), query.Grad!.ToArray(), wk.Grad!.ToArray(), qp.Grad!.ToArray()];
+        });
         var one = Run(1); var two = Run(2);
         for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], two[i]);
+    }
+
+    /// <summary>Runs f with the kernels allowed <paramref name="threads"/> threads, and splitting even the smallest work.</summary>
+    static T OnThreads<T>(int threads, Func<T> f)
+    {
+        int saved = KernelThreads.Max, savedMin = KernelThreads.MinParallelElements;
+        KernelThreads.Max = threads;
+        KernelThreads.MinParallelElements = 1;
+        try { return f(); }
+        finally { KernelThreads.Max = saved; KernelThreads.MinParallelElements = savedMin; }
     }
 
     /// <summary>One recorded Dice forward (batch statistics) and backward from gy: y, dx, dα.</summary>
