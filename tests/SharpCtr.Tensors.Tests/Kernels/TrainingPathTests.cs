@@ -194,12 +194,13 @@ public class TrainingPathTests
     }
 
     [Fact]
-    public void MatMulGradientsAccumulateWhenAnInputIsUsedTwice()
+    public void GradientsAccumulateWhenAnInputIsUsedTwice()
     {
         var rng = new Rng(11);
         var x = TestUtil.Randn(rng, 5, 3); var w = TestUtil.Randn(rng, 3, 4); var v = TestUtil.Randn(rng, 3, 4);
         TestUtil.AssertGrad(() => O.Add(O.MatMul(x, w), O.MatMul(x, v)), x, w, v);
         TestUtil.AssertGrad(() => O.MatMul(x, x, transB: true), x);
+        TestUtil.AssertGrad(() => O.Concat([x, O.Reshape(x, 5, 3), x], 1), x);   // one tensor in several parts: written once, then added
         var lin = new Linear(3, 6, rng);
         TestUtil.AssertGrad(() => O.Add(lin.Forward(x, SharpCtr.Tensors.Kernels.Activation.Tanh), lin.Forward(x, SharpCtr.Tensors.Kernels.Activation.Relu)), x, lin.Weight, lin.Bias!);
     }
