@@ -32,6 +32,9 @@ public static partial class Ops
             throw new ArgumentException($"ActivationUnitInput: {rowSample.Length} row samples and offsets [0..{offsets[^1]}] for {n} rows of {bsz} samples");
         for (int r = 0; r < n; r++)
             if ((uint)rowSample[r] >= (uint)bsz) throw new ArgumentOutOfRangeException(nameof(rowSample), $"ActivationUnitInput: row {r} belongs to sample {rowSample[r]}, of {bsz}");
+        for (int b = 0; b < bsz; b++)   // the backward walks rows by segment: segments and row samples must agree
+            for (int r = offsets[b]; r < offsets[b + 1]; r++)
+                if (rowSample[r] != b) throw new ArgumentException($"ActivationUnitInput: row {r} lies in sample {b}'s segment [{offsets[b]}, {offsets[b + 1]}) but belongs to sample {rowSample[r]}");
 
         var x = Tensor.Temp([n, 2 * k]);     // [keys | keys ⊙ query rows]
         var w = Tensor.Temp([2 * k, h]);     // [Wk; Wp]

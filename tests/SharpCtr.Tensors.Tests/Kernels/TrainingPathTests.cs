@@ -282,6 +282,12 @@ public class TrainingPathTests
         string[] names = ["dkeys", "dquery", "dWk", "dWp", "dqueryProj"];
         for (int i = 0; i < names.Length; i++) AssertClose(Array.ConvertAll(refG[i], v => (float)v), grads[i], 1e-3, 1e-4, names[i]);
 
+        if (n > offsets[^1] && offsets[^1] > 0)
+        {
+            var wrong = (int[])rowSample.Clone();
+            wrong[0] = (wrong[0] + 1) % samples;
+            Assert.Throws<ArgumentException>(() => O.ActivationUnitInput(keys, query, wrong, offsets, wk, wp, qp));
+        }
         if (n <= 12)
         {
             foreach (var t in new[] { keys, query, wk, wp, qp }) t.Grad = null;
