@@ -32,7 +32,7 @@ public sealed class Linear : Module
         if (x.Rank == 0 || x.Shape[^1] != In)
             throw new ArgumentException($"Linear({In}→{Out}): input shape {Tensor.ShapeString(x.Shape)} does not end in {In}");
         // With a bias: the fused identity kernel (one parallel pass; its backward hands the output
-        // gradient on and sums the bias gradient by row chunks) instead of a broadcast add.
+        // gradient on) instead of a broadcast add.
         return Bias is null ? Ops.MatMul(x, Weight) : Forward(x, Kernels.Activation.Identity);
     }
 
