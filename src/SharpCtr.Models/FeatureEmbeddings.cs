@@ -136,13 +136,16 @@ public sealed class FeatureEmbeddings : Module
             }
         }
         if (!shared) for (int k = offsets[^1]; k < n; k++) rowKey[k] = k;   // padding rows map to themselves (zero keys)
-        var items = Table(s.Source).Forward(ids, u);
-        Tensor keys = items;
-        if (s.Sides.Count > 0)
+        Tensor keys;
+        if (s.Sides.Count == 0) keys = Table(s.Source).Forward(ids, u);
+        else
         {
-            var parts = new List<Tensor> { items };
-            for (int si = 0; si < sideIds.Length; si++) parts.Add(Table(s.Sides[si].Source).Forward(sideIds[si], u));
-            keys = Ops.Concat(parts, 1);
+            // Item and side rows gathered straight into one [U, Dim·(1 + sides)] block (no per-table outputs to concatenate).
+            var weights = new Tensor[1 + sideIds.Length];
+            var idLists = new int[1 + sideIds.Length][];
+            weights[0] = Table(s.Source).Weight; idLists[0] = ids;
+            for (int si = 0; si < sideIds.Length; si++) { weights[si + 1] = Table(s.Sides[si].Source).Weight; idLists[si + 1] = sideIds[si]; }
+            keys = Ops.EmbeddingConcat(weights, idLists, u, paddingIdx: 0);
         }
         return new Packed(keys, rowKey, rowSample, offsets, shared);
     }

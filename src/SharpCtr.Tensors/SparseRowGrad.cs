@@ -65,7 +65,10 @@ public sealed class SparseRowGrad
     /// first-touch order) and split positions by blocks of 64 slots; then each thread adds the
     /// gradient rows of its own slot blocks — no two threads write the same slot.
     /// </summary>
-    internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad)
+    internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad) => ScatterAdd(ids, n, paddingIdx, grad, 0, Dim);
+
+    /// <summary>As above, gradient row i read at grad[gradOffset + i·gradStride] (a column block of a wider matrix).</summary>
+    internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad, int gradOffset, int gradStride)
     {
         if (n == 0) return;
         int dim = Dim;
@@ -82,7 +85,7 @@ public sealed class SparseRowGrad
                     s = NewSlot(id);
                     Array.Clear(values, s * dim, dim);
                 }
-                RowMath.AddRow(grad, i * dim, values, s * dim, dim);
+                RowMath.AddRow(grad, gradOffset + i * gradStride, values, s * dim, dim);
             }
             return;
         }
@@ -102,9 +105,63 @@ public sealed class SparseRowGrad
             back -= part;
         }
         Array.Clear(values, first * dim, (Count - first) * dim);
-        var job = new ScatterJob(this, ids, grad, order, front, back + 1, n);
+        var job = new ScatterJob(this, ids, grad, gradOffset, gradStride, order, front, back + 1, n);
         KernelThreads.Run(job, 2, 2);
         ArrayPool<int>.Shared.Return(order);
+    }
+
+    /// <summary>
+    /// The backward of a pooled lookup (<see cref="Ops.EmbeddingBag"/>): for bag r of ids [rows, width],
+    /// slot(ids[r, l]) += grad[r]·scale[r] for l &lt; lengths[r], skipping <paramref name="paddingIdx"/>,
+    /// in position order (one thread: deterministic).
+    /// </summary>
+    internal void ScatterAddBags(int[] ids, int rows, int width, int[] lengths, float[] scale, int paddingIdx, float[] grad)
+    {
+        int dim = Dim;
+        if (dim <= 16) { ScatterAddBagsShort(ids, rows, width, lengths, scale, paddingIdx, grad); return; }
+        for (int r = 0; r < rows; r++)
+        {
+            int len = Math.Min(lengths[r], width);
+            if (len <= 0) continue;
+            EnsureCapacity(Math.Min(slotOfRow.Length, Count + len));
+            for (int l = 0; l < len; l++)
+            {
+                int id = ids[r * width + l];
+                if (id == paddingIdx) continue;
+                int s = slotOfRow[id];
+                if (s < 0)
+                {
+                    s = NewSlot(id);
+                    Array.Clear(values, s * dim, dim);
+                }
+                RowMath.AddScaledRow(grad, r * dim, scale[r], values, s * dim, dim);
+            }
+        }
+    }
+
+    /// <summary>ScatterAddBags for rows of at most 16: the bag's scaled gradient stays in a register
+    /// (the same product per position as before, computed once), a new slot is written, not cleared and added.</summary>
+    unsafe void ScatterAddBagsShort(int[] ids, int rows, int width, int[] lengths, float[] scale, int paddingIdx, float[] grad)
+    {
+        int dim = Dim;
+        for (int r = 0; r < rows; r++)
+        {
+            int len = Math.Min(lengths[r], width);
+            if (len <= 0) continue;
+            EnsureCapacity(Math.Min(slotOfRow.Length, Count + len));
+            fixed (float* pg = grad, pv = values)
+            {
+                var g = VectorMath.LoadPartial(pg + (long)r * dim, dim) * System.Runtime.Intrinsics.Vector512.Create(scale[r]);
+                for (int l = 0; l < len; l++)
+                {
+                    int id = ids[r * width + l];
+                    if (id == paddingIdx) continue;
+                    int s = slotOfRow[id];
+                    if (s < 0) VectorMath.StorePartial(g, pv + (long)NewSlot(id) * dim, dim);
+                    else VectorMath.StorePartial(g + VectorMath.LoadPartial(pv + (long)s * dim, dim), pv + (long)s * dim, dim);
+                }
+            }
+        }
     }
 
     void EnsureCapacity(int slots)
@@ -124,7 +181,7 @@ public sealed class SparseRowGrad
         return s;
     }
 
-    readonly struct ScatterJob(SparseRowGrad target, int[] ids, float[] grad, int[] order, int frontEnd, int backStart, int n) : IRangeJob
+    readonly struct ScatterJob(SparseRowGrad target, int[] ids, float[] grad, int gradOffset, int gradStride, int[] order, int frontEnd, int backStart, int n) : IRangeJob
     {
         public void Run(int start, int end)
         {
@@ -138,7 +195,7 @@ public sealed class SparseRowGrad
                 for (int k = from; k != to; k += step)
                 {
                     int i = order[k];
-                    RowMath.AddRow(grad, i * dim, values, slotOfRow[ids[i]] * dim, dim);
+                    RowMath.AddRow(grad, gradOffset + i * gradStride, values, slotOfRow[ids[i]] * dim, dim);
                 }
             }
         }

@@ -15,7 +15,8 @@ namespace SharpCtr.Models.BehaviorSequence;
 /// sample instead of once per history position.
 /// Config: embedding_dim (16), attention_units ([64, 32]), attention_activation (dice),
 /// mlp ([256, 256, 256]), activation (dice), dropout (0), fields, use_softmax (false),
-/// fused_inference (true: score with the fused activation-unit kernel when not training).
+/// fused_inference (true: score with the fused activation-unit kernel when not training),
+/// fused_training (true: the unit's first layer as one op when histories are not shared).
 /// </summary>
 public sealed class Din : CtrModel
 {
@@ -46,6 +47,7 @@ public sealed class Din : CtrModel
         attRest = new Mlp(units[0], units[1..], ctx.Rng, attActivation, outputDim: 1);
         useSoftmax = c.GetBool("use_softmax", false);
         UseFusedAttention = c.GetBool("fused_inference", true);
+        UseFusedUnitInput = c.GetBool("fused_training", true);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
     }
@@ -64,6 +66,10 @@ public sealed class Din : CtrModel
     /// <summary>Whether inference may use the fused activation unit (config `fused_inference`, default true); tests compare both paths.</summary>
     public bool UseFusedAttention { get; set; }
 
+    /// <summary>Whether the unit's first layer runs as one op (<see cref="Ops.ActivationUnitInput"/>) when histories are not
+    /// shared — training batches (config `fused_training`, default true); false keeps the op-by-op graph, and tests compare them.</summary>
+    public bool UseFusedUnitInput { get; set; }
+
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count;
@@ -71,11 +77,12 @@ public sealed class Din : CtrModel
         // history shared by several candidates is looked up and projected once.
         var packed = emb.PackedSequence(b);
         var query = TargetQuery.Embed(emb, b, queryFields);                    // [B, K]
-        var keyProj = attK.Forward(packed.Keys);                               // [U, H]: history-only work
         bool inference = UseFusedAttention && !Training && !Tape.IsRecording;
-        var scores = inference && FusedLayers() is { } fused
-            ? FusedScores(packed, query, keyProj, fused)
-            : UnitScores(packed, query, keyProj);
+        Tensor scores;
+        if (inference && FusedLayers() is { } fused) scores = FusedScores(packed, query, attK.Forward(packed.Keys), fused);
+        else if (UseFusedUnitInput && !packed.Shared)
+            scores = UnitRest(Ops.ActivationUnitInput(packed.Keys, query, packed.RowSample, packed.Offsets, attK.Weight, attP.Weight, attQ.Forward(query)));
+        else scores = UnitScores(packed, query, attK.Forward(packed.Keys));     // keyProj [U, H]: history-only work
         if (useSoftmax) scores = SegmentSoftmax(scores, packed.Offsets);
         var pooled = Ops.SegmentWeightedSum(packed.Keys, scores, packed.Offsets, packed.Shared ? packed.RowKey : null);   // [B, K]
         var parts = fields.Select(f => emb.Field(b, f)).Append(pooled).ToArray();
@@ -91,8 +98,14 @@ public sealed class Din : CtrModel
         var qRows = Ops.IndexSelect(query, packed.RowSample);                  // [N, K]
         var h = Ops.Add(Ops.Add(keyProj, attP.Forward(Ops.Mul(keys, qRows))),
                         Ops.IndexSelect(attQ.Forward(query), packed.RowSample));   // [N, H]
+        return UnitRest(h);
+    }
+
+    /// <summary>The unit after its first layer's pre-activation h [N, H]: activation, the rest of its MLP → scores [N].</summary>
+    Tensor UnitRest(Tensor h)
+    {
         h = attAct switch { Dice d => d.Forward(h), PRelu p => p.Forward(h), _ => Activations.Apply(attActivation, h) };
-        return Ops.Reshape(attRest.Forward(h), -1);                            // [N]
+        return Ops.Reshape(attRest.Forward(h), -1);
     }
 
     /// <summary>The whole unit in one tiled pass, reading keys and query rows through the packed indices.</summary>

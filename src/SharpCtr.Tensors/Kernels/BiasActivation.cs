@@ -25,10 +25,11 @@ public static unsafe class BiasActivation
     /// <summary>
     /// dx += dy·act'(x + bias) and dbias += Σ_rows dy·act'(x + bias). <paramref name="y"/> is
     /// the forward output (needed for sigmoid and tanh; may be empty otherwise); dx or dbias may
-    /// be empty when that gradient is not wanted.
+    /// be empty when that gradient is not wanted. With <paramref name="overwriteDx"/> dx is written,
+    /// not added to (a new, unzeroed gradient buffer: saves zeroing it and reading it back).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> y, ReadOnlySpan<float> dy,
-        int rows, int cols, Activation activation, Span<float> dx, Span<float> dbias, float negativeSlope = 0.01f)
+        int rows, int cols, Activation activation, Span<float> dx, Span<float> dbias, float negativeSlope = 0.01f, bool overwriteDx = false)
     {
         const string op = "BiasActivation.Backward";
         Check.Matrix(op, "x", x.Length, rows, cols);
@@ -46,7 +47,7 @@ public static unsafe class BiasActivation
             var job = new BackwardJob
             {
                 X = px, Bias = bias.IsEmpty ? null : pb, Y = py, Dy = pdy, Dx = dx.IsEmpty ? null : pdx, Partials = pp,
-                Rows = rows, Cols = cols, Slope = negativeSlope, Act = activation,
+                Rows = rows, Cols = cols, Slope = negativeSlope, Act = activation, OverwriteDx = overwriteDx,
             };
             KernelThreads.Run(job, chunks, KernelThreads.ForElements((long)rows * cols));
         }
@@ -105,6 +106,7 @@ public static unsafe class BiasActivation
         public int Rows, Cols;
         public float Slope;
         public Activation Act;
+        public bool OverwriteDx;
 
         public readonly void Run(int start, int end)
         {
@@ -138,7 +140,7 @@ public static unsafe class BiasActivation
                         if (Bias != null) z += VectorMath.LoadPartial(Bias + c, n);
                         var y = Y == null ? default : VectorMath.LoadPartial(Y + o + c, n);
                         var g = VectorMath.LoadPartial(Dy + o + c, n) * TOp.Derivative(z, y, slope);
-                        if (Dx != null) VectorMath.StorePartial(VectorMath.LoadPartial(Dx + o + c, n) + g, Dx + o + c, n);
+                        if (Dx != null) VectorMath.StorePartial(OverwriteDx ? g : VectorMath.LoadPartial(Dx + o + c, n) + g, Dx + o + c, n);
                         if (partial != null) VectorMath.StorePartial(VectorMath.LoadPartial(partial + c, n) + g, partial + c, n);
                     }
                 }

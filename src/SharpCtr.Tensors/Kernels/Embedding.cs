@@ -27,14 +27,18 @@ public static unsafe class Embedding
     /// <paramref name="paddingIdx"/>; split over the cores when large. Throws (naming the table and
     /// the position) when an id is outside the table.
     /// </summary>
-    internal static void GatherRows(float[] table, int vocab, int dim, int[] ids, int n, int paddingIdx, float[] output, string? tableName)
+    internal static void GatherRows(float[] table, int vocab, int dim, int[] ids, int n, int paddingIdx, float[] output, string? tableName) =>
+        GatherRows(table, vocab, dim, ids, n, paddingIdx, output, 0, dim, tableName);
+
+    /// <summary>As above, row i written at output[outOffset + i·outStride] (a column block of a wider matrix).</summary>
+    internal static void GatherRows(float[] table, int vocab, int dim, int[] ids, int n, int paddingIdx, float[] output, int outOffset, int outStride, string? tableName)
     {
         var used = ids.AsSpan(0, n);
         if (n > 0 && (System.Numerics.Tensors.TensorPrimitives.Min<int>(used) < 0 || System.Numerics.Tensors.TensorPrimitives.Max<int>(used) >= vocab))
             for (int i = 0; i < n; i++)
                 if ((uint)ids[i] >= (uint)vocab)
                     throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[i]} at position {i} is outside the embedding table {tableName ?? ""} of {vocab} rows");
-        var job = new GatherRowsJob(table, ids, dim, paddingIdx, output);
+        var job = new GatherRowsJob(table, ids, dim, paddingIdx, output, outOffset, outStride);
         KernelThreads.Run(job, n, KernelThreads.ForElements((long)n * dim));
     }
 
@@ -98,15 +102,15 @@ public static unsafe class Embedding
                 throw new ArgumentOutOfRangeException(nameof(ids), $"{op}: ids[{i}] = {ids[i]} is outside the table's {vocab} rows");
     }
 
-    private readonly struct GatherRowsJob(float[] table, int[] ids, int dim, int paddingIdx, float[] output) : IRangeJob
+    private readonly struct GatherRowsJob(float[] table, int[] ids, int dim, int paddingIdx, float[] output, int outOffset, int outStride) : IRangeJob
     {
         public void Run(int start, int end)
         {
             for (int i = start; i < end; i++)
             {
                 int id = ids[i];
-                if (id == paddingIdx) output.AsSpan(i * dim, dim).Clear();
-                else RowMath.CopyRow(table, id * dim, output, i * dim, dim);
+                if (id == paddingIdx) output.AsSpan(outOffset + i * outStride, dim).Clear();
+                else RowMath.CopyRow(table, id * dim, output, outOffset + i * outStride, dim);
             }
         }
     }

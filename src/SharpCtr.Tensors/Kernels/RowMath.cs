@@ -38,4 +38,55 @@ internal static class RowMath
             Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref d, (nuint)j) + Vector256.LoadUnsafe(ref s, (nuint)j), ref d, (nuint)j);
         for (; j < dim; j++) Unsafe.Add(ref d, j) += Unsafe.Add(ref s, j);
     }
+
+    /// <summary>dst[dstOffset..+dim] += src[srcOffset..+dim]·scale (multiply, then add: not fused, so it
+    /// rounds as TensorPrimitives.MultiplyAdd does).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddScaledRow(float[] src, int srcOffset, float scale, float[] dst, int dstOffset, int dim)
+    {
+        ref float s = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(src), (nint)srcOffset);
+        ref float d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dst), (nint)dstOffset);
+        int j = 0;
+        if (Avx512F.IsSupported)
+        {
+            var k = Vector512.Create(scale);
+            for (; j + 16 <= dim; j += 16)
+                Vector512.StoreUnsafe(Vector512.LoadUnsafe(ref s, (nuint)j) * k + Vector512.LoadUnsafe(ref d, (nuint)j), ref d, (nuint)j);
+        }
+        var k8 = Vector256.Create(scale);
+        for (; j + 8 <= dim; j += 8)
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref s, (nuint)j) * k8 + Vector256.LoadUnsafe(ref d, (nuint)j), ref d, (nuint)j);
+        for (; j < dim; j++) Unsafe.Add(ref d, j) += Unsafe.Add(ref s, j) * scale;
+    }
+
+    /// <summary>row[offset..+dim] *= scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScaleRow(float[] row, int offset, float scale, int dim)
+    {
+        ref float d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(row), (nint)offset);
+        int j = 0;
+        if (Avx512F.IsSupported)
+            for (; j + 16 <= dim; j += 16) Vector512.StoreUnsafe(Vector512.LoadUnsafe(ref d, (nuint)j) * scale, ref d, (nuint)j);
+        for (; j + 8 <= dim; j += 8) Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref d, (nuint)j) * scale, ref d, (nuint)j);
+        for (; j < dim; j++) Unsafe.Add(ref d, j) *= scale;
+    }
+
+    /// <summary>
+    /// dst[dstOffset..+dim] = Σ table rows ids[idStart..+count] (ids equal to <paramref name="skipId"/>
+    /// skipped), for dim ≤ 16: the sum stays in one register, added in id order (the same bits as
+    /// adding row by row into a zeroed dst). Callers check the ids.
+    /// </summary>
+    public static unsafe void SumRowsShort(float[] table, int dim, int[] ids, int idStart, int count, int skipId, float[] dst, int dstOffset)
+    {
+        fixed (float* pt = table, pd = dst)
+        {
+            var acc = Vector512<float>.Zero;
+            for (int l = 0; l < count; l++)
+            {
+                int id = ids[idStart + l];
+                if (id != skipId) acc += VectorMath.LoadPartial(pt + (long)id * dim, dim);
+            }
+            VectorMath.StorePartial(acc, pd + dstOffset, dim);
+        }
+    }
 }

@@ -32,24 +32,67 @@ static class BatchStats
         return stats;
     }
 
-    /// <summary>Batch mean and biased variance per column, and invStd = 1/sqrt(var + eps).</summary>
-    public static void Compute(float[] x, int n, int d, Span<float> mean, Span<float> variance, Span<float> invStd, float eps)
+    /// <summary>
+    /// Batch mean and biased variance per column, and invStd = 1/sqrt(var + eps): two passes
+    /// (mean, then squared deviations) split over the cores by fixed chunks of rows whose partial
+    /// sums are added in chunk order, so the bits do not depend on the thread count.
+    /// </summary>
+    public static unsafe void Compute(float[] x, int n, int d, Span<float> mean, Span<float> variance, Span<float> invStd, float eps)
     {
-        mean.Clear();
-        variance.Clear();
-        for (int i = 0; i < n; i++) TensorPrimitives.Add(mean, x.AsSpan(i * d, d), mean);
+        int chunks = (n + ColumnSumJob.ChunkRows - 1) / ColumnSumJob.ChunkRows;
+        var partials = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, chunks * d));
+        int workers = Kernels.KernelThreads.ForElements((long)n * d);
         float invN = 1f / Math.Max(1, n);
-        TensorPrimitives.Multiply(mean, invN, mean);
-        Span<float> c = d <= 1024 ? stackalloc float[d] : new float[d];
-        for (int i = 0; i < n; i++)
+        fixed (float* px = x, pp = partials, pm = mean)
         {
-            TensorPrimitives.Subtract(x.AsSpan(i * d, d), mean, c);
-            TensorPrimitives.MultiplyAdd(c, c, variance, variance);
+            var job = new ColumnSumJob { X = px, Partials = pp, Mean = null, N = n, D = d };
+            Kernels.KernelThreads.Run(job, chunks, workers);
+            SumPartials(partials, chunks, d, mean);
+            TensorPrimitives.Multiply(mean, invN, mean);
+            job.Mean = pm;   // second pass: Σ (x − mean)²
+            Kernels.KernelThreads.Run(job, chunks, workers);
+            SumPartials(partials, chunks, d, variance);
         }
+        System.Buffers.ArrayPool<float>.Shared.Return(partials);
         for (int j = 0; j < d; j++)
         {
             variance[j] *= invN;
             invStd[j] = 1f / MathF.Sqrt(variance[j] + eps);
+        }
+    }
+
+    static void SumPartials(float[] partials, int chunks, int d, Span<float> total)
+    {
+        total.Clear();
+        for (int ch = 0; ch < chunks; ch++) TensorPrimitives.Add(total, partials.AsSpan(ch * d, d), total);
+    }
+
+    /// <summary>Per chunk of rows: Σ x (Mean null) or Σ (x − mean)² per column into its partial row.</summary>
+    unsafe struct ColumnSumJob : Kernels.IRangeJob
+    {
+        public const int ChunkRows = 128;
+        public float* X, Partials, Mean;
+        public int N, D;
+
+        public readonly void Run(int chunkStart, int chunkEnd)
+        {
+            for (int ch = chunkStart; ch < chunkEnd; ch++)
+            {
+                float* acc = Partials + (long)ch * D;
+                new Span<float>(acc, D).Clear();
+                int rEnd = Math.Min(N, (ch + 1) * ChunkRows);
+                for (int i = ch * ChunkRows; i < rEnd; i++)
+                {
+                    float* row = X + (long)i * D;
+                    for (int j = 0; j < D; j += 16)
+                    {
+                        int c = Math.Min(16, D - j);
+                        var v = Kernels.VectorMath.LoadPartial(row + j, c);
+                        if (Mean != null) { v -= Kernels.VectorMath.LoadPartial(Mean + j, c); v *= v; }
+                        Kernels.VectorMath.StorePartial(Kernels.VectorMath.LoadPartial(acc + j, c) + v, acc + j, c);
+                    }
+                }
+            }
         }
     }
 

@@ -31,8 +31,9 @@ public sealed class Linear : Module
     {
         if (x.Rank == 0 || x.Shape[^1] != In)
             throw new ArgumentException($"Linear({In}→{Out}): input shape {Tensor.ShapeString(x.Shape)} does not end in {In}");
-        var y = Ops.MatMul(x, Weight);
-        return Bias is null ? y : Ops.Add(y, Bias);
+        // With a bias: the fused identity kernel (one parallel pass; its backward hands the output
+        // gradient on) instead of a broadcast add.
+        return Bias is null ? Ops.MatMul(x, Weight) : Forward(x, Kernels.Activation.Identity);
     }
 
     /// <summary>act(x·W + b) with the bias and activation fused into one pass (and one tape op).</summary>
@@ -49,10 +50,29 @@ public sealed class Linear : Module
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
-                var dz = z.RequiresGrad ? z.GradBuffer().Span : Span<float>.Empty;
+                if (activation == Kernels.Activation.Identity)
+                {
+                    // dz = dy: z takes y's gradient buffer when it may. The bias gradient sums rows in
+                    // order, as the broadcast add did, so models without an activation here keep their bits.
+                    var gy = y.Grad;
+                    if (z.RequiresGrad && !Tape.TryMoveGrad(y, z))
+                    {
+                        var gz = z.GradBufferForWrite(out bool zFresh).Span;
+                        if (zFresh) gy.Span.CopyTo(gz);
+                        else System.Numerics.Tensors.TensorPrimitives.Add(gz, gy.Span, gz);
+                    }
+                    if (Bias is { RequiresGrad: true })
+                    {
+                        var gb = Bias.GradBuffer().Data;
+                        for (int r = 0; r < rows; r++) Kernels.RowMath.AddRow(gy.Data, r * Out, gb, 0, Out);
+                    }
+                    return;
+                }
+                bool fresh = false;
+                var dz = z.RequiresGrad ? z.GradBufferForWrite(out fresh).Span : Span<float>.Empty;
                 var db = Bias is { RequiresGrad: true } ? Bias.GradBuffer().Span : Span<float>.Empty;
                 Kernels.BiasActivation.Backward(z.Span, Bias is null ? ReadOnlySpan<float>.Empty : Bias.Span, y.Span, y.Grad.Span,
-                    rows, Out, activation, dz, db);
+                    rows, Out, activation, dz, db, overwriteDx: fresh);
             });
         return y;
     }

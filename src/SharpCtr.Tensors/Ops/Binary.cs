@@ -68,20 +68,26 @@ public static partial class Ops
         // Local derivative of y w.r.t. a and b at each output element, times gy, summed over broadcast axes.
         if (a.RequiresGrad)
         {
-            var ga = a.GradBuffer().Data;
-            if (a.Size == y.Size && op is BinaryOp.Add or BinaryOp.Sub)
-                TensorPrimitives.Add(ga, gy.AsSpan(0, y.Size), ga);
-            else if (a.Size == y.Size && b.Size == y.Size && op == BinaryOp.Mul)
-                TensorPrimitives.MultiplyAdd(gy.AsSpan(0, y.Size), bd.AsSpan(0, b.Size), ga, ga);
-            else RowWiseBackward(op, forA: true, gy, ad, bd, y.Data, ga, bc);
+            if (a.Size == y.Size && b.Size == y.Size && op == BinaryOp.Mul)
+                MulBackward(gy.AsSpan(0, y.Size), bd.AsSpan(0, b.Size), a);
+            else
+            {
+                var ga = a.GradBuffer().Data;
+                if (a.Size == y.Size && op is BinaryOp.Add or BinaryOp.Sub)
+                    TensorPrimitives.Add(ga, gy.AsSpan(0, y.Size), ga);
+                else RowWiseBackward(op, forA: true, gy, ad, bd, y.Data, ga, bc);
+            }
         }
         if (b.RequiresGrad)
         {
+            if (a.Size == y.Size && b.Size == y.Size && op == BinaryOp.Mul)
+            {
+                MulBackward(gy.AsSpan(0, y.Size), ad.AsSpan(0, a.Size), b);
+                return;
+            }
             var gb = b.GradBuffer().Data;
             if (b.Size == y.Size && op == BinaryOp.Add)
                 TensorPrimitives.Add(gb, gy.AsSpan(0, y.Size), gb);
-            else if (a.Size == y.Size && b.Size == y.Size && op == BinaryOp.Mul)
-                TensorPrimitives.MultiplyAdd(gy.AsSpan(0, y.Size), ad.AsSpan(0, a.Size), gb, gb);
             else if (op == BinaryOp.Add && a.Size == y.Size && Broadcast.IsTrailingBlock(a.Shape, b.Shape))
             {
                 int n = b.Size;
@@ -89,6 +95,14 @@ public static partial class Ops
             }
             else RowWiseBackward(op, forA: false, gy, ad, bd, y.Data, gb, bc);
         }
+    }
+
+    /// <summary>x.Grad (+)= gy ⊙ other: written into a new buffer (no zeroing), added to an existing one.</summary>
+    static void MulBackward(ReadOnlySpan<float> gy, ReadOnlySpan<float> other, Tensor x)
+    {
+        var gx = x.GradBufferForWrite(out bool fresh).Span;
+        if (fresh) TensorPrimitives.Multiply(gy, other, gx);
+        else TensorPrimitives.MultiplyAdd(gy, other, gx, gx);
     }
 
     /// <summary>

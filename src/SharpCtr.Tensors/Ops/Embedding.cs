@@ -37,6 +37,48 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// Rows of several tables side by side: y[i] = [t0[ids0[i]] | t1[ids1[i]] | …] for the first
+    /// <paramref name="n"/> ids of each list (padding ids give zeros and no gradient) — one lookup
+    /// per table and their concatenation, without the per-table outputs and the copies between
+    /// them. Gradients go to each table's touched rows, read in place from y's gradient.
+    /// </summary>
+    public static Tensor EmbeddingConcat(Tensor[] tables, int[][] ids, int n, int paddingIdx = 0)
+    {
+        if (tables.Length == 0 || tables.Length != ids.Length) throw new ArgumentException($"EmbeddingConcat: {tables.Length} tables and {ids.Length} id lists");
+        int width = 0;
+        foreach (var t in tables)
+        {
+            if (t.Rank != 2) throw new ArgumentException($"embedding table must be [vocab, dim], got {Tensor.ShapeString(t.Shape)}");
+            width += t.Shape[1];
+        }
+        var y = Tensor.Temp([n, width]);
+        for (int t = 0, offset = 0; t < tables.Length; offset += tables[t].Shape[1], t++)
+        {
+            if (ids[t].Length < n) throw new ArgumentException($"EmbeddingConcat: {ids[t].Length} ids for table {tables[t].Name ?? t.ToString()}, need {n}");
+            Kernels.Embedding.GatherRows(tables[t].Data, tables[t].Shape[0], tables[t].Shape[1], ids[t], n, paddingIdx, y.Data, offset, width, tables[t].Name);
+        }
+        bool any = false;
+        foreach (var t in tables) any |= Tape.Needs(t);
+        if (any)
+            Tape.Record(y, () =>
+            {
+                if (y.Grad is null) return;
+                var gy = y.Grad.Data;
+                for (int t = 0, offset = 0; t < tables.Length; offset += tables[t].Shape[1], t++)
+                {
+                    var table = tables[t];
+                    if (!table.RequiresGrad) continue;
+                    int dim = table.Shape[1];
+                    if (table.SparseGrad is { } sparse) { sparse.ScatterAdd(ids[t], n, paddingIdx, gy, offset, width); continue; }
+                    var gt = table.GradBuffer().Data;
+                    for (int i = 0; i < n; i++)
+                        if (ids[t][i] != paddingIdx) Kernels.RowMath.AddRow(gy, offset + i * width, gt, ids[t][i] * dim, dim);
+                }
+            });
+        return y;
+    }
+
+    /// <summary>
     /// Bags of ids pooled without materialising their rows: for ids [rows, width] (right-padded)
     /// and lengths [rows], y[r] = Σ (or mean) of table rows ids[r, 0..lengths[r]). Padding ids are
     /// skipped but still count toward the mean's length only if inside lengths (they never are when
@@ -49,41 +91,45 @@ public static partial class Ops
         var y = Tensor.Temp([rows, dim], zero: true);
         var scale = Tensor.Temp([rows]).Data;
         var td = table.Data; var yd = y.Data;
+        // Rows are 1–64 floats: inline row adds, not a library call per history position; a row of
+        // at most 16 is summed in a register (the same adds in the same order, no store per position).
         for (int r = 0; r < rows; r++)
         {
             int len = Math.Min(lengths[r], width);
             scale[r] = mean && len > 0 ? 1f / len : 1f;
-            var dst = yd.AsSpan(r * dim, dim);
             for (int l = 0; l < len; l++)
-            {
-                int id = ids[r * width + l];
-                if ((uint)id >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} in bag {r} is outside the embedding table {table.Name ?? ""} of {vocab} rows");
-                if (id != paddingIdx) System.Numerics.Tensors.TensorPrimitives.Add(dst, td.AsSpan(id * dim, dim), dst);
-            }
-            if (scale[r] != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(dst, scale[r], dst);
+                if ((uint)ids[r * width + l] >= (uint)vocab) throw BagIdOutOfRange(ids[r * width + l], r, table.Name, vocab);
+            if (dim <= 16) Kernels.RowMath.SumRowsShort(td, dim, ids, r * width, len, paddingIdx, yd, r * dim);
+            else
+                for (int l = 0; l < len; l++)
+                {
+                    int id = ids[r * width + l];
+                    if (id != paddingIdx) Kernels.RowMath.AddRow(td, id * dim, yd, r * dim, dim);
+                }
+            if (scale[r] != 1f) Kernels.RowMath.ScaleRow(yd, r * dim, scale[r], dim);
         }
         if (Tape.Needs(table))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
                 var gy = y.Grad.Data;
-                var sparse = table.SparseGrad;
-                var dense = sparse is null ? table.GradBuffer().Data : null;
+                if (table.SparseGrad is { } sparse) { sparse.ScatterAddBags(ids, rows, width, lengths, scale, paddingIdx, gy); return; }
+                var dense = table.GradBuffer().Data;
                 for (int r = 0; r < rows; r++)
                 {
                     int len = Math.Min(lengths[r], width);
-                    var g = gy.AsSpan(r * dim, dim);
                     for (int l = 0; l < len; l++)
                     {
                         int id = ids[r * width + l];
-                        if (id == paddingIdx) continue;
-                        var slot = sparse is not null ? sparse.Slot(id) : dense.AsSpan(id * dim, dim);
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g, scale[r], slot, slot);
+                        if (id != paddingIdx) Kernels.RowMath.AddScaledRow(gy, r * dim, scale[r], dense, id * dim, dim);
                     }
                 }
             });
         return y;
     }
+
+    static ArgumentOutOfRangeException BagIdOutOfRange(int id, int bag, string? table, int vocab) =>
+        new("ids", $"id {id} in bag {bag} is outside the embedding table {table ?? ""} of {vocab} rows");
 
     /// <summary>Rows of x (viewed as [N, rest]) picked by index, in order; repeats allowed.</summary>
     public static Tensor IndexSelect(Tensor x, int[] rows)
@@ -95,18 +141,15 @@ public static partial class Ops
         for (int i = 0; i < rows.Length; i++)
         {
             if ((uint)rows[i] >= (uint)n0) throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[i]} out of range for {n0} rows");
-            Array.Copy(x.Data, rows[i] * w, y.Data, i * w, w);
+            Kernels.RowMath.CopyRow(x.Data, rows[i] * w, y.Data, i * w, w);   // short rows: inline, not a library call each
         }
         if (Tape.Needs(x))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
                 var gx = x.GradBuffer().Data;
-                for (int i = 0; i < rows.Length; i++)
-                {
-                    var dst = gx.AsSpan(rows[i] * w, w);
-                    System.Numerics.Tensors.TensorPrimitives.Add(dst, y.Grad.Data.AsSpan(i * w, w), dst);
-                }
+                var gy = y.Grad.Data;
+                for (int i = 0; i < rows.Length; i++) Kernels.RowMath.AddRow(gy, i * w, gx, rows[i] * w, w);
             });
         return y;
     }

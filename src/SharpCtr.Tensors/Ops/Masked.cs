@@ -63,32 +63,37 @@ public static partial class Ops
             for (int r = 0; r < offsets[^1]; r++)
                 if ((uint)rowOf[r] >= (uint)x.Rows) throw new ArgumentException($"SegmentWeightedSum: row map entry {r} is {rowOf[r]}, x has {x.Rows} rows");
         var y = Tensor.Temp([bsz, d], zero: true);
-        var xd = x.Data; var wd = w.Data; var yd = y.Data;
-        for (int b = 0; b < bsz; b++)
-        {
-            var row = yd.AsSpan(b * d, d);
-            for (int r = offsets[b]; r < offsets[b + 1]; r++)
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xd.AsSpan((rowOf?[r] ?? r) * d, d), wd[r], row, row);
-        }
+        // Samples are independent, so they split over the cores; in the backward only when no two
+        // rows read the same x row (no row map), since then no two samples add into one gradient row.
+        int workers = Kernels.KernelThreads.ForElements((long)offsets[^1] * d);
+        Kernels.KernelThreads.Run(new SegmentWeightedSumJob(x.Data, w.Data, y.Data, null, null, offsets, rowOf, d, backward: false), bsz, workers);
         if (Tape.Needs(x, w))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
-                var gy = y.Grad.Data;
                 var gx = x.RequiresGrad ? x.GradBuffer().Data : null;
                 var gw = w.RequiresGrad ? w.GradBuffer().Data : null;
-                for (int b = 0; b < bsz; b++)
-                {
-                    var gyr = gy.AsSpan(b * d, d);
-                    for (int r = offsets[b]; r < offsets[b + 1]; r++)
-                    {
-                        int xr = rowOf?[r] ?? r;
-                        if (gw is not null) gw[r] += System.Numerics.Tensors.TensorPrimitives.Dot(xd.AsSpan(xr * d, d), gyr);
-                        if (gx is not null) { var dst = gx.AsSpan(xr * d, d); System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gyr, wd[r], dst, dst); }
-                    }
-                }
+                var job = new SegmentWeightedSumJob(x.Data, w.Data, y.Grad.Data, gx, gw, offsets, rowOf, d, backward: true);
+                Kernels.KernelThreads.Run(job, bsz, rowOf is null ? workers : 1);
             });
         return y;
+    }
+
+    /// <summary>SegmentWeightedSum over samples [start, end): forward y[b] += w[r]·x[r]; backward gw[r] += x[r]·gy[b], gx[r] += w[r]·gy[b].</summary>
+    readonly struct SegmentWeightedSumJob(float[] x, float[] w, float[] y, float[]? gx, float[]? gw, int[] offsets, int[]? rowOf, int d, bool backward)
+        : Kernels.IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int b = start; b < end; b++)
+                for (int r = offsets[b]; r < offsets[b + 1]; r++)
+                {
+                    int xr = rowOf?[r] ?? r;
+                    if (!backward) { Kernels.RowMath.AddScaledRow(x, xr * d, w[r], y, b * d, d); continue; }   // short rows: inline
+                    if (gw is not null) gw[r] += System.Numerics.Tensors.TensorPrimitives.Dot(x.AsSpan(xr * d, d), y.AsSpan(b * d, d));
+                    if (gx is not null) Kernels.RowMath.AddScaledRow(y, b * d, w[r], gx, xr * d, d);
+                }
+        }
     }
 
     /// <summary>cond ≠ 0 ? a : b, elementwise; all three of one shape.</summary>

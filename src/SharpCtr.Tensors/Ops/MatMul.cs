@@ -45,21 +45,34 @@ public static partial class Ops
                 if (y.Grad is null) return;
                 var gy = y.Grad.Data;
                 int lda = transA ? mm : k, ldb = transB ? k : n;
+                // Each product below writes its whole gradient: a gradient buffer made for it is
+                // overwritten (beta 0) instead of zeroed and then added to.
                 if (a.RequiresGrad)
                 {
-                    var ga = a.GradBuffer().Data;
-                    if (!transA) Batched(false, !transB, batch, mm, k, n, gy, n, mm * n, b.Data, ldb, shared ? 0 : k * n, ga, lda, 1f);
-                    else Batched(transB, true, batch, k, mm, n, b.Data, ldb, shared ? 0 : k * n, gy, n, mm * n, ga, lda, 1f);
+                    var ga = GradForProduct(a, mm, n, k, out float beta);
+                    if (!transA) Batched(false, !transB, batch, mm, k, n, gy, n, mm * n, b.Data, ldb, shared ? 0 : k * n, ga, lda, beta);
+                    else Batched(transB, true, batch, k, mm, n, b.Data, ldb, shared ? 0 : k * n, gy, n, mm * n, ga, lda, beta);
                 }
                 if (b.RequiresGrad)
                 {
-                    var gb = b.GradBuffer().Data;
+                    var gb = GradForProduct(b, mm, n, k, out float beta);
                     // With a shared b, every batch's contribution accumulates into the same matrix.
-                    if (!transB) Batched(!transA, false, batch, k, n, mm, a.Data, lda, mm * k, gy, n, mm * n, gb, n, 1f, shared);
-                    else Batched(true, transA, batch, n, k, mm, gy, n, mm * n, a.Data, lda, mm * k, gb, k, 1f, shared);
+                    if (!transB) Batched(!transA, false, batch, k, n, mm, a.Data, lda, mm * k, gy, n, mm * n, gb, n, beta, shared);
+                    else Batched(true, transA, batch, n, k, mm, gy, n, mm * n, a.Data, lda, mm * k, gb, k, beta, shared);
                 }
             });
         return y;
+    }
+
+    /// <summary>x's gradient buffer for a product that writes all of it: beta 0 for a new buffer
+    /// (not zeroed first), 1 for an existing one; a new buffer is zeroed only when some size is 0
+    /// (the product then writes nothing).</summary>
+    static float[] GradForProduct(Tensor x, int m, int n, int k, out float beta)
+    {
+        var g = x.GradBufferForWrite(out bool fresh).Data;
+        beta = fresh ? 0f : 1f;
+        if (fresh && (m == 0 || n == 0 || k == 0)) Array.Clear(g);
+        return g;
     }
 
     /// <summary>C_i = op(A_i)·op(B_i) + beta·C_i over a batch; a zero stride repeats that operand.

@@ -43,17 +43,19 @@ public static partial class Ops
         var (outer, len, inner) = AroundAxis(x.Shape, axis);
         var y = Tensor.Temp(ReducedShape(x.Shape, axis, keepDim), zero: true);
         var xd = x.Data; var yd = y.Data;
+        // Rows here are often 1–16 floats (a field axis, an embedding): inline row adds, not a library call each.
         for (int o = 0; o < outer; o++)
             for (int l = 0; l < len; l++)
-                TensorPrimitives.Add(yd.AsSpan(o * inner, inner), xd.AsSpan((o * len + l) * inner, inner), yd.AsSpan(o * inner, inner));
+                Kernels.RowMath.AddRow(xd, (o * len + l) * inner, yd, o * inner, inner);
         if (Tape.Needs(x))
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
-                var gx = x.GradBuffer().Data; var gy = y.Grad.Data;
+                var gx = x.GradBufferForWrite(out bool fresh).Data; var gy = y.Grad.Data;
                 for (int o = 0; o < outer; o++)
                     for (int l = 0; l < len; l++)
-                        TensorPrimitives.Add(gx.AsSpan((o * len + l) * inner, inner), gy.AsSpan(o * inner, inner), gx.AsSpan((o * len + l) * inner, inner));
+                        if (fresh) Kernels.RowMath.CopyRow(gy, o * inner, gx, (o * len + l) * inner, inner);
+                        else Kernels.RowMath.AddRow(gy, o * inner, gx, (o * len + l) * inner, inner);
             });
         return y;
     }

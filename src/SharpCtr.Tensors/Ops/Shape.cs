@@ -21,7 +21,9 @@ public static partial class Ops
             Tape.Record(y, () =>
             {
                 if (y.Grad is null) return;
-                System.Numerics.Tensors.TensorPrimitives.Add(x.GradBuffer().Span, y.Grad.Span, x.Grad!.Span);
+                var gx = x.GradBufferForWrite(out bool fresh).Span;
+                if (fresh) y.Grad.Span.CopyTo(gx);
+                else System.Numerics.Tensors.TensorPrimitives.Add(gx, y.Grad.Span, gx);
             });
         return y;
     }
@@ -113,7 +115,7 @@ public static partial class Ops
         foreach (var t in xs)
         {
             int w = t.Shape[axis] * inner;
-            for (int o = 0; o < outer; o++) t.Data.AsSpan(o * w, w).CopyTo(y.Data.AsSpan(o * rowOut + off, w));
+            for (int o = 0; o < outer; o++) Kernels.RowMath.CopyRow(t.Data, o * w, y.Data, o * rowOut + off, w);   // often 1–16 floats: inline
             off += w;
         }
         bool any = false;
@@ -130,9 +132,10 @@ public static partial class Ops
                     int w = t.Shape[axis] * inner;
                     if (t.RequiresGrad)
                     {
-                        var g = t.GradBuffer().Data;
+                        var g = t.GradBufferForWrite(out bool fresh).Data;   // a new buffer is written, not zeroed and added to
                         for (int o = 0; o < outer; o++)
-                            System.Numerics.Tensors.TensorPrimitives.Add(g.AsSpan(o * w, w), y.Grad.Data.AsSpan(o * rowOut + off2, w), g.AsSpan(o * w, w));
+                            if (fresh) Kernels.RowMath.CopyRow(y.Grad.Data, o * rowOut + off2, g, o * w, w);
+                            else Kernels.RowMath.AddRow(y.Grad.Data, o * rowOut + off2, g, o * w, w);
                     }
                     off2 += w;
                 }

@@ -109,9 +109,24 @@ public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<Plant
         m.UseFusedAttention = true;
         var fused = Evaluator.Predict(m, data.Dataset, rows, batchSize: rows.Length);
         m.UseFusedAttention = false;
+        m.UseFusedUnitInput = false;
         var reference = Evaluator.Predict(m, data.Dataset, rows, batchSize: rows.Length);
         for (int i = 0; i < rows.Length; i++)
             Assert.True(MathF.Abs(fused[i] - reference[i]) < 1e-5f, $"row {i}: fused {fused[i]} vs op-by-op {reference[i]}");
+    }
+
+    [Fact]
+    public void DinFusedTrainingEndsWithTheOpByOpMetrics()
+    {
+        // The unit's first layer as one op sums in another order (one K = 2k product instead of two
+        // and two adds): the same training to float rounding, not to the bit.
+        TrainResult Run(bool fused) => new ModelTrainer(Load("din", "train.epochs=2", $"model.fused_training={(fused ? "true" : "false")}"),
+            data.Dataset, Path.Combine(data.Root, "runs", "din-train-fused-" + fused), TextWriter.Null).Run(false);
+        var fused = Run(true);
+        var reference = Run(false);
+        Assert.True(fused.Test.Auc > 0.70, $"fused training: test AUC {fused.Test.Auc:F4}");
+        Assert.True(Math.Abs(fused.Test.Auc - reference.Test.Auc) < 2e-4, $"test AUC {fused.Test.Auc:F6} (fused) vs {reference.Test.Auc:F6}");
+        Assert.True(Math.Abs(fused.Test.LogLoss - reference.Test.LogLoss) < 2e-4, $"test LogLoss {fused.Test.LogLoss:F6} (fused) vs {reference.Test.LogLoss:F6}");
     }
 
     [Fact]
