@@ -23,19 +23,20 @@ public sealed class SequenceZooTests(PlantedDataFixture fixture) : IClassFixture
     // HSTU's length-normalised pointwise attention learns the planted genre match more slowly:
     // 3 epochs reach ~0.68 (it passes 0.70 at 6 epochs), above the 0.60 that LR must clear in
     // ModelTests. MIRRN's bar is the regression test for the LayerNorms once in its refinement
-    // blocks: with them it stopped at 0.669 here (and below LR on MovieLens-1M), without them it
-    // reaches 0.688 — see the note in Mirrn.cs.
+    // blocks: with them it stops at 0.669 here (best epoch 2, whatever the budget; below LR on
+    // MovieLens-1M). Without them it was at 0.67–0.69 after 3 epochs depending on float rounding
+    // (engine changes moved it across 0.68), so it gets 5 epochs: 0.718, clear of the bug's 0.669.
     [Theory]
     [InlineData("dien", 0.70)]
     [InlineData("twin", 0.70)]
     [InlineData("hstu", 0.66)]
     [InlineData("qin", 0.70)]
     [InlineData("ddrm", 0.70)]
-    [InlineData("mirrn", 0.68)]
-    public void LearnsThePlantedSignal(string model, double minAuc)
+    [InlineData("mirrn", 0.70, 5)]
+    public void LearnsThePlantedSignal(string model, double minAuc, int epochs = 3)
     {
         var outDir = Path.Combine(data.Root, "runs", "zoo-" + model);
-        var r = new ModelTrainer(Load(model, "train.epochs=3"), data.Dataset, outDir, TextWriter.Null).Run(resume: false);
+        var r = new ModelTrainer(Load(model, $"train.epochs={epochs}"), data.Dataset, outDir, TextWriter.Null).Run(resume: false);
         Assert.True(r.Test.Auc > minAuc, $"{model}: test AUC {r.Test.Auc:F4} ≤ {minAuc}");
     }
 
