@@ -26,16 +26,7 @@ public class AttentionUnitKernelTests
                 h[j] = ReferenceActivation(first, j, v);
             }
             foreach (var l in hidden)
-            {
-                var next = new double[l.Out];
-                for (int j = 0; j < l.Out; j++)
-                {
-                    double v = l.Bias?[j] ?? 0;
-                    for (int p = 0; p < l.In; p++) v += h[p] * l.Weight[p * l.Out + j];
-                    next[j] = ReferenceActivation(l, j, v);
-                }
-                h = next;
-            }
+                h = ReferenceLayer(l, h);
             double score = b;
             for (int j = 0; j < h.Length; j++) score += h[j] * w[j];
             scores[r] = score;

@@ -20,6 +20,19 @@ internal static class KernelTestUtil
         _ => throw new ArgumentOutOfRangeException(nameof(l)),
     };
 
+    /// <summary>The layer applied to one input row in double: bias + h·W, then the activation (the plain reference).</summary>
+    public static double[] ReferenceLayer(InferenceLayer l, double[] h)
+    {
+        var next = new double[l.Out];
+        for (int j = 0; j < l.Out; j++)
+        {
+            double v = l.Bias?[j] ?? 0;
+            for (int p = 0; p < l.In; p++) v += h[p] * l.Weight[p * l.Out + j];
+            next[j] = ReferenceActivation(l, j, v);
+        }
+        return next;
+    }
+
     public static float[] Random(Random rng, int n, float scale = 1f)
     {
         var x = new float[n];

@@ -17,16 +17,7 @@ public class SmallMlpKernelTests
             var h = new double[inDim];
             for (int p = 0; p < inDim; p++) h[p] = x[r * inDim + p];
             foreach (var l in hidden.Append(output).OfType<InferenceLayer>())
-            {
-                var next = new double[l.Out];
-                for (int j = 0; j < l.Out; j++)
-                {
-                    double v = l.Bias?[j] ?? 0;
-                    for (int p = 0; p < l.In; p++) v += h[p] * l.Weight[p * l.Out + j];
-                    next[j] = ReferenceActivation(l, j, v);
-                }
-                h = next;
-            }
+                h = ReferenceLayer(l, h);
             result.AddRange(h);
         }
         return result.ToArray();
