@@ -1,4 +1,3 @@
-using System.Buffers;
 using SharpCtr.Tensors.Kernels;
 
 namespace SharpCtr.Tensors;
@@ -59,55 +58,104 @@ public sealed class SparseRowGrad
 
     /// <summary>
     /// The backward of an embedding lookup: slot(ids[i]) += grad[i·Dim, (i+1)·Dim) for the first
-    /// <paramref name="n"/> ids except <paramref name="paddingIdx"/>. Each slot sums its rows in
-    /// position order whatever the thread count, so results are bit-identical on 1 or 2 threads.
-    /// Large lookups first assign slots (one pass over the ids, in order, so rows keep their
-    /// first-touch order) and split positions by blocks of 64 slots; then each thread adds the
-    /// gradient rows of its own slot blocks — no two threads write the same slot.
+    /// <paramref name="n"/> ids except <paramref name="paddingIdx"/>. Touched rows keep their
+    /// first-touch order. A large lookup (≥ <see cref="SplitElements"/> floats of gradient) is
+    /// summed in two halves of positions — the first into the slots, the second into a private
+    /// accumulator that is then added slot by slot — so two threads each stream a contiguous half
+    /// of the gradient; the halves are the same whatever the thread count, so results are
+    /// bit-identical on 1 or 2 threads.
     /// </summary>
     internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad) => ScatterAdd(ids, n, paddingIdx, grad, 0, Dim);
+
+    /// <summary>Gradient floats from which a lookup's backward is summed in two halves (see ScatterAdd).</summary>
+    internal const int SplitElements = 1 << 16;
 
     /// <summary>As above, gradient row i read at grad[gradOffset + i·gradStride] (a column block of a wider matrix).</summary>
     internal void ScatterAdd(int[] ids, int n, int paddingIdx, float[] grad, int gradOffset, int gradStride)
     {
         if (n == 0) return;
-        int dim = Dim;
-        EnsureCapacity(Math.Min(slotOfRow.Length, Count + n));
-        if (KernelThreads.ForElements((long)n * dim) == 1)
+        int vocab = slotOfRow.Length;
+        EnsureCapacity(Math.Min(vocab, Count + n));
+        if ((long)n * Dim < SplitElements)
         {
-            for (int i = 0; i < n; i++)
-            {
-                int id = ids[i];
-                if (id == paddingIdx) continue;
-                int s = slotOfRow[id];
-                if (s < 0)
-                {
-                    s = NewSlot(id);
-                    Array.Clear(values, s * dim, dim);
-                }
-                RowMath.AddRow(grad, gradOffset + i * gradStride, values, s * dim, dim);
-            }
+            int count = Count;
+            AccumulateRows(ids, 0, n, paddingIdx, grad, gradOffset, gradStride, Dim, slotOfRow, rows, values, ref count);
+            Count = count;
             return;
         }
-        int first = Count;
-        // Positions of part-0 slots fill `order` from the front, part-1 positions from the back.
-        var order = ArrayPool<int>.Shared.Rent(n);
-        int front = 0, back = n - 1;
-        for (int i = 0; i < n; i++)
+        int half = n / 2;
+        secondHalf ??= new SparseRowGrad(vocab, Dim);
+        secondHalf.EnsureCapacity(Math.Min(vocab, n - half));
+        var job = new HalvesJob(this, secondHalf, ids, half, n, paddingIdx, grad, gradOffset, gradStride);
+        KernelThreads.Run(job, 2, KernelThreads.ForElements((long)n * Dim));
+        AddAndClear(secondHalf);
+    }
+
+    SparseRowGrad? secondHalf;   // private accumulator of a split ScatterAdd; empty between calls
+
+    /// <summary>Adds <paramref name="other"/>'s rows into this one (new rows appended in its order), then empties it.</summary>
+    unsafe void AddAndClear(SparseRowGrad other)
+    {
+        int dim = Dim;
+        fixed (float* pv = values, po = other.values)
         {
-            int id = ids[i];
-            if (id == paddingIdx) continue;
-            int s = slotOfRow[id];
-            if (s < 0) s = NewSlot(id);
-            int part = (s >> 6) & 1;                  // branch-free: the part is random per position
-            order[front + part * (back - front)] = i;
-            front += 1 - part;
-            back -= part;
+            for (int k = 0; k < other.Count; k++)
+            {
+                int row = other.rows[k];
+                other.slotOfRow[row] = -1;
+                int s = slotOfRow[row];
+                if (s < 0) new Span<float>(po + (long)k * dim, dim).CopyTo(new Span<float>(pv + (long)NewSlot(row) * dim, dim));
+                else RowMath.AddRow(other.values, k * dim, values, s * dim, dim);
+            }
         }
-        Array.Clear(values, first * dim, (Count - first) * dim);
-        var job = new ScatterJob(this, ids, grad, gradOffset, gradStride, order, front, back + 1, n);
-        KernelThreads.Run(job, 2, 2);
-        ArrayPool<int>.Shared.Return(order);
+        other.Count = 0;
+    }
+
+    /// <summary>
+    /// slot(ids[i]) += grad row i for i in [from, to), in position order; a new slot is written
+    /// with its first row (not cleared and added: the same bits). Capacity must already be there.
+    /// Rows of at most 16 floats are one masked vector each.
+    /// </summary>
+    static unsafe void AccumulateRows(int[] ids, int from, int to, int paddingIdx, float[] grad, int gradOffset, int gradStride,
+        int dim, int[] slotOfRow, int[] rows, float[] values, ref int count)
+    {
+        fixed (float* pg = grad, pv = values)
+        fixed (int* pi = ids, ps = slotOfRow, pr = rows)
+        {
+            if (dim <= 16)
+            {
+                for (int i = from; i < to; i++)
+                {
+                    int id = pi[i];
+                    if (id == paddingIdx) continue;
+                    var g = VectorMath.LoadPartial(pg + gradOffset + (long)i * gradStride, dim);
+                    int s = ps[id];
+                    if (s < 0)
+                    {
+                        s = count++;
+                        pr[s] = id;
+                        ps[id] = s;
+                        VectorMath.StorePartial(g, pv + (long)s * dim, dim);
+                    }
+                    else VectorMath.StorePartial(g + VectorMath.LoadPartial(pv + (long)s * dim, dim), pv + (long)s * dim, dim);
+                }
+                return;
+            }
+            for (int i = from; i < to; i++)
+            {
+                int id = pi[i];
+                if (id == paddingIdx) continue;
+                int s = ps[id];
+                if (s < 0)
+                {
+                    s = count++;
+                    pr[s] = id;
+                    ps[id] = s;
+                    new Span<float>(pg + gradOffset + (long)i * gradStride, dim).CopyTo(new Span<float>(pv + (long)s * dim, dim));
+                }
+                else RowMath.AddRow(grad, gradOffset + i * gradStride, values, s * dim, dim);
+            }
+        }
     }
 
     /// <summary>
@@ -181,22 +229,18 @@ public sealed class SparseRowGrad
         return s;
     }
 
-    readonly struct ScatterJob(SparseRowGrad target, int[] ids, float[] grad, int gradOffset, int gradStride, int[] order, int frontEnd, int backStart, int n) : IRangeJob
+    readonly struct HalvesJob(SparseRowGrad first, SparseRowGrad second, int[] ids, int half, int n, int paddingIdx,
+        float[] grad, int gradOffset, int gradStride) : IRangeJob
     {
         public void Run(int start, int end)
         {
-            int dim = target.Dim;
-            var values = target.values;
-            var slotOfRow = target.slotOfRow;
             for (int part = start; part < end; part++)
             {
-                // Part 1 was written back to front, so reading it backwards restores position order.
-                int from = part == 0 ? 0 : n - 1, to = part == 0 ? frontEnd : backStart - 1, step = part == 0 ? 1 : -1;
-                for (int k = from; k != to; k += step)
-                {
-                    int i = order[k];
-                    RowMath.AddRow(grad, gradOffset + i * gradStride, values, slotOfRow[ids[i]] * dim, dim);
-                }
+                var target = part == 0 ? first : second;
+                int count = target.Count;
+                AccumulateRows(ids, part == 0 ? 0 : half, part == 0 ? half : n, paddingIdx, grad, gradOffset, gradStride,
+                    target.Dim, target.slotOfRow, target.rows, target.values, ref count);
+                target.Count = count;
             }
         }
     }

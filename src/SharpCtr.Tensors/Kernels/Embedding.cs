@@ -33,14 +33,19 @@ public static unsafe class Embedding
     /// <summary>As above, row i written at output[outOffset + i·outStride] (a column block of a wider matrix).</summary>
     internal static void GatherRows(float[] table, int vocab, int dim, int[] ids, int n, int paddingIdx, float[] output, int outOffset, int outStride, string? tableName)
     {
-        var used = ids.AsSpan(0, n);
-        if (n > 0 && (System.Numerics.Tensors.TensorPrimitives.Min<int>(used) < 0 || System.Numerics.Tensors.TensorPrimitives.Max<int>(used) >= vocab))
-            for (int i = 0; i < n; i++)
-                if ((uint)ids[i] >= (uint)vocab)
-                    throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[i]} at position {i} is outside the embedding table {tableName ?? ""} of {vocab} rows");
-        var job = new GatherRowsJob(table, ids, dim, paddingIdx, output, outOffset, outStride);
+        if (dim > 16)
+        {
+            var used = ids.AsSpan(0, n);
+            if (n > 0 && (System.Numerics.Tensors.TensorPrimitives.Min<int>(used) < 0 || System.Numerics.Tensors.TensorPrimitives.Max<int>(used) >= vocab))
+                for (int i = 0; i < n; i++)
+                    if ((uint)ids[i] >= (uint)vocab) throw IdOutOfRange(ids[i], i, tableName, vocab);
+        }
+        var job = new GatherRowsJob(table, vocab, ids, dim, paddingIdx, output, outOffset, outStride, tableName);
         KernelThreads.Run(job, n, KernelThreads.ForElements((long)n * dim));
     }
+
+    static ArgumentOutOfRangeException IdOutOfRange(int id, int position, string? tableName, int vocab) =>
+        new("ids", $"id {id} at position {position} is outside the embedding table {tableName ?? ""} of {vocab} rows");
 
     /// <summary>
     /// gradTable[ids[i], :] += gradOutput[i, :] for every i whose id is not <paramref name="paddingIndex"/>;
@@ -102,15 +107,35 @@ public static unsafe class Embedding
                 throw new ArgumentOutOfRangeException(nameof(ids), $"{op}: ids[{i}] = {ids[i]} is outside the table's {vocab} rows");
     }
 
-    private readonly struct GatherRowsJob(float[] table, int[] ids, int dim, int paddingIdx, float[] output, int outOffset, int outStride) : IRangeJob
+    private readonly struct GatherRowsJob(float[] table, int vocab, int[] ids, int dim, int paddingIdx, float[] output, int outOffset, int outStride, string? tableName) : IRangeJob
     {
         public void Run(int start, int end)
         {
+            if (dim <= 16) { RunShort(start, end); return; }
             for (int i = start; i < end; i++)
             {
                 int id = ids[i];
                 if (id == paddingIdx) output.AsSpan(outOffset + i * outStride, dim).Clear();
                 else RowMath.CopyRow(table, id * dim, output, outOffset + i * outStride, dim);
+            }
+        }
+
+        // Rows of at most 16 floats: one masked load and store each, through pointers (the
+        // general path's per-row loop bounds cost as much as the copy), ids checked on the way
+        // (a separate min/max pass over them cost as much as a tenth of the copy).
+        void RunShort(int start, int end)
+        {
+            fixed (float* pt = table, po = output)
+            fixed (int* pi = ids)
+            {
+                float* dst = po + outOffset + (long)start * outStride;
+                for (int i = start; i < end; i++, dst += outStride)
+                {
+                    int id = pi[i];
+                    if ((uint)id >= (uint)vocab) throw IdOutOfRange(id, i, tableName, vocab);
+                    var row = id == paddingIdx ? System.Runtime.Intrinsics.Vector512<float>.Zero : VectorMath.LoadPartial(pt + (long)id * dim, dim);
+                    VectorMath.StorePartial(row, dst, dim);
+                }
             }
         }
     }

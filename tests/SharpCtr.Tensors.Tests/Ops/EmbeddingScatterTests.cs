@@ -4,8 +4,8 @@ using O = SharpCtr.Tensors.Ops;
 namespace SharpCtr.Tensors.Tests.Ops;
 
 /// <summary>
-/// The embedding lookup's parallel gather and sparse scatter (slot assignment, then slot blocks
-/// split between threads) against a plain reference, and bit-identical for 1 and 2 threads.
+/// The embedding lookup's parallel gather and sparse scatter (large lookups summed in two halves of
+/// positions, one per thread) against a plain reference, and bit-identical for 1 and 2 threads.
 /// </summary>
 public class EmbeddingScatterTests
 {
@@ -27,12 +27,33 @@ public class EmbeddingScatterTests
         return (y, table.SparseGrad.Rows.ToArray(), table.SparseGrad.ToDense(vocab));
     }
 
+    /// <summary>
+    /// grad[ids[i]] += gy[i] one float at a time in position order; a large lookup (≥ SplitElements
+    /// floats) sums its second half of positions on its own and adds that sum afterwards.
+    /// </summary>
+    static void ReferenceScatter(float[] grad, int[] ids, int n, int dim, int paddingIdx, float[] gy)
+    {
+        int half = (long)n * dim >= SparseRowGrad.SplitElements ? n / 2 : n;
+        var second = new float[grad.Length];
+        for (int i = 0; i < n; i++)
+        {
+            if (ids[i] == paddingIdx) continue;
+            var sum = i < half ? grad : second;
+            for (int j = 0; j < dim; j++) sum[ids[i] * dim + j] += gy[i * dim + j];
+        }
+        for (int k = 0; k < grad.Length; k++) grad[k] += second[k];
+    }
+
     [Theory]
     [InlineData(50, 16, 3000, -1)]
     [InlineData(37, 17, 2001, 0)]     // odd width (vector tail), padding id
     [InlineData(300, 3, 5000, 7)]     // narrow rows, slots spread over several 64-slot blocks
     [InlineData(5, 33, 999, 2)]       // few rows: heavy duplicates
     [InlineData(200, 8, 1, -1)]       // a single id
+    [InlineData(300, 16, 5000, -1)]   // large: summed in two halves
+    [InlineData(37, 17, 4001, 0)]     // large, odd count and width, padding id
+    [InlineData(5, 33, 2100, 2)]      // large, few rows: every row in both halves
+    [InlineData(4000, 4, 20000, 3)]   // large, rows first touched in the second half
     public void MatchesPlainReferenceOnOneAndTwoThreads(int vocab, int dim, int n, int paddingIdx)
     {
         var rng = new Random(vocab * 31 + dim);
@@ -42,23 +63,19 @@ public class EmbeddingScatterTests
         if (paddingIdx >= 0) for (int i = 0; i < n; i += 5) ids[i] = paddingIdx;
         var gy = KernelTestUtil.Random(rng, n * dim);
 
-        // Plain reference: rows copied one float at a time, gradients summed in position order,
-        // touched rows listed in first-touch order.
+        // Plain reference: rows copied one float at a time, touched rows listed in first-touch order.
         var refY = new float[n * dim];
-        var refGrad = new float[vocab * dim];
         var refRows = new List<int>();
         var seen = new bool[vocab];
         for (int i = 0; i < n; i++)
         {
             int id = ids[i];
             if (id == paddingIdx) continue;
-            for (int j = 0; j < dim; j++)
-            {
-                refY[i * dim + j] = table.Data[id * dim + j];
-                refGrad[id * dim + j] += gy[i * dim + j];
-            }
+            for (int j = 0; j < dim; j++) refY[i * dim + j] = table.Data[id * dim + j];
             if (!seen[id]) { seen[id] = true; refRows.Add(id); }
         }
+        var refGrad = new float[vocab * dim];
+        ReferenceScatter(refGrad, ids, n, dim, paddingIdx, gy);
 
         var one = Run(table, ids, n, paddingIdx, gy, threads: 1);
         var two = Run(table, ids, n, paddingIdx, gy, threads: 2);
@@ -70,11 +87,13 @@ public class EmbeddingScatterTests
         Assert.Equal(refRows, two.Rows);
     }
 
-    [Fact]
-    public void SecondLookupAddsToRowsTheFirstTouched()
+    [Theory]
+    [InlineData(700)]
+    [InlineData(20000)]   // large: the first half adds onto rows the other lookup touched
+    public void SecondLookupAddsToRowsTheFirstTouched(int n)
     {
         var rng = new Random(3);
-        const int vocab = 90, dim = 5, n = 700;
+        const int vocab = 90, dim = 5;
         var table = Tensor.FromArray(KernelTestUtil.Random(rng, vocab * dim), vocab, dim);
         table.RequiresGrad = true;
         var ids1 = new int[n];
@@ -84,10 +103,8 @@ public class EmbeddingScatterTests
         var g2 = KernelTestUtil.Random(rng, n * dim);
         // Backward runs the second lookup's step first, so its rows are added first.
         var expected = new float[vocab * dim];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < dim; j++) expected[ids2[i] * dim + j] += g2[i * dim + j];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < dim; j++) expected[ids1[i] * dim + j] += g1[i * dim + j];
+        ReferenceScatter(expected, ids2, n, dim, -1, g2);
+        ReferenceScatter(expected, ids1, n, dim, -1, g1);
         foreach (int threads in new[] { 1, 2 })
         {
             table.SparseGrad = new SparseRowGrad(vocab, dim);
