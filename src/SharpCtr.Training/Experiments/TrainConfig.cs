@@ -42,7 +42,7 @@ public sealed class TrainConfig
             WeightDecay = (float)s.GetDouble("weight_decay", 0),
             EmbeddingL2 = (float)s.GetDouble("embedding_l2", 0),
             ClipNorm = (float)s.GetDouble("clip_norm", 0),
-            Schedule = s.GetChoice("lr_schedule", "constant", "constant", "cosine", "step"),
+            Schedule = s.GetChoice("lr_schedule", "constant", "constant", "cosine", "step", "plateau"),
             DecayEpochs = s.GetDoubleList("lr_decay_epochs", []).Select(v => (int)v).ToArray(),
             Monitor = s.GetChoice("monitor", "auc", "auc", "logloss", "gauc", "uauc"),
             Patience = s.GetInt("patience", 2),

@@ -87,7 +87,7 @@ public sealed class ModelTrainer
 
         while (st.Epoch < t.Epochs && !st.Stopped)
         {
-            SetLearningRate(st.Epoch);
+            SetLearningRate(st);
             Model.Train();
             var progress = ProgressReporter.ForConsole($"{exp.Name} epoch {st.Epoch + 1}/{t.Epochs}", train.Length);
             int step = 0;
@@ -119,7 +119,7 @@ public sealed class ModelTrainer
             st.EpochLosses.Add(st.LossSum / Math.Max(1, st.LossRows));
             bool improved = st.BestEpoch < 0 || SplitMetrics.Better(t.Monitor, score, st.BestScore);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {st.Epoch + 1}: train loss {st.EpochLosses[^1]:F5}, valid auc {vm.Auc:F5} logloss {vm.LogLoss:F5} gauc {vm.Gauc:F5}{(improved ? "  (best)" : "")}"));
+                $"epoch {st.Epoch + 1}: train loss {st.EpochLosses[^1]:F5}, valid auc {vm.Auc:F5} logloss {vm.LogLoss:F5} gauc {vm.Gauc:F5}, lr {optimizer.Groups[0].LearningRate:G4}{(improved ? "  (best)" : "")}"));
             if (improved)
             {
                 st.BestScore = score;
@@ -127,7 +127,11 @@ public sealed class ModelTrainer
                 st.BadEpochs = 0;
                 Checkpoint.Save(BestPath, state);
             }
-            else st.BadEpochs++;
+            else
+            {
+                st.BadEpochs++;
+                if (t.Schedule == "plateau") st.LrReductions++;
+            }
             st.Epoch++;
             st.Step = 0;
             st.LossSum = 0;
@@ -204,17 +208,25 @@ public sealed class ModelTrainer
         }
     }
 
-    void SetLearningRate(int epoch)
+    void SetLearningRate(RunState st)
     {
-        var t = exp.Train;
-        float factor = t.Schedule switch
-        {
-            "cosine" => (float)(0.5 * (1 + Math.Cos(Math.PI * epoch / t.Epochs))),
-            "step" => MathF.Pow(0.1f, t.DecayEpochs.Count(e => epoch >= e)),
-            _ => 1f,
-        };
+        float factor = LearningRateFactor(exp.Train, st.Epoch, st.LrReductions);
         foreach (var g in optimizer.Groups) g.LearningRate = g.InitialLearningRate * factor;
     }
+
+    /// <summary>
+    /// The learning rate of <paramref name="epoch"/> (0-based) relative to the configured one:
+    /// constant; cosine from 1 toward 0 over the epochs; step ×0.1 at each of lr_decay_epochs;
+    /// plateau ×0.1 for every epoch so far whose validation did not improve (FuxiCTR's
+    /// reduce-on-plateau; with early-stopping patience p, at most p − 1 reductions take effect).
+    /// </summary>
+    internal static float LearningRateFactor(TrainConfig t, int epoch, int plateauReductions) => t.Schedule switch
+    {
+        "cosine" => (float)(0.5 * (1 + Math.Cos(Math.PI * epoch / t.Epochs))),
+        "step" => MathF.Pow(0.1f, t.DecayEpochs.Count(e => epoch >= e)),
+        "plateau" => MathF.Pow(0.1f, plateauReductions),
+        _ => 1f,
+    };
 
     void Save(RunState st)
     {
@@ -248,7 +260,7 @@ public sealed class ModelTrainer
     /// <summary>Where a run stands; saved in the checkpoint's metadata.</summary>
     sealed class RunState
     {
-        public int Epoch, Step, BestEpoch = -1, BadEpochs;
+        public int Epoch, Step, BestEpoch = -1, BadEpochs, LrReductions;
         public bool Stopped;
         public double BestScore, LossSum, TrainSeconds;
         public long LossRows, TrainSamples;
@@ -257,7 +269,7 @@ public sealed class ModelTrainer
         public Dictionary<string, string> ToMetadata() => new()
         {
             ["run/epoch"] = I(Epoch), ["run/step"] = I(Step), ["run/best_epoch"] = I(BestEpoch),
-            ["run/bad_epochs"] = I(BadEpochs), ["run/stopped"] = Stopped ? "1" : "0",
+            ["run/bad_epochs"] = I(BadEpochs), ["run/lr_reductions"] = I(LrReductions), ["run/stopped"] = Stopped ? "1" : "0",
             ["run/best_score"] = D(BestScore), ["run/loss_sum"] = D(LossSum), ["run/loss_rows"] = I(LossRows),
             ["run/train_seconds"] = D(TrainSeconds), ["run/train_samples"] = I(TrainSamples),
             ["run/epoch_losses"] = string.Join(",", EpochLosses.Select(D)),
@@ -270,7 +282,9 @@ public sealed class ModelTrainer
             return new RunState
             {
                 Epoch = (int)Lv("run/epoch"), Step = (int)Lv("run/step"), BestEpoch = (int)Lv("run/best_epoch"),
-                BadEpochs = (int)Lv("run/bad_epochs"), Stopped = m["run/stopped"] == "1",
+                BadEpochs = (int)Lv("run/bad_epochs"),
+                LrReductions = m.ContainsKey("run/lr_reductions") ? (int)Lv("run/lr_reductions") : 0,   // absent in older checkpoints
+                Stopped = m["run/stopped"] == "1",
                 BestScore = Dv("run/best_score"), LossSum = Dv("run/loss_sum"), LossRows = Lv("run/loss_rows"),
                 TrainSeconds = Dv("run/train_seconds"), TrainSamples = Lv("run/train_samples"),
                 EpochLosses = m["run/epoch_losses"].Length == 0 ? new() : m["run/epoch_losses"].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList(),
