@@ -13,7 +13,8 @@ namespace SharpCtr.Models.Generative;
 /// tokens; its encoder output at the last real token is the long-term intent H_LTI; it generates
 /// the next item's semantic ID from the history alone, whose cohorts (items sharing a code) are
 /// mean-pooled, refined against the history and attended by the candidate (H_STI); an MLP reads
-/// [H_LTI; H_STI; field embeddings]. Training adds μ·L_NTP (teacher-forced next-item codes) and
+/// [H_LTI; H_STI; field embeddings; the history's items (and side fields) mean-pooled — the
+/// authors' `item_seq` field]. Training adds μ·L_NTP (teacher-forced next-item codes) and
 /// η·L_SR (self-regularisation towards a DeepFM, co-trained by default or a frozen teacher).
 /// Encoding and generation depend on the history only: they run once per distinct history in a
 /// batch (consecutive samples sharing one, as a ranking request's candidates do).
@@ -23,6 +24,7 @@ namespace SharpCtr.Models.Generative;
 /// (fields with source item.semantic_id.*), cohort_levels (3), cohorts (level | prefix), beam (1),
 /// trie (false), intent (hcaim | target-intent | intent-mean), cohort_heads (2),
 /// cohort_dropout (0.2), mlp ([256, 256, 256]), activation (relu), dropout (0.1), fields,
+/// sequence (mean | none: the pooled history as a field of the MLP),
 /// mu (1), eta (1), ntp (all | positives), sr (cotrained | frozen | none), sr_embedding_dim (16),
 /// sr_mlp ([128, 128, 128]), sr_dropout (0.3), sr_checkpoint (frozen teacher weights),
 /// st_intent (true), lt_intent (true).
@@ -44,7 +46,7 @@ public sealed class GenCi : CtrModel
     readonly DeepFm? srModel;           // co-trained, part of this module
     readonly DeepFm? teacher;           // frozen, not a parameter of this model
     readonly int maxHistory, beam;
-    readonly bool trie, useSt, useLt, ntpPositivesOnly;
+    readonly bool trie, useSt, useLt, ntpPositivesOnly, poolSequence;
     readonly float mu, eta;
     readonly string srMode;
 
@@ -86,7 +88,11 @@ public sealed class GenCi : CtrModel
         mu = (float)c.GetDouble("mu", 1);
         eta = (float)c.GetDouble("eta", 1);
         ntpPositivesOnly = c.GetChoice("ntp", "all", "all", "positives") == "positives";
-        int input = fields.Count * dim + (useLt ? dModel : 0) + (useSt ? dModel : 0);
+        // The authors' MovieLens fields include item_seq: the history enters the MLP pooled, as in
+        // their DeepFM and ours, besides through the encoder (H_LTI) and the cohorts (H_STI).
+        poolSequence = c.GetChoice("sequence", "mean", "mean", "none") == "mean" && emb.HasSequence;
+        int pooled = poolSequence ? 1 + emb.SequenceSideCount : 0;
+        int input = (fields.Count + pooled) * dim + (useLt ? dModel : 0) + (useSt ? dModel : 0);
         mlp = new Mlp(input, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0.1), outputDim: 1);
 
@@ -248,10 +254,11 @@ public sealed class GenCi : CtrModel
     public Tensor ScoreCandidates(Batch b, HistoryIntent hi)
     {
         int n = b.Count;
-        var parts = new List<Tensor>(fields.Count + 2);
+        var parts = new List<Tensor>(fields.Count + 4);
         if (useLt) parts.Add(Ops.IndexSelect(hi.LongTermIntent!, hi.RowHistory));
         if (useSt) parts.Add(intent.Attend(hi.CohortSummary!, hi.CohortKeep!, hi.RowHistory, items.Forward(b.Ids(itemField), n)));
         foreach (var f in fields) parts.Add(emb.Field(b, f));
+        if (poolSequence) parts.AddRange(emb.PooledSequence(b));
         return Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), n);
     }
 
