@@ -15,6 +15,7 @@ public sealed record SplitMetrics(double Auc, double LogLoss, double Gauc, doubl
         "logloss" => LogLoss,
         "gauc" => Gauc,
         "uauc" => Uauc,
+        "auc-logloss" => Auc - LogLoss,   // FuxiCTR's default monitor ({AUC: 1, logloss: -1})
         _ => throw new ArgumentException($"unknown metric '{metric}'"),
     };
 

@@ -44,7 +44,7 @@ public sealed class TrainConfig
             ClipNorm = (float)s.GetDouble("clip_norm", 0),
             Schedule = s.GetChoice("lr_schedule", "constant", "constant", "cosine", "step", "plateau"),
             DecayEpochs = s.GetDoubleList("lr_decay_epochs", []).Select(v => (int)v).ToArray(),
-            Monitor = s.GetChoice("monitor", "auc", "auc", "logloss", "gauc", "uauc"),
+            Monitor = s.GetChoice("monitor", "auc", "auc", "logloss", "gauc", "uauc", "auc-logloss"),
             Patience = s.GetInt("patience", 2),
             Seed = s.GetInt("seed", 2024),
             CheckpointEverySteps = s.GetInt("checkpoint_every_steps", 0),

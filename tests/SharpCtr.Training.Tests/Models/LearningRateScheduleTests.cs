@@ -21,6 +21,16 @@ public sealed partial class LearningRateScheduleTests(PlantedDataFixture fixture
         Assert.Equal(1f, ModelTrainer.LearningRateFactor(new TrainConfig(), 7, 3));   // constant ignores both
     }
 
+    [Fact]
+    public void CombinedMonitorIsAucMinusLogLossAndHigherIsBetter()
+    {
+        var m = new SharpCtr.Training.Evaluation.SplitMetrics(Auc: 0.9, LogLoss: 0.35, Gauc: 0.8, Uauc: 0.7, Rows: 10);
+        Assert.Equal(0.55, m.Get("auc-logloss"), 12);
+        Assert.True(SharpCtr.Training.Evaluation.SplitMetrics.Better("auc-logloss", 0.56, 0.55));
+        Assert.True(SharpCtr.Training.Evaluation.SplitMetrics.Better("logloss", 0.34, 0.35));
+        Assert.False(SharpCtr.Training.Evaluation.SplitMetrics.Better("auc", 0.89, 0.9));
+    }
+
     /// <summary>
     /// A run that over-fits (large learning rate, many epochs) has epochs that do not improve on
     /// validation; with lr_schedule: plateau each of them cuts the next epoch's rate by 10, and
