@@ -228,12 +228,14 @@ public static unsafe partial class DiceUnit
         }
     }
 
-    /// <summary>n = (x − mean)·invStd and the gate p = sigmoid(n), at columns j..j+c.</summary>
+    /// <summary>n = (x − mean)·invStd and the gate p = sigmoid(n), at columns j..j+c. The passes recompute the gate
+    /// several times, so 1/(1 + e^−n) takes the reciprocal estimate and a Newton step instead of vdivps (~16 cycles
+    /// per vector on these cores): within ~1e-7 of the op-by-op Dice.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static (Vector512<float> N, Vector512<float> P) Gate(Vector512<float> x, float* mean, float* invStd, int j, int c)
     {
         var nrm = (x - VectorMath.LoadPartial(mean + j, c)) * VectorMath.LoadPartial(invStd + j, c);
-        return (nrm, VectorMath.Sigmoid(nrm));
+        return (nrm, VectorMath.Reciprocal(VectorMath.One + VectorMath.Exp(-nrm)));
     }
 
     /// <summary>Dice's output x·(α + p·(1 − α)).</summary>
