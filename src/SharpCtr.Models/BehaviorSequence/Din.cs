@@ -16,8 +16,8 @@ namespace SharpCtr.Models.BehaviorSequence;
 /// Config: embedding_dim (16), attention_units ([64, 32]), attention_activation (dice),
 /// mlp ([256, 256, 256]), activation (dice), dropout (0), fields, use_softmax (false),
 /// fused_inference (true: score with the fused activation-unit kernel when not training),
-/// fused_training (true: in training, the whole unit as one tiled op, <see cref="DiceUnit"/>, when its activations are Dice,
-/// else its first layer as one op; only when histories are not shared).
+/// fused_training (true: the unit's first layer as one op when histories are not shared), tiled_training (true: with
+/// fused_training, in training mode and with Dice activations, the whole unit as one tiled op, <see cref="DiceUnit"/>).
 /// </summary>
 public sealed class Din : CtrModel
 {
@@ -49,6 +49,7 @@ public sealed class Din : CtrModel
         useSoftmax = c.GetBool("use_softmax", false);
         UseFusedAttention = c.GetBool("fused_inference", true);
         UseFusedUnitInput = c.GetBool("fused_training", true);
+        UseTiledUnit = c.GetBool("tiled_training", true);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
     }
@@ -67,10 +68,13 @@ public sealed class Din : CtrModel
     /// <summary>Whether inference may use the fused activation unit (config `fused_inference`, default true); tests compare both paths.</summary>
     public bool UseFusedAttention { get; set; }
 
-    /// <summary>Whether the unit runs as one tiled op (<see cref="DiceUnit"/>, Dice activations, training mode) or else its first
-    /// layer as one op (<see cref="Ops.ActivationUnitInput"/>) when histories are not shared — training batches (config
-    /// `fused_training`, default true); false keeps the op-by-op graph, and tests compare them.</summary>
+    /// <summary>Whether the unit's first layer runs as one op (<see cref="Ops.ActivationUnitInput"/>) when histories are not
+    /// shared — training batches (config `fused_training`, default true); false keeps the op-by-op graph, and tests compare them.</summary>
     public bool UseFusedUnitInput { get; set; }
+
+    /// <summary>With <see cref="UseFusedUnitInput"/>: the whole unit as one tiled op (<see cref="DiceUnit"/>) in training mode
+    /// when its activations are Dice (config `tiled_training`, default true); false stops after the first layer's op.</summary>
+    public bool UseTiledUnit { get; set; }
 
     public override ModelOutput Forward(Batch b)
     {
@@ -82,7 +86,7 @@ public sealed class Din : CtrModel
         bool inference = UseFusedAttention && !Training && !Tape.IsRecording;
         Tensor scores;
         if (inference && FusedLayers() is { } fused) scores = FusedScores(packed, query, attK.Forward(packed.Keys), fused);
-        else if (UseFusedUnitInput && !packed.Shared && Training && DiceUnit.Supports(attAct, attRest))
+        else if (UseFusedUnitInput && UseTiledUnit && !packed.Shared && Training && DiceUnit.Supports(attAct, attRest))
             scores = DiceUnit.Scores(packed.Keys, query, packed.RowSample, packed.Offsets, attK.Weight, attP.Weight, attQ.Forward(query), (Dice)attAct!, attRest);
         else if (UseFusedUnitInput && !packed.Shared)
             scores = UnitRest(Ops.ActivationUnitInput(packed.Keys, query, packed.RowSample, packed.Offsets, attK.Weight, attP.Weight, attQ.Forward(query)));
