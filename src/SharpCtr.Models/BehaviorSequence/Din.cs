@@ -16,7 +16,8 @@ namespace SharpCtr.Models.BehaviorSequence;
 /// Config: embedding_dim (16), attention_units ([64, 32]), attention_activation (dice),
 /// mlp ([256, 256, 256]), activation (dice), dropout (0), fields, use_softmax (false),
 /// fused_inference (true: score with the fused activation-unit kernel when not training),
-/// fused_training (true: the unit's first layer as one op when histories are not shared).
+/// fused_training (true: the unit's first layer as one op when histories are not shared), tiled_training (true: with
+/// fused_training, in training mode and with Dice activations, the whole unit as one tiled op, <see cref="DiceUnit"/>).
 /// </summary>
 public sealed class Din : CtrModel
 {
@@ -48,6 +49,7 @@ public sealed class Din : CtrModel
         useSoftmax = c.GetBool("use_softmax", false);
         UseFusedAttention = c.GetBool("fused_inference", true);
         UseFusedUnitInput = c.GetBool("fused_training", true);
+        UseTiledUnit = c.GetBool("tiled_training", true);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
     }
@@ -70,6 +72,10 @@ public sealed class Din : CtrModel
     /// shared — training batches (config `fused_training`, default true); false keeps the op-by-op graph, and tests compare them.</summary>
     public bool UseFusedUnitInput { get; set; }
 
+    /// <summary>With <see cref="UseFusedUnitInput"/>: the whole unit as one tiled op (<see cref="DiceUnit"/>) in training mode
+    /// when its activations are Dice (config `tiled_training`, default true); false stops after the first layer's op.</summary>
+    public bool UseTiledUnit { get; set; }
+
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count;
@@ -80,6 +86,8 @@ public sealed class Din : CtrModel
         bool inference = UseFusedAttention && !Training && !Tape.IsRecording;
         Tensor scores;
         if (inference && FusedLayers() is { } fused) scores = FusedScores(packed, query, attK.Forward(packed.Keys), fused);
+        else if (UseFusedUnitInput && UseTiledUnit && !packed.Shared && Training && DiceUnit.Supports(attAct, attRest))
+            scores = DiceUnit.Scores(packed.Keys, query, packed.RowSample, packed.Offsets, attK.Weight, attP.Weight, attQ.Forward(query), (Dice)attAct!, attRest);
         else if (UseFusedUnitInput && !packed.Shared)
             scores = UnitRest(Ops.ActivationUnitInput(packed.Keys, query, packed.RowSample, packed.Offsets, attK.Weight, attP.Weight, attQ.Forward(query)));
         else scores = UnitScores(packed, query, attK.Forward(packed.Keys));     // keyProj [U, H]: history-only work

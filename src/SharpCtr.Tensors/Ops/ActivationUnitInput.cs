@@ -24,17 +24,7 @@ public static partial class Ops
         Tensor keyWeight, Tensor productWeight, Tensor queryProj)
     {
         int n = keys.Rows, k = keys.Cols, bsz = query.Rows, h = keyWeight.Cols;
-        if (keys.Rank != 2 || query.Rank != 2 || query.Cols != k || keyWeight.Rank != 2 || keyWeight.Rows != k
-            || !Tensor.SameShape(keyWeight.Shape, productWeight.Shape) || queryProj.Rank != 2 || queryProj.Rows != bsz || queryProj.Cols != h)
-            throw new ArgumentException($"ActivationUnitInput: keys {Tensor.ShapeString(keys.Shape)}, query {Tensor.ShapeString(query.Shape)}, " +
-                $"weights {Tensor.ShapeString(keyWeight.Shape)} and {Tensor.ShapeString(productWeight.Shape)}, queryProj {Tensor.ShapeString(queryProj.Shape)} do not fit");
-        if (rowSample.Length != n || offsets.Length != bsz + 1 || offsets[0] != 0 || offsets[^1] > n)
-            throw new ArgumentException($"ActivationUnitInput: {rowSample.Length} row samples and offsets [0..{offsets[^1]}] for {n} rows of {bsz} samples");
-        for (int r = 0; r < n; r++)
-            if ((uint)rowSample[r] >= (uint)bsz) throw new ArgumentOutOfRangeException(nameof(rowSample), $"ActivationUnitInput: row {r} belongs to sample {rowSample[r]}, of {bsz}");
-        for (int b = 0; b < bsz; b++)   // the backward walks rows by segment: segments and row samples must agree
-            for (int r = offsets[b]; r < offsets[b + 1]; r++)
-                if (rowSample[r] != b) throw new ArgumentException($"ActivationUnitInput: row {r} lies in sample {b}'s segment [{offsets[b]}, {offsets[b + 1]}) but belongs to sample {rowSample[r]}");
+        CheckUnitInput(keys, query, rowSample, offsets, keyWeight, productWeight, queryProj);
 
         var x = Tensor.Temp([n, 2 * k]);     // [keys | keys ⊙ query rows]
         var w = Tensor.Temp([2 * k, h]);     // [Wk; Wp]
@@ -91,6 +81,23 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>The shapes and row-to-sample layout <see cref="ActivationUnitInput"/> (and the tiled unit built on its form) rely on.</summary>
+    internal static void CheckUnitInput(Tensor keys, Tensor query, int[] rowSample, int[] offsets, Tensor keyWeight, Tensor productWeight, Tensor queryProj)
+    {
+        int n = keys.Rows, k = keys.Cols, bsz = query.Rows, h = keyWeight.Cols;
+        if (keys.Rank != 2 || query.Rank != 2 || query.Cols != k || keyWeight.Rank != 2 || keyWeight.Rows != k
+            || !Tensor.SameShape(keyWeight.Shape, productWeight.Shape) || queryProj.Rank != 2 || queryProj.Rows != bsz || queryProj.Cols != h)
+            throw new ArgumentException($"ActivationUnitInput: keys {Tensor.ShapeString(keys.Shape)}, query {Tensor.ShapeString(query.Shape)}, " +
+                $"weights {Tensor.ShapeString(keyWeight.Shape)} and {Tensor.ShapeString(productWeight.Shape)}, queryProj {Tensor.ShapeString(queryProj.Shape)} do not fit");
+        if (rowSample.Length != n || offsets.Length != bsz + 1 || offsets[0] != 0 || offsets[^1] > n)
+            throw new ArgumentException($"ActivationUnitInput: {rowSample.Length} row samples and offsets [0..{offsets[^1]}] for {n} rows of {bsz} samples");
+        for (int r = 0; r < n; r++)
+            if ((uint)rowSample[r] >= (uint)bsz) throw new ArgumentOutOfRangeException(nameof(rowSample), $"ActivationUnitInput: row {r} belongs to sample {rowSample[r]}, of {bsz}");
+        for (int b = 0; b < bsz; b++)   // the backward walks rows by segment: segments and row samples must agree
+            for (int r = offsets[b]; r < offsets[b + 1]; r++)
+                if (rowSample[r] != b) throw new ArgumentException($"ActivationUnitInput: row {r} lies in sample {b}'s segment [{offsets[b]}, {offsets[b + 1]}) but belongs to sample {rowSample[r]}");
+    }
+
     /// <summary>x[r] = [keys[r] | keys[r] ⊙ query[s]] and y[r] = queryProj[s], s = rowSample[r].</summary>
     unsafe struct InputRowsJob : IRangeJob
     {
@@ -120,7 +127,7 @@ public static partial class Ops
     /// Per sample, its rows in order: dkeys[r] (=|+=) dx[r, :k] + dx[r, k:] ⊙ query[s],
     /// dquery[s] += dx[r, k:] ⊙ keys[r], dqueryProj[s] += dy[r]. Null targets are skipped.
     /// </summary>
-    unsafe struct InputGradJob : IRangeJob
+    internal unsafe struct InputGradJob : IRangeJob
     {
         public float* Keys, Query, Gy, Gx, KeysGrad, QueryGrad, QueryProjGrad;
         public int* RowSample, Offsets;

@@ -102,19 +102,32 @@ public abstract class Optimizer
     protected abstract void Update(ParamState state, int offset, Span<float> param, ReadOnlySpan<float> grad);
 
     /// <summary>
-    /// Updates are elementwise, so a large tensor is split into chunks updated on separate threads
-    /// without changing any result bit.
+    /// Updates are elementwise, so a large tensor is split into blocks updated on the kernel helper
+    /// threads without changing any result bit (a Parallel.For per parameter queued a pool task
+    /// each step and waited for it when the pool thread started late).
     /// </summary>
     void UpdateDense(ParamState state, Tensor p, Tensor grad)
     {
-        int n = p.Size, threads = Math.Min(Kernels.KernelThreads.Max, n / ParallelChunk);
+        int n = p.Size, threads = Math.Min(Kernels.KernelThreads.ForThisThread, n / ParallelChunk);
         if (threads <= 1) { Update(state, 0, p.Span, grad.Span); return; }
-        int chunk = (n / threads + 63) & ~63;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        var job = new DenseUpdateJob { Optimizer = this, State = state, Param = p.Data, Grad = grad.Data, Size = n };
+        Kernels.KernelThreads.Run(job, (n + DenseUpdateJob.Block - 1) / DenseUpdateJob.Block, threads);
+    }
+
+    /// <summary>The dense update over a range of blocks (cache-line aligned, so vector loops start aligned).</summary>
+    struct DenseUpdateJob : Kernels.IRangeJob
+    {
+        public const int Block = 1024;
+        public Optimizer Optimizer;
+        public ParamState State;
+        public float[] Param, Grad;
+        public int Size;
+
+        public readonly void Run(int start, int end)
         {
-            int start = t * chunk, len = Math.Min(chunk, n - start);
-            if (len > 0) Update(state, start, p.Data.AsSpan(start, len), grad.Data.AsSpan(start, len));
-        });
+            int from = start * Block, to = Math.Min(Size, end * Block);
+            Optimizer.Update(State, from, Param.AsSpan(from, to - from), Grad.AsSpan(from, to - from));
+        }
     }
 
     /// <summary>Elements per thread below which splitting costs more than it saves.</summary>

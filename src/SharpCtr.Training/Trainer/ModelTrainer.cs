@@ -155,24 +155,29 @@ public sealed class ModelTrainer
     }
 
     /// <summary>Training throughput over <paramref name="steps"/> steps after a warm-up (the model's weights change).</summary>
-    public (double SamplesPerSecond, double AllocatedBytesPerStep, double MsPerStep) MeasureThroughput(int steps, int warmup = 20)
+    public (double SamplesPerSecond, double AllocatedBytesPerStep, double MsPerStep, double CpuMsPerStep) MeasureThroughput(int steps, int warmup = 20)
     {
         var train = data.Indices(Splits.Train);
         var loader = new BatchLoader(data, train, exp.Train.BatchSize, shuffle: true, seed: seed);
         Model.Train();
         int done = 0; long samples = 0, bytes0 = 0;
         var sw = new Stopwatch();
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpu0 = default;
         for (int epoch = 0; done < warmup + steps; epoch++)
             foreach (var batch in loader.Epoch(epoch))
             {
-                if (done == warmup) { sw.Start(); bytes0 = GC.GetAllocatedBytesForCurrentThread(); }
+                if (done == warmup) { sw.Start(); bytes0 = GC.GetAllocatedBytesForCurrentThread(); process.Refresh(); cpu0 = process.TotalProcessorTime; }
                 Step(batch);
                 if (++done > warmup) samples += batch.Count;
                 if (done == warmup + steps) break;
             }
         sw.Stop();
+        process.Refresh();
         double allocated = GC.GetAllocatedBytesForCurrentThread() - bytes0;
-        return (samples / sw.Elapsed.TotalSeconds, allocated / steps, sw.Elapsed.TotalMilliseconds / steps);
+        // CPU time of the whole process (all threads, spinning included): on a shared machine it moves less than wall time.
+        double cpuMs = (process.TotalProcessorTime - cpu0).TotalMilliseconds;
+        return (samples / sw.Elapsed.TotalSeconds, allocated / steps, sw.Elapsed.TotalMilliseconds / steps, cpuMs / steps);
     }
 
     /// <summary>One optimisation step: forward, backward, regularise, clip, update. Returns the batch's CTR loss.</summary>

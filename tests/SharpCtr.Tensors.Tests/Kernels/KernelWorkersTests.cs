@@ -62,6 +62,35 @@ public class KernelWorkersTests
         Assert.All(results, Assert.True);
     }
 
+    /// <summary>Records which threads ran parts; each part takes about half a millisecond.</summary>
+    readonly struct SlowJob(int[] visits, int[] threadOfIndex) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 2000;
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
+            for (int i = start; i < end; i++) { Interlocked.Increment(ref visits[i]); threadOfIndex[i] = Environment.CurrentManagedThreadId; }
+        }
+    }
+
+    [Fact]
+    public async Task HelpersThatWentToSleepAreWokenForLaterJobs()
+    {
+        // Between jobs the helper outlasts its polling window and sleeps; the event must still wake it
+        // (it is only signalled when the helper said it may sleep), and no job may hang or lose work.
+        bool helperJoined = false;
+        for (int repeat = 0; repeat < 30; repeat++)
+        {
+            await Task.Delay(repeat % 3 == 0 ? 0 : 3);
+            var visits = new int[64];
+            var threads = new int[64];
+            await Task.Run(() => KernelThreads.Run(new SlowJob(visits, threads), 64, 2)).WaitAsync(TimeSpan.FromMinutes(1));   // throws if a job hangs
+            Assert.All(visits, v => Assert.Equal(1, v));
+            helperJoined |= repeat % 3 != 0 && threads.Distinct().Count() > 1;   // after 3 ms the helper was asleep
+        }
+        Assert.True(helperJoined, "the helper never ran a part after sleeping");
+    }
+
     [Fact]
     public void AnExceptionInAPartReachesTheCallerAndTheWorkersStayUsable()
     {

@@ -118,8 +118,8 @@ public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<Plant
     [Fact]
     public void DinFusedTrainingEndsWithTheOpByOpMetrics()
     {
-        // The unit's first layer as one op sums in another order (one K = 2k product instead of two
-        // and two adds): the same training to float rounding, not to the bit.
+        // The tiled unit (DiceUnit) sums in another order (one K = 2k product for the first layer,
+        // weight gradients and batch statistics per tile): the same training to float rounding, not to the bit.
         TrainResult Run(bool fused) => new ModelTrainer(Load("din", "train.epochs=2", $"model.fused_training={(fused ? "true" : "false")}"),
             data.Dataset, Path.Combine(data.Root, "runs", "din-train-fused-" + fused), TextWriter.Null).Run(false);
         var fused = Run(true);
