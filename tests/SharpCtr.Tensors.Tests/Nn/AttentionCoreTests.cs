@@ -152,3 +152,65 @@ public class AttentionCoreTests
         return (ctx, dq, dk, dv, db);
     }
 }
+
+/// <summary>Self-attention with q, k, v packed in one tensor (T5's fused projection) against the same columns as three tensors.</summary>
+[Collection("KernelSettings")]
+public class PackedAttentionTests
+{
+    [Theory]
+    [InlineData(3, 2, 5, 7, true)]
+    [InlineData(2, 3, 4, 9, false)]
+    public void PackedEqualsSeparate(int b, int heads, int dk, int len, bool causal)
+    {
+        int inner = heads * dk;
+        var rng = new Rng((ulong)(b * 10 + len));
+        var qkv = TestUtil.Randn(rng, b, len, 3 * inner);
+        qkv.RequiresGrad = true;
+        var bias = TestUtil.Randn(rng, heads, len, len);
+        var keep = new float[b * len];
+        for (int i = 0; i < keep.Length; i++) keep[i] = i % len < len - (i / len) ? 1 : 0;
+        var grad = TestUtil.Randn(rng, b, len, inner);
+
+        float[] packedCtx, packedGrad;
+        using (var tape = Tape.Train())
+        {
+            var ctx = AttentionCore.AttendPacked(qkv, heads, dk, 0.5f, bias, keep, causal, 0f, null);
+            ctx.Grad = grad.Clone();
+            tape.BackwardFrom(ctx);
+            packedCtx = ctx.ToArray();
+            packedGrad = qkv.Grad!.ToArray();
+        }
+
+        // the same numbers split into three [B, L, inner] tensors
+        var parts = new Tensor[3];
+        for (int part = 0; part < 3; part++)
+        {
+            parts[part] = Tensor.Parameter("x", b, len, inner);
+            for (int r = 0; r < b * len; r++)
+                Array.Copy(qkv.Data, r * 3 * inner + part * inner, parts[part].Data, r * inner, inner);
+        }
+        using (var tape = Tape.Train())
+        {
+            var ctx = AttentionCore.Attend(parts[0], parts[1], parts[2], heads, dk, 0.5f, bias, keep, causal, 0f, null);
+            ctx.Grad = grad.Clone();
+            tape.BackwardFrom(ctx);
+            TestUtil.AssertClose(ctx.ToArray(), packedCtx, 1e-6f);
+        }
+        for (int part = 0; part < 3; part++)
+            for (int r = 0; r < b * len; r++)
+                TestUtil.AssertClose(parts[part].Grad!.Data.AsSpan(r * inner, inner), packedGrad.AsSpan(r * 3 * inner + part * inner, inner), 1e-6f);
+    }
+
+    [Fact]
+    public void T5SelfAttentionGradient()
+    {
+        var rng = new Rng(21);
+        var m = new MultiHeadAttention(4, 2, rng, headDim: 3, bias: false, scaled: false);
+        var x = TestUtil.Randn(rng, 2, 3, 4);
+        var bias = TestUtil.Randn(rng, 2, 3, 3);
+        var keep = Tensor.FromArray([1, 1, 1, 1, 1, 0], 2, 3);
+        var ps = new List<Tensor> { x, bias };
+        foreach (var (_, p) in m.Parameters()) ps.Add(p);
+        TestUtil.AssertGrad(() => m.Forward(x, x, keep, causal: true, positionBias: bias), ps.ToArray());
+    }
+}
