@@ -24,32 +24,8 @@ static unsafe class AttentionCore
     /// <param name="keyKeep">[B, Lk] data, 1 = attend, 0 = padding</param>
     /// <returns>context [B, Lq, H·dk]</returns>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, int heads, int dk, float scale, Tensor? bias, float[]? keyKeep, bool causal,
-        float dropout, Rng? rng) =>
-        Attend(new Operand(q, 0), new Operand(k, 0), new Operand(v, 0), heads, dk, scale, bias, keyKeep, causal, dropout, rng);
-
-    /// <summary>
-    /// Self-attention with queries, keys and values packed side by side in one tensor
-    /// [B, L, 3·H·dk] (one projection GEMM made all three).
-    /// </summary>
-    public static Tensor AttendPacked(Tensor qkv, int heads, int dk, float scale, Tensor? bias, float[]? keyKeep, bool causal,
         float dropout, Rng? rng)
     {
-        int inner = heads * dk;
-        if (qkv.Rank != 3 || qkv.Shape[2] != 3 * inner)
-            throw new ArgumentException($"packed attention needs [B, L, 3·{inner}], got {Tensor.ShapeString(qkv.Shape)}");
-        return Attend(new Operand(qkv, 0), new Operand(qkv, inner), new Operand(qkv, 2 * inner), heads, dk, scale, bias, keyKeep, causal, dropout, rng);
-    }
-
-    /// <summary>The H·dk columns starting at <see cref="Offset"/> of each row of a [B, L, width] tensor.</summary>
-    readonly record struct Operand(Tensor T, int Offset)
-    {
-        public int Ld => T.Shape[2];
-    }
-
-    static Tensor Attend(Operand qo, Operand ko, Operand vo, int heads, int dk, float scale, Tensor? bias, float[]? keyKeep, bool causal,
-        float dropout, Rng? rng)
-    {
-        Tensor q = qo.T, k = ko.T, v = vo.T;
         int b = q.Shape[0], lq = q.Shape[1], lk = k.Shape[1];
         bool biasPerBatch = bias is not null && bias.Size == b * heads * lq * lk;
         if (bias is not null && !biasPerBatch && bias.Size != heads * lq * lk)
@@ -67,14 +43,14 @@ static unsafe class AttentionCore
             for (int i = 0; i < dd.Length; i++) dd[i] = rng!.NextFloat() >= dropout ? keepScale : 0f;
         }
         var ctx = Tensor.Temp([b, lq, heads * dk]);
-        var shape = new Shape(b, heads, dk, lq, lk, scale, causal, qo.Ld, ko.Ld, vo.Ld);
+        var shape = new Shape(b, heads, dk, lq, lk, scale, causal);
         long macs = 2L * b * heads * lq * lk * dk;
         fixed (float* pq = q.Data, pk = k.Data, pv = v.Data, pb = bias is null ? null : bias.Data, pkeep = keyKeep,
                pp = p.Data, pdrop = pDrop is null ? null : pDrop.Data, pc = ctx.Data)
         {
             var job = new ForwardJob
             {
-                S = shape, Q = pq + qo.Offset, K = pk + ko.Offset, V = pv + vo.Offset, Bias = pb, BiasPerBatch = biasPerBatch, KeyKeep = pkeep,
+                S = shape, Q = pq, K = pk, V = pv, Bias = pb, BiasPerBatch = biasPerBatch, KeyKeep = pkeep,
                 P = pp, PDrop = pdrop, Context = pc,
             };
             KernelThreads.Run(job, b, KernelThreads.For(macs, Gemm.ParallelMinMacs));
@@ -86,7 +62,6 @@ static unsafe class AttentionCore
         {
             if (ctx.Grad is null) return;
             // gradient buffers are made here, on one thread; the items then write disjoint parts of them
-            // (packed: one tensor, one buffer, whose three column ranges the items write)
             var dv = v.RequiresGrad ? v.GradBuffer().Data : null;
             var dq = q.RequiresGrad ? q.GradBuffer().Data : null;
             var dkk = k.RequiresGrad ? k.GradBuffer().Data : null;
@@ -96,8 +71,8 @@ static unsafe class AttentionCore
             {
                 var job = new BackwardJob
                 {
-                    S = shape, Q = pq + qo.Offset, K = pk + ko.Offset, V = pv + vo.Offset, P = pp, PDrop = pdrop, DContext = pdc,
-                    DScores = pds, DQ = Shift(pdq, qo.Offset), DK = Shift(pdk, ko.Offset), DV = Shift(pdv, vo.Offset),
+                    S = shape, Q = pq, K = pk, V = pv, P = pp, PDrop = pdrop, DContext = pdc,
+                    DScores = pds, DQ = pdq, DK = pdk, DV = pdv,
                 };
                 KernelThreads.Run(job, b, KernelThreads.For(2 * macs, Gemm.ParallelMinMacs));
             }
@@ -119,17 +94,13 @@ static unsafe class AttentionCore
     }
 
     /// <summary>The sizes every item shares; strides in floats.</summary>
-    readonly struct Shape(int batch, int heads, int dk, int lq, int lk, float scale, bool causal, int qLd, int kLd, int vLd)
+    readonly struct Shape(int batch, int heads, int dk, int lq, int lk, float scale, bool causal)
     {
         public readonly int Batch = batch, Heads = heads, Dk = dk, Lq = lq, Lk = lk, Inner = heads * dk;
         public readonly float Scale = scale;
         public readonly bool Causal = causal;
-        /// <summary>Row widths of the q, k, v tensors (H·dk, or 3·H·dk packed); the context's is H·dk.</summary>
-        public readonly int QLd = qLd, KLd = kLd, VLd = vLd;
-        public long QItem => (long)Lq * QLd;
-        public long KItem => (long)Lk * KLd;
-        public long VItem => (long)Lk * VLd;
-        public long CItem => (long)Lq * Inner;
+        public long QItem => (long)Lq * Inner;
+        public long KItem => (long)Lk * Inner;
         public long Block => (long)Lq * Lk;
         public long PItem => Heads * Block;
     }
@@ -146,10 +117,10 @@ static unsafe class AttentionCore
             for (int bi = start; bi < end; bi++)
                 for (int h = 0; h < S.Heads; h++)
                 {
-                    float* q = Q + bi * S.QItem + h * dk, k = K + bi * S.KItem + h * dk, v = V + bi * S.VItem + h * dk;
+                    float* q = Q + bi * S.QItem + h * dk, k = K + bi * S.KItem + h * dk, v = V + bi * S.KItem + h * dk;
                     long o0 = bi * S.PItem + h * S.Block;
                     float* p = P + o0;
-                    Gemm.SingleThreaded(false, true, lq, lk, dk, S.Scale, q, S.QLd, k, S.KLd, 0f, p, lk);
+                    Gemm.SingleThreaded(false, true, lq, lk, dk, S.Scale, q, inner, k, inner, 0f, p, lk);
                     float* bias = Bias is null ? null : Bias + (BiasPerBatch ? o0 : h * S.Block);
                     for (int i = 0; i < lq; i++)
                     {
@@ -165,7 +136,7 @@ static unsafe class AttentionCore
                         var block = new Span<float>(used, (int)S.Block);
                         TensorPrimitives.Multiply(new ReadOnlySpan<float>(p, (int)S.Block), block, block);
                     }
-                    Gemm.SingleThreaded(false, false, lq, dk, lk, 1f, used, lk, v, S.VLd, 0f, Context + bi * S.CItem + h * dk, inner);
+                    Gemm.SingleThreaded(false, false, lq, dk, lk, 1f, used, lk, v, inner, 0f, Context + bi * S.QItem + h * dk, inner);
                 }
         }
     }
@@ -181,11 +152,11 @@ static unsafe class AttentionCore
             for (int bi = start; bi < end; bi++)
                 for (int h = 0; h < S.Heads; h++)
                 {
-                    long qo = bi * S.QItem + h * dk, ko = bi * S.KItem + h * dk, vo = bi * S.VItem + h * dk, o0 = bi * S.PItem + h * S.Block;
-                    float* dc = DContext + bi * S.CItem + h * dk, p = P + o0, ds = DScores + o0;
+                    long qo = bi * S.QItem + h * dk, ko = bi * S.KItem + h * dk, o0 = bi * S.PItem + h * S.Block;
+                    float* dc = DContext + qo, p = P + o0, ds = DScores + o0;
                     float* used = PDrop is null ? p : PDrop + o0;
-                    if (DV is not null) Gemm.SingleThreaded(true, false, lk, dk, lq, 1f, used, lk, dc, inner, 1f, DV + vo, S.VLd);
-                    Gemm.SingleThreaded(false, true, lq, lk, dk, 1f, dc, inner, V + vo, S.VLd, 0f, ds, lk);
+                    if (DV is not null) Gemm.SingleThreaded(true, false, lk, dk, lq, 1f, used, lk, dc, inner, 1f, DV + ko, inner);
+                    Gemm.SingleThreaded(false, true, lq, lk, dk, 1f, dc, inner, V + ko, inner, 0f, ds, lk);
                     if (PDrop is not null)
                     {
                         // d(P ⊙ M)/dP = M, recovered as pDrop / P where P > 0 (M is 0 or 1/(1 − p)).
@@ -199,8 +170,8 @@ static unsafe class AttentionCore
                         TensorPrimitives.Subtract(dr, dot, dr);
                         TensorPrimitives.Multiply(dr, pr, dr);
                     }
-                    if (DQ is not null) Gemm.SingleThreaded(false, false, lq, dk, lk, S.Scale, ds, lk, K + ko, S.KLd, 1f, DQ + qo, S.QLd);
-                    if (DK is not null) Gemm.SingleThreaded(true, false, lk, dk, lq, S.Scale, ds, lk, Q + qo, S.QLd, 1f, DK + ko, S.KLd);
+                    if (DQ is not null) Gemm.SingleThreaded(false, false, lq, dk, lk, S.Scale, ds, lk, K + ko, inner, 1f, DQ + qo, inner);
+                    if (DK is not null) Gemm.SingleThreaded(true, false, lk, dk, lq, S.Scale, ds, lk, Q + qo, inner, 1f, DK + ko, inner);
                 }
         }
     }
@@ -218,8 +189,6 @@ static unsafe class AttentionCore
                 TensorPrimitives.Add(g, new ReadOnlySpan<float>(DScores + (long)bi * Size + start, end - start), g);
         }
     }
-
-    static float* Shift(float* p, int offset) => p is null ? null : p + offset;
 
     /// <summary>In-place softmax of one score row over keys [0, visible) that are not padding (keep 1); a row with none gets zeros.</summary>
     static void SoftmaxRow(Span<float> row, ReadOnlySpan<float> keep, int visible)

@@ -60,17 +60,9 @@ public sealed class MultiHeadAttention : Module
             throw new ArgumentException($"key mask of shape {Tensor.ShapeString(keyKeep.Shape)} does not match [B, Lk] = [{b}, {lk}]");
         if (causal && lq != lk) throw new ArgumentException($"causal attention needs as many queries as keys, got {lq} and {lk}");
 
-        float scale = Scaled ? 1f / MathF.Sqrt(dk) : 1f, dropout = Training ? DropoutP : 0f;
-        if (ReferenceEquals(query, memory) && Q.Bias is null)
-        {
-            // Self-attention without biases (T5): one GEMM against [W_q | W_k | W_v] reads the
-            // input once and gives the backward one input gradient and one weight gradient
-            // instead of three each; the attention reads the three column blocks in place.
-            var qkv = Ops.MatMul(query, Ops.Concat([Q.Weight, K.Weight, V.Weight], 1));
-            return O.Forward(AttentionCore.AttendPacked(qkv, h, dk, scale, positionBias, keyKeep?.Data, causal, dropout, dropoutRng));
-        }
         var ctx = AttentionCore.Attend(Q.Forward(query), K.Forward(memory), V.Forward(memory), h, dk,
-            scale, positionBias, keyKeep?.Data, causal, dropout, dropoutRng);
+            Scaled ? 1f / MathF.Sqrt(dk) : 1f, positionBias, keyKeep?.Data, causal,
+            Training ? DropoutP : 0f, dropoutRng);
         return O.Forward(ctx);
     }
 
