@@ -66,7 +66,7 @@ public sealed class HotSwapTests(ServingFixture fx)
         foreach (var (version, scores) in seen)
         {
             Assert.True(expected.ContainsKey(version), $"unknown version {version}");
-            for (int i = 0; i < scores.Length; i++) Assert.Equal(expected[version][i], scores[i], 5);   // all scores from the tagged bundle
+            for (int i = 0; i < scores.Length; i++) Assert.Equal(expected[version][i], scores[i], 1e-6);   // all scores from the tagged bundle
         }
         var health = await service.Client.GetStringAsync("/healthz");
         Assert.Contains(v2, health);    // the last reload (no name) picked the newest bundle
