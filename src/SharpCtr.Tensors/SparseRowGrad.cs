@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using SharpCtr.Tensors.Kernels;
 
 namespace SharpCtr.Tensors;
@@ -122,7 +123,27 @@ public sealed class SparseRowGrad
         fixed (float* pg = grad, pv = values)
         fixed (int* pi = ids, ps = slotOfRow, pr = rows)
         {
-            if (dim <= 16)
+            if (dim == 16)
+            {
+                // The common width: plain 512-bit moves (the partial load/store helpers are calls here).
+                for (int i = from; i < to; i++)
+                {
+                    int id = pi[i];
+                    if (id == paddingIdx) continue;
+                    var g = Vector512.Load(pg + gradOffset + (long)i * gradStride);
+                    int s = ps[id];
+                    if (s < 0)
+                    {
+                        s = count++;
+                        pr[s] = id;
+                        ps[id] = s;
+                        Vector512.Store(g, pv + (long)s * 16);
+                    }
+                    else Vector512.Store(g + Vector512.Load(pv + (long)s * 16), pv + (long)s * 16);
+                }
+                return;
+            }
+            if (dim < 16)
             {
                 for (int i = from; i < to; i++)
                 {

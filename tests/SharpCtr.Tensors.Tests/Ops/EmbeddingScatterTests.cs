@@ -51,6 +51,7 @@ public class EmbeddingScatterTests
     [InlineData(5, 33, 999, 2)]       // few rows: heavy duplicates
     [InlineData(200, 8, 1, -1)]       // a single id
     [InlineData(300, 16, 5000, -1)]   // large: summed in two halves
+    [InlineData(300, 16, 6000, 4)]    // large, the 16-wide fast path with padding ids
     [InlineData(37, 17, 4001, 0)]     // large, odd count and width, padding id
     [InlineData(5, 33, 2100, 2)]      // large, few rows: every row in both halves
     [InlineData(4000, 4, 20000, 3)]   // large, rows first touched in the second half
@@ -135,10 +136,12 @@ public class EmbeddingScatterTests
         Assert.Equal(0, table.SparseGrad.Count);
     }
 
-    [Fact]
-    public void IdOutsideTheTableIsRejectedWithItsPosition()
+    [Theory]
+    [InlineData(4)]
+    [InlineData(16)]   // the 16-wide fast path checks ids too
+    public void IdOutsideTheTableIsRejectedWithItsPosition(int dim)
     {
-        var table = Tensor.Zeros(10, 4);
+        var table = Tensor.Zeros(10, dim);
         var ids = new int[200];
         ids[123] = 10;
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => O.Embedding(table, ids, [200]));
