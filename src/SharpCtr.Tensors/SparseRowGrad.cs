@@ -125,7 +125,8 @@ public sealed class SparseRowGrad
         {
             if (dim == 16)
             {
-                // The common width: plain 512-bit moves (the partial load/store helpers are calls here).
+                // The common width: plain 512-bit moves. One masked-helper loop for every width ≤ 16
+                // measured 20–45 µs slower on a 51,200-row lookup (session 5 review).
                 for (int i = from; i < to; i++)
                 {
                     int id = pi[i];

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 namespace SharpCtr.Tensors.Kernels;
 
 /// <summary>
@@ -130,17 +129,6 @@ public static unsafe class Embedding
             fixed (int* pi = ids)
             {
                 float* dst = po + outOffset + (long)start * outStride;
-                if (dim == 16)
-                {
-                    // The common width: plain 512-bit moves (the partial load/store helpers are calls here).
-                    for (int i = start; i < end; i++, dst += outStride)
-                    {
-                        int id = pi[i];
-                        if ((uint)id >= (uint)vocab) throw IdOutOfRange(id, i, tableName, vocab);
-                        Vector512.Store(id == paddingIdx ? Vector512<float>.Zero : Vector512.Load(pt + (long)id * 16), dst);
-                    }
-                    return;
-                }
                 for (int i = start; i < end; i++, dst += outStride)
                 {
                     int id = pi[i];

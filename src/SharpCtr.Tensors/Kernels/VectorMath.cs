@@ -138,6 +138,14 @@ internal static unsafe class VectorMath
         if (count >= 16) return Vector512.Load(p);
         if (Avx512F.IsSupported)
             return Avx512F.MaskLoad(p, TailMask(count), Vector512.Create(fill));
+        return LoadPartialFallback(p, count, fill);
+    }
+
+    // The stackalloc fallbacks live in their own methods: a method with stackalloc is never
+    // inlined, and these helpers are called once per embedding row in the hottest loops.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Vector512<float> LoadPartialFallback(float* p, int count, float fill)
+    {
         float* tmp = stackalloc float[16];
         for (int i = 0; i < 16; i++) tmp[i] = i < count ? p[i] : fill;
         return Vector512.Load(tmp);
@@ -152,6 +160,12 @@ internal static unsafe class VectorMath
             Avx512F.MaskStore(p, TailMask(count), v);
             return;
         }
+        StorePartialFallback(v, p, count);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void StorePartialFallback(Vector512<float> v, float* p, int count)
+    {
         float* tmp = stackalloc float[16];
         Vector512.Store(v, tmp);
         for (int i = 0; i < count; i++) p[i] = tmp[i];
