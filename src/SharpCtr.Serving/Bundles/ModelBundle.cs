@@ -55,7 +55,7 @@ public sealed class ModelBundle
         var model = BuildModel(exp, schema);
         try { Checkpoint.Load(Path.Combine(dir, WeightsFile), State(model)); }
         catch (CheckpointMismatchException e) { throw new BundleException($"{Path.Combine(dir, WeightsFile)}: weights do not fit model '{exp.ModelName}': {e.Message}"); }
-        model.Eval();
+        model.Freeze();   // weights never change in a loaded bundle: layers may pack them for the scoring kernels
         var bundle = new ModelBundle
         {
             Directory = dir, Manifest = manifest, Schema = schema, Model = model,

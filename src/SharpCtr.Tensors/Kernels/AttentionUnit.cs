@@ -54,13 +54,13 @@ public static unsafe class AttentionUnitKernel
         int tiles = (n + TileRows - 1) / TileRows;
         // Tiles are independent, so two threads split them with bit-identical results.
         int workers = KernelThreads.For(n * macsPerRow, KernelThreads.MinParallelMacs);
-        fixed (float* pk = keys, pq = query, pkp = keyPart, pqp = queryPart, pp = first.Weight, pw = outWeight, ps = scores)
+        fixed (float* pk = keys, pq = query, pkp = keyPart, pqp = queryPart, pw = outWeight, ps = scores)
         fixed (int* prk = rowKey, prs = rowSample)
         {
             var job = new TileJob
             {
                 Keys = pk, RowKey = prk, Query = pq, RowSample = prs, K = k, KeyPart = pkp, QueryPart = pqp,
-                P = pp, First = first, Hidden = hidden, OutWeight = pw, OutBias = outBias, N = n, Scores = ps,
+                First = first, Hidden = hidden, OutWeight = pw, OutBias = outBias, N = n, Scores = ps,
             };
             KernelThreads.Run(job, tiles, workers);
         }
@@ -69,7 +69,7 @@ public static unsafe class AttentionUnitKernel
 
     struct TileJob : IRangeJob
     {
-        public float* Keys, Query, KeyPart, QueryPart, P, OutWeight, Scores;
+        public float* Keys, Query, KeyPart, QueryPart, OutWeight, Scores;
         public int* RowKey, RowSample;
         public int K, N;
         public float OutBias;
@@ -107,7 +107,7 @@ public static unsafe class AttentionUnitKernel
                     VectorMath.StorePartial(VectorMath.LoadPartial(ki + j, c) * VectorMath.LoadPartial(qi + j, c), xi + j, c);
                 }
             }
-            SmallMatMul.Rows4(px, padded, k, P, h1, pa);
+            First.Multiply(px, padded, pa);
             for (int i = 0; i < rows; i++)
             {
                 int r = r0 + i;
@@ -120,8 +120,7 @@ public static unsafe class AttentionUnitKernel
             int width = h1;
             foreach (var layer in Hidden)
             {
-                fixed (float* pwl = layer.Weight)
-                    SmallMatMul.Rows4(cur, padded, width, pwl, layer.Out, next);
+                layer.Multiply(cur, padded, next);
                 if (layer.Bias is { } bias)
                     fixed (float* pbias = bias)
                         for (int i = 0; i < rows; i++)

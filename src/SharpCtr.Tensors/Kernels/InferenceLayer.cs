@@ -9,12 +9,22 @@ public enum InferenceActivation { Identity, Relu, PRelu, Dice }
 /// One dense layer with its activation in inference form, for the fused scoring kernels (DIN's
 /// activation unit, small-batch MLPs). Weight is [In, Out] (as <see cref="Nn.Linear"/> stores
 /// it). PRelu uses Alpha; Dice uses Alpha, Mean and InvStd (its running statistics,
-/// 1/sqrt(var + eps)). Built from the modules by <see cref="Nn.InferenceForm"/>.
+/// 1/sqrt(var + eps)). Panels: the weight packed by <see cref="SmallMatMul.Pack"/> (frozen modules).
+/// Built from the modules by <see cref="Nn.InferenceForm"/>.
 /// </summary>
 [SkipLocalsInit]
 public sealed unsafe record InferenceLayer(float[] Weight, float[]? Bias, int In, int Out, InferenceActivation Act,
-    float[]? Alpha = null, float[]? Mean = null, float[]? InvStd = null)
+    float[]? Alpha = null, float[]? Mean = null, float[]? InvStd = null, float[]? Panels = null)
 {
+    /// <summary>c [rows, Out] = a [rows, In]·Weight, from the packed weight when the layer has one (same bits either way).</summary>
+    internal void Multiply(float* a, int rows, float* c)
+    {
+        if (Panels is { } panels)
+            fixed (float* pp = panels) SmallMatMul.RowsPacked(a, rows, In, pp, Out, c);
+        else
+            fixed (float* pw = Weight) SmallMatMul.Rows4(a, rows, In, pw, Out, c);
+    }
+
     /// <summary>This layer's activation in place on [rows, Out].</summary>
     internal void ActivateInPlace(float* h, int rows)
     {

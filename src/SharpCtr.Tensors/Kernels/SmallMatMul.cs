@@ -8,6 +8,11 @@ namespace SharpCtr.Tensors.Kernels;
 /// columns of accumulators, one broadcast of a[i, p] per row and one load of b's row p per 16
 /// columns. For the fused scoring kernels, where rows are few and k is small, so a general GEMM
 /// spends its time packing and dispatching rather than multiplying.
+/// A frozen layer's weight is packed once (<see cref="Pack"/>): each column block stored as
+/// contiguous [k, width] rows, which lets a 6-row × 64-column block (24 accumulators, 10 loads
+/// per 24 FMAs instead of 8 per 16) stream its panel: ~1.3× the unpacked 4-row kernel on
+/// 100 × 256 × 256 (docs/BENCHMARKS.md). Every kernel here sums p = 0..k−1 in order with one FMA
+/// per step, so all of them give the same bits.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class SmallMatMul
@@ -19,15 +24,89 @@ internal static unsafe class SmallMatMul
         {
             float* a0 = a + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
             int j = 0;
-            for (; j + 64 <= n; j += 64) Block4x64(a0, a1, a2, a3, k, b + j, n, c + i * n + j);
-            for (; j + 32 <= n; j += 32) Block4x32(a0, a1, a2, a3, k, b + j, n, c + i * n + j);
-            for (; j < n; j += 16) Block4x16(a0, a1, a2, a3, k, b + j, n, c + i * n + j);
+            for (; j + 64 <= n; j += 64) Block4x64(a0, a1, a2, a3, k, b + j, n, c + i * n + j, n);
+            for (; j + 32 <= n; j += 32) Block4x32(a0, a1, a2, a3, k, b + j, n, c + i * n + j, n);
+            for (; j < n; j += 16) Block4x16(a0, a1, a2, a3, k, b + j, n, c + i * n + j, n);
         }
+    }
+
+    /// <summary>Block width at column j of an n-wide matrix: 64 while it fits, then 32, then 16 (as <see cref="Rows4"/> walks it).</summary>
+    static int BlockWidth(int j, int n) => j + 64 <= n ? 64 : j + 32 <= n ? 32 : 16;
+
+    /// <summary>b [k, n] packed as its column blocks one after another, each [k, width] row-major;
+    /// null when n is not a multiple of 16 (no kernel here takes such a width).</summary>
+    public static float[]? Pack(float[] b, int k, int n)
+    {
+        if (n % 16 != 0) return null;
+        var packed = new float[k * n];
+        for (int j = 0, o = 0; j < n; j += BlockWidth(j, n))
+        {
+            int w = BlockWidth(j, n);
+            for (int p = 0; p < k; p++, o += w) Array.Copy(b, p * n + j, packed, o, w);
+        }
+        return packed;
+    }
+
+    /// <summary>c[rows, n] = a[rows, k]·b[k, n] from b packed by <see cref="Pack"/>; rows a multiple of 4, n of 16.</summary>
+    public static void RowsPacked(float* a, int rows, int k, float* packed, int n, float* c)
+    {
+        // an even number of 6-row groups leaves a multiple of 4 rows for the 4-row kernel
+        int six = rows / 6 & ~1;
+        for (int j = 0; j < n; j += BlockWidth(j, n))
+        {
+            int w = BlockWidth(j, n);
+            float* panel = packed + (long)j * k;
+            int i = 0;
+            if (w == 64)
+                for (; i < six * 6; i += 6) Block6x64(a + i * k, k, panel, c + i * n + j, n);
+            for (; i < rows; i += 4)
+            {
+                float* a0 = a + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+                if (w == 64) Block4x64(a0, a1, a2, a3, k, panel, 64, c + i * n + j, n);
+                else if (w == 32) Block4x32(a0, a1, a2, a3, k, panel, 32, c + i * n + j, n);
+                else Block4x16(a0, a1, a2, a3, k, panel, 16, c + i * n + j, n);
+            }
+        }
+    }
+
+    /// <summary>6 consecutive rows of a (row stride k) × one packed 64-column panel: 24 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Block6x64(float* a, int k, float* panel, float* c, int ldc)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        float* bp = panel;
+        for (float* ap = a, end = a + k; ap < end; ap++, bp += 64)
+        {
+            var b0 = Vector512.Load(bp); var b1 = Vector512.Load(bp + 16); var b2 = Vector512.Load(bp + 32); var b3 = Vector512.Load(bp + 48);
+            var x = Vector512.Create(ap[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+            x = Vector512.Create(ap[k]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+            x = Vector512.Create(ap[2 * k]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21); c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+            x = Vector512.Create(ap[3 * k]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+            x = Vector512.Create(ap[4 * k]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41); c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+            x = Vector512.Create(ap[5 * k]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51); c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
+        }
+        Vector512.Store(c00, c); Vector512.Store(c01, c + 16); Vector512.Store(c02, c + 32); Vector512.Store(c03, c + 48); c += ldc;
+        Vector512.Store(c10, c); Vector512.Store(c11, c + 16); Vector512.Store(c12, c + 32); Vector512.Store(c13, c + 48); c += ldc;
+        Vector512.Store(c20, c); Vector512.Store(c21, c + 16); Vector512.Store(c22, c + 32); Vector512.Store(c23, c + 48); c += ldc;
+        Vector512.Store(c30, c); Vector512.Store(c31, c + 16); Vector512.Store(c32, c + 32); Vector512.Store(c33, c + 48); c += ldc;
+        Vector512.Store(c40, c); Vector512.Store(c41, c + 16); Vector512.Store(c42, c + 32); Vector512.Store(c43, c + 48); c += ldc;
+        Vector512.Store(c50, c); Vector512.Store(c51, c + 16); Vector512.Store(c52, c + 32); Vector512.Store(c53, c + 48);
     }
 
     /// <summary>4 rows × 64 columns: 16 accumulators, 4 loads and 4 broadcasts per 16 FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Block4x64(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c)
+    static void Block4x64(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c, int ldc)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -46,7 +125,6 @@ internal static unsafe class SmallMatMul
             x = Vector512.Create(a3[p]);
             c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
         }
-        int ldc = ldb;
         Vector512.Store(c00, c); Vector512.Store(c01, c + 16); Vector512.Store(c02, c + 32); Vector512.Store(c03, c + 48);
         c += ldc;
         Vector512.Store(c10, c); Vector512.Store(c11, c + 16); Vector512.Store(c12, c + 32); Vector512.Store(c13, c + 48);
@@ -58,7 +136,7 @@ internal static unsafe class SmallMatMul
 
     /// <summary>4 rows × 32 columns (DIN's second layer): 8 accumulators keep both FMA ports busy, where 4 would wait on latency.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Block4x32(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c)
+    static void Block4x32(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c, int ldc)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -75,15 +153,15 @@ internal static unsafe class SmallMatMul
             x = Vector512.Create(a3[p]);
             c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
         }
-        Vector512.Store(c00, c); Vector512.Store(c01, c + 16); c += ldb;
-        Vector512.Store(c10, c); Vector512.Store(c11, c + 16); c += ldb;
-        Vector512.Store(c20, c); Vector512.Store(c21, c + 16); c += ldb;
+        Vector512.Store(c00, c); Vector512.Store(c01, c + 16); c += ldc;
+        Vector512.Store(c10, c); Vector512.Store(c11, c + 16); c += ldc;
+        Vector512.Store(c20, c); Vector512.Store(c21, c + 16); c += ldc;
         Vector512.Store(c30, c); Vector512.Store(c31, c + 16);
     }
 
     /// <summary>4 rows × 16 columns, for what is left of a width after the 64- and 32-column blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Block4x16(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c)
+    static void Block4x16(float* a0, float* a1, float* a2, float* a3, int k, float* b, int ldb, float* c, int ldc)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int p = 0; p < k; p++)
@@ -94,6 +172,6 @@ internal static unsafe class SmallMatMul
             c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p]), bv, c2);
             c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p]), bv, c3);
         }
-        Vector512.Store(c0, c); Vector512.Store(c1, c + ldb); Vector512.Store(c2, c + 2 * ldb); Vector512.Store(c3, c + 3 * ldb);
+        Vector512.Store(c0, c); Vector512.Store(c1, c + ldc); Vector512.Store(c2, c + 2 * ldc); Vector512.Store(c3, c + 3 * ldc);
     }
 }

@@ -85,7 +85,7 @@ public static unsafe class SmallMlpKernel
             int width = inDim;
             foreach (var layer in hidden)
             {
-                fixed (float* pw = layer.Weight) SmallMatMul.Rows4(cur, padded, width, pw, layer.Out, next);
+                layer.Multiply(cur, padded, next);
                 if (layer.Bias is { } bias) AddBias(next, rows, layer.Out, bias);
                 layer.ActivateInPlace(next, rows);
                 width = layer.Out;
@@ -97,7 +97,7 @@ public static unsafe class SmallMlpKernel
             {
                 if (outDim % 16 == 0)
                 {
-                    SmallMatMul.Rows4(cur, padded, width, pw, outDim, next);
+                    output.Multiply(cur, padded, next);
                     if (output.Bias is { } bias) AddBias(next, rows, outDim, bias);
                     Buffer.MemoryCopy(next, py, (long)rows * outDim * 4, (long)rows * outDim * 4);
                 }

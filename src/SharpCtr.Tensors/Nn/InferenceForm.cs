@@ -13,18 +13,19 @@ public static class InferenceForm
     {
         var w = linear.Weight.Data;
         var bias = linear.Bias?.Data;
+        var panels = linear.Panels;
         switch (act)
         {
             case Dice d:
                 var inv = new float[d.Dim];
                 for (int j = 0; j < d.Dim; j++) inv[j] = 1f / MathF.Sqrt(d.RunningVar.Data[j] + d.Eps);
-                return new(w, bias, linear.In, linear.Out, InferenceActivation.Dice, d.Alpha.Data, d.RunningMean.Data, inv);
+                return new(w, bias, linear.In, linear.Out, InferenceActivation.Dice, d.Alpha.Data, d.RunningMean.Data, inv, panels);
             case PRelu p:
-                return new(w, bias, linear.In, linear.Out, InferenceActivation.PRelu, p.Alpha.Data);
+                return new(w, bias, linear.In, linear.Out, InferenceActivation.PRelu, p.Alpha.Data, Panels: panels);
             case null when activation == Activation.Relu:
-                return new(w, bias, linear.In, linear.Out, InferenceActivation.Relu);
+                return new(w, bias, linear.In, linear.Out, InferenceActivation.Relu, Panels: panels);
             case null when activation == Activation.None:
-                return new(w, bias, linear.In, linear.Out, InferenceActivation.Identity);
+                return new(w, bias, linear.In, linear.Out, InferenceActivation.Identity, Panels: panels);
             default:
                 return null;
         }

@@ -20,6 +20,11 @@ public sealed class Linear : Module
         if (bias) Bias = Tensor.Parameter("bias", outFeatures);
     }
 
+    /// <summary>The weight packed for <see cref="Kernels.SmallMatMul"/> while the module is frozen, else null.</summary>
+    public float[]? Panels { get; private set; }
+
+    protected override void Frozen(bool frozen) => Panels = frozen ? Kernels.SmallMatMul.Pack(Weight.Data, In, Out) : null;
+
     protected override IEnumerable<(string, Tensor)> LocalParameters()
     {
         yield return ("weight", Weight);

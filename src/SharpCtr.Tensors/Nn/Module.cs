@@ -53,14 +53,31 @@ public abstract class Module
         return n;
     }
 
-    /// <summary>Sets training (true) or inference (false) mode on this module and all below it.</summary>
+    /// <summary>Sets training (true) or inference (false) mode on this module and all below it, and unfreezes it.</summary>
     public void Train(bool training = true)
     {
         Training = training;
+        Frozen(false);
         foreach (var (_, child) in Children()) child.Train(training);
     }
 
     public void Eval() => Train(false);
+
+    /// <summary>
+    /// Inference mode with a promise: the weights stay as they are until the next <see cref="Train"/>
+    /// or <see cref="Eval"/>. Layers may then keep inference-only copies of their weights (Linear
+    /// packs its weight for the fused scoring kernels). For a loaded bundle and latency benchmarks;
+    /// anything that writes weights afterwards must call Train or Eval first.
+    /// </summary>
+    public void Freeze()
+    {
+        Training = false;
+        Frozen(true);
+        foreach (var (_, child) in Children()) child.Freeze();
+    }
+
+    /// <summary>Called with true by <see cref="Freeze"/>, with false by <see cref="Train"/> and <see cref="Eval"/>.</summary>
+    protected virtual void Frozen(bool frozen) { }
 
     public void ZeroGrad()
     {

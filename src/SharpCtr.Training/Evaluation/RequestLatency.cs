@@ -36,7 +36,7 @@ public static class RequestLatency
         long allocated = 0;   // managed bytes allocated by the scoring calls (GC pressure in a service)
         int savedThreads = KernelThreads.Max;
         KernelThreads.Max = threads;
-        model.Eval();
+        model.Freeze();   // as a loaded bundle is (ModelBundle.Load): what a service would measure
         try
         {
             // Warm-up: at least 200 requests and half a second, so tiered JIT has promoted the

@@ -1,0 +1,85 @@
+using SharpCtr.Tensors.Kernels;
+using SharpCtr.Tensors.Nn;
+using Activation = SharpCtr.Tensors.Nn.Activation;
+using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
+
+namespace SharpCtr.Tensors.Tests.Kernels;
+
+/// <summary>
+/// The packed-weight product against the unpacked one (same bits: both sum p in order with one
+/// FMA per step) and a plain double loop; and the freeze life cycle that creates the packed weights.
+/// </summary>
+[Collection("KernelSettings")]
+public unsafe class SmallMatMulTests
+{
+    [Theory]
+    [InlineData(4, 7, 16)]      // one 4-row group, a lone 16-wide block
+    [InlineData(8, 32, 48)]     // 32 + 16 blocks
+    [InlineData(12, 33, 64)]    // two 6-row groups, nothing left for the 4-row kernel
+    [InlineData(32, 32, 64)]    // an attention tile: 4 six-row groups + 2 four-row groups
+    [InlineData(52, 208, 256)]  // one thread's half of a request through a wide layer
+    [InlineData(100, 256, 112)] // 64 + 32 + 16
+    [InlineData(100, 1, 80)]    // k = 1
+    public void PackedProductEqualsTheUnpackedOneBitForBit(int rows, int k, int n)
+    {
+        var rng = new Random(rows * 1000 + k * 10 + n);
+        var a = Random(rng, rows * k);
+        var b = Random(rng, k * n);
+        var packed = SmallMatMul.Pack(b, k, n)!;
+        var plain = new float[rows * n];
+        var fromPanels = new float[rows * n];
+        fixed (float* pa = a, pb = b, pp = packed, c1 = plain, c2 = fromPanels)
+        {
+            SmallMatMul.Rows4(pa, rows, k, pb, n, c1);
+            SmallMatMul.RowsPacked(pa, rows, k, pp, n, c2);
+        }
+        Assert.Equal(plain, fromPanels);
+        var reference = new double[rows * n];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += (double)a[i * k + p] * b[p * n + j];
+                reference[i * n + j] = s;
+            }
+        AssertClose(reference, fromPanels, 1e-4, 1e-4, $"rows={rows} k={k} n={n}");
+    }
+
+    [Fact]
+    public void PackKeepsEveryWeightOnceAndRefusesWidthsTheKernelsDoNotTake()
+    {
+        var b = Enumerable.Range(0, 5 * 112).Select(i => (float)i).ToArray();
+        var packed = SmallMatMul.Pack(b, 5, 112)!;
+        Assert.Equal(b.OrderBy(v => v), packed.OrderBy(v => v));
+        Assert.Equal(b[1 * 112 + 64], packed[5 * 64 + 1 * 32]);   // row 1 of the 32-wide block that starts at column 64
+        Assert.Null(SmallMatMul.Pack(b, 8, 70));
+    }
+
+    [Fact]
+    public void FreezePacksLinearWeightsAndTrainOrEvalDropsThem()
+    {
+        var mlp = new Mlp(40, [64, 32], new Rng(5), Activation.Relu, outputDim: 1);
+        var x = Tensor.FromArray(Random(new Random(6), 37 * 40), 37, 40);
+        mlp.Eval();
+        float[] unfrozen, frozen;
+        using (Tape.Inference()) unfrozen = mlp.Forward(x).Data.AsSpan(0, 37).ToArray();
+        mlp.Freeze();
+        Assert.False(mlp.Training);
+        Assert.All(mlp.Layers, l => Assert.NotNull(l.Panels));
+        Assert.Null(mlp.Output!.Panels);   // one output column: not a width the kernels pack
+        using (Tape.Inference()) frozen = mlp.Forward(x).Data.AsSpan(0, 37).ToArray();
+        Assert.Equal(unfrozen, frozen);
+
+        // A weight written after Eval must be what the next forward uses: Eval (like Train) drops the copies.
+        mlp.Eval();
+        Assert.All(mlp.Layers, l => Assert.Null(l.Panels));
+        mlp.Layers[0].Weight.Data[0] += 1f;
+        float[] changed;
+        using (Tape.Inference()) changed = mlp.Forward(x).Data.AsSpan(0, 37).ToArray();
+        Assert.NotEqual(unfrozen, changed);
+        mlp.Freeze();
+        using (Tape.Inference()) Assert.Equal(changed, mlp.Forward(x).Data.AsSpan(0, 37).ToArray());
+        mlp.Train();
+        Assert.All(mlp.Layers, l => Assert.Null(l.Panels));
+    }
+}
