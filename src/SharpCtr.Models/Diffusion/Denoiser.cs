@@ -74,6 +74,23 @@ public sealed class Denoiser : Module
     public Tensor Predict(Tensor x, Tensor stepPart, Tensor? conditionPart) =>
         Finish(Ops.Add(inX.Forward(x), stepPart), conditionPart);
 
+    /// <summary>
+    /// The whole reverse chain in one fused kernel (inference only), or null when the kernel does
+    /// not cover this denoiser (widths not multiples of 16, normalisation layers) or gradients are recorded.
+    /// </summary>
+    /// <param name="stepParts">[K, H] from <see cref="StepPart"/>, in chain order.</param>
+    public Tensor? ReverseFused(Tensor x, Tensor stepParts, Tensor? conditionPart, float[] xScale, float[] epsScale)
+    {
+        if (Training || Tape.IsRecording || x.Cols != Dim) return null;
+        var first = InferenceForm.Of(inX, null, Activation.None);
+        if (first is null || InferenceForm.Of(rest) is not { } form || form.Output is not { } output
+            || !SharpCtr.Tensors.Kernels.DenoiserChainKernel.Supports(first, form.Hidden, output)) return null;
+        var y = Tensor.Temp(x.Shape);
+        x.Span.CopyTo(y.Span);
+        SharpCtr.Tensors.Kernels.DenoiserChainKernel.Run(y.Data, x.Rows, conditionPart?.Data, stepParts.Data, xScale, epsScale, first, form.Hidden, output);
+        return y;
+    }
+
     Tensor Finish(Tensor h, Tensor? conditionPart)
     {
         if (conditionPart is not null) h = Ops.Add(h, conditionPart);

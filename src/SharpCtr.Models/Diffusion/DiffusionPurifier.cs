@@ -30,6 +30,8 @@ public sealed class DiffusionPurifier : Module
         set => inferenceSteps = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"inference steps must be positive, got {value}");
     }
     public readonly bool OneStepTraining;
+    /// <summary>Whether inference runs the chain as one fused kernel where it can (tests compare it with the op-by-op chain).</summary>
+    public bool FusedInference { get; set; } = true;
     readonly float noiseWeight;
     readonly Rng rng;
     protected override IEnumerable<(string, Rng)> LocalRngs() { yield return ("noise", rng); }
@@ -106,6 +108,13 @@ public sealed class DiffusionPurifier : Module
         var taus = new int[chain.Length];
         for (int k = 0; k < chain.Length; k++) taus[k] = chain[k].From;
         var stepParts = Denoiser.StepPart(taus);                          // [K, H]
+        if (FusedInference)
+        {
+            var cx = new float[chain.Length];
+            var ce = new float[chain.Length];
+            for (int k = 0; k < chain.Length; k++) (cx[k], ce[k]) = Schedule.ReverseCoefficients(chain[k].From, chain[k].To);
+            if (Denoiser.ReverseFused(x, stepParts, conditionPart, cx, ce) is { } fused) return fused;
+        }
         for (int k = 0; k < chain.Length; k++)
         {
             var (cx, ce) = Schedule.ReverseCoefficients(chain[k].From, chain[k].To);

@@ -133,6 +133,33 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     }
 
     [Theory]
+    [InlineData("full", 16)]
+    [InlineData("none", 16)]
+    [InlineData("full", 12)]   // a width the fused kernel does not take: the op-by-op chain, same answer
+    public void FusedReverseChainMatchesTheOpByOpChain(string condition, int embeddingDim)
+    {
+        var m = (Cdp)Create([.. Conditions, $"model.condition={condition}", $"model.embedding_dim={embeddingDim}"]);
+        var rows = data.Dataset.Indices(Splits.Test)[..50];
+        var batch = new Batch(data.Dataset, rows.Length);
+        batch.Fill(data.Dataset, rows);
+        m.Freeze();
+        var fused = m.Purify(batch).H;
+        m.Purifier.FusedInference = false;
+        var opByOp = m.Purify(batch).H;
+        Assert.Equal(opByOp.Length, fused.Length);
+        for (int i = 0; i < fused.Length; i++)
+            Assert.True(MathF.Abs(fused[i] - opByOp[i]) <= 1e-5f + 1e-5f * MathF.Abs(opByOp[i]), $"element {i}: fused {fused[i]} vs op by op {opByOp[i]}");
+        using (Tape.Inference())
+        {
+            int d = m.Purifier.Denoiser.Dim;
+            var x = Tensor.FromArray(new float[3 * d], 3, d);
+            var stepParts = m.Purifier.Denoiser.StepPart([5]);
+            bool covered = m.Purifier.Denoiser.ReverseFused(x, stepParts, null, [1f], [0.1f]) is not null;
+            Assert.Equal(d % 16 == 0, covered);
+        }
+    }
+
+    [Theory]
     [InlineData("full")]
     [InlineData("no_collaborative")]
     [InlineData("no_context_scene")]
