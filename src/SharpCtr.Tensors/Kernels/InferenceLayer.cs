@@ -54,18 +54,21 @@ public sealed unsafe record InferenceLayer(float[] Weight, float[]? Bias, int In
 
     /// <summary>
     /// Dice with fixed statistics, in place: x·(α + (1 − α)·σ((x − mean)·invStd)). Column blocks
-    /// outside, rows inside, so the per-column constants are folded once per block: −z is one FMA,
-    /// the output one FMA and a multiply. The exponent is clamped to ±87 so e^(−z) neither
-    /// overflows nor needs the underflow select (σ is then 0 or 1 to float precision anyway).
+    /// outside, rows inside, so the per-column constants are folded once per block, log2(e)
+    /// included: −z·log2(e) is one FMA, e^(−z) one <see cref="VectorMath.Exp2InRange"/>, the output
+    /// one FMA and a multiply. The exponent is clamped to ±87·log2(e) so e^(−z) neither overflows
+    /// nor needs the underflow select (σ is then 0 or 1 to float precision anyway).
     /// This pass was ~40 % of the unit; it is throughput-bound on vector instructions, so every
-    /// one removed counts (a reciprocal-plus-Newton step instead of the division made it slower).
+    /// one removed counts (a reciprocal-plus-Newton step instead of the division made it slower;
+    /// base-2 exponent with log2(e) folded in: 20 instead of 25 per vector).
     /// </summary>
     static void DiceInPlace(float* h, int rows, int d, float* alpha, float* mean, float* invStd)
     {
-        var lim = Vector512.Create(87f);
+        const float log2E = 1.44269504088896341f;
+        var lim = Vector512.Create(87f * log2E);
         for (int j = 0; j < d; j += 16)
         {
-            var inv = Vector512.Load(invStd + j);
+            var inv = Vector512.Load(invStd + j) * log2E;
             var negScale = -inv;
             var shift = Vector512.Load(mean + j) * inv;
             var al = Vector512.Load(alpha + j);
@@ -74,8 +77,8 @@ public sealed unsafe record InferenceLayer(float[] Weight, float[]? Bias, int In
             {
                 float* at = h + i * d + j;
                 var v = Vector512.Load(at);
-                var negZ = VectorMath.Clamp(Vector512.FusedMultiplyAdd(v, negScale, shift), -lim, lim);
-                var p = VectorMath.Reciprocal(VectorMath.One + VectorMath.ExpInRange(negZ));
+                var negT = VectorMath.Clamp(Vector512.FusedMultiplyAdd(v, negScale, shift), -lim, lim);
+                var p = VectorMath.Reciprocal(VectorMath.One + VectorMath.Exp2InRange(negT));
                 Vector512.Store(v * Vector512.FusedMultiplyAdd(p, oneMinusAlpha, al), at);
             }
         }

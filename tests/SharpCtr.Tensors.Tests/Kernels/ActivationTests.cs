@@ -165,6 +165,28 @@ public class VectorExpTests
     }
 
     [Fact]
+    public void Exp2IsAccurateOverItsRange()
+    {
+        var xs = new List<float>();
+        for (float v = -126f; v <= 126f; v += 0.113f) xs.Add(v);
+        xs.AddRange([0f, 0.5f, -0.5f, 0.49999997f, 1e-8f, -1e-8f, 126f, -126f, 125.5f]);
+        var x = xs.ToArray();
+        var y = new float[x.Length];
+        unsafe
+        {
+            fixed (float* px = x, py = y)
+                for (int i = 0; i < x.Length; i += 16)
+                    SharpCtr.Tensors.Kernels.VectorMath.StorePartial(
+                        SharpCtr.Tensors.Kernels.VectorMath.Exp2InRange(SharpCtr.Tensors.Kernels.VectorMath.LoadPartial(px + i, x.Length - i)), py + i, x.Length - i);
+        }
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = Math.Pow(2, x[i]);
+            Assert.True(Math.Abs(y[i] - e) <= 3e-7 * e, $"2^{x[i]} = {y[i]}, expected {e}");
+        }
+    }
+
+    [Fact]
     public void ExpAndClampKeepNaN()
     {
         var nan = System.Runtime.Intrinsics.Vector512.Create(float.NaN);
