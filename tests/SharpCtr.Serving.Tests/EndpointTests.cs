@@ -78,6 +78,10 @@ public sealed class EndpointTests(ServingFixture fx)
         Assert.Equal(3, fromStore.HistoryLength);
         Assert.Equal(explicitHistory.Scores, fromStore.Scores);
         Assert.NotEqual(noHistory.Scores, fromStore.Scores);
+        // integer ids are the same ids as their decimal strings, in candidates and in the history
+        var integers = new { user_id = 42, candidates = new object[] { new { item_id = 1 }, new { item_id = "2" }, new { item_id = 3 } },
+                             history = clicked.Select(h => new { item_id = int.Parse(h) }).ToArray() };
+        Assert.Equal(explicitHistory.Scores, (await SampleRequests.ScoreAsync(c, integers)).Scores);
         Assert.Equal(0, noHistory.HistoryLength);
     }
 
@@ -94,6 +98,9 @@ public sealed class EndpointTests(ServingFixture fx)
     [InlineData("{\"user_id\": \"1\", \"candidates\": [{\"genre\": \"Drama\"}]}", "candidates[0].item_id")]
     [InlineData("{\"user_id\": \"1\", \"candidates\": [{\"item_id\": {\"a\": 1}}]}", "candidates[0].item_id")]
     [InlineData("{\"user_id\": \"1\", \"candidates\": [{\"item_id\": 1.5}]}", "candidates[0].item_id")]
+    [InlineData("{\"user_id\": \"1\", \"candidates\": [{\"item_id\": \"\"}]}", "candidates[0].item_id")]
+    [InlineData("{\"user_id\": \"1\", \"candidates\": [{\"item_id\": \"2\"}, {\"item_id\": true}]}", "candidates[1].item_id")]
+    [InlineData("{\"user_id\": \"1\", \"candidates\": [\"5\"]}", "candidates[0]")]
     [InlineData("{\"user_id\": \"1\", \"candidates\": [{\"item_id\": \"2\", \"genre\": {\"x\": 1}}]}", "candidates[0].genre")]
     [InlineData("{\"user_id\": \"1\", \"candidates\": [{\"item_id\": \"2\"}], \"context\": {\"timestamp\": \"NaN\"}}", "context.timestamp")]
     [InlineData("{\"user_id\": \"1\", \"candidates\": [{\"item_id\": \"2\"}], \"context\": {\"timestamp\": -5}}", "context.timestamp")]

@@ -63,10 +63,21 @@ public sealed class ScoreInput
     static ItemInput Item(ItemJson? j, string list, int i)
     {
         if (j is null) throw RequestException.BadField($"{list}[{i}]", "must be an object with item_id");
-        if (j.ItemId.ValueKind == JsonValueKind.String && j.ItemId.GetString() is { Length: > 0 } id && j.Attributes is null)
+        if (j.IdKind == JsonValueKind.String && j.IdText is { Length: > 0 } id && j.Attributes is null)
             return new ItemInput(id, NoAttributes);
-        return new ItemInput(Id(j.ItemId, $"{list}[{i}].item_id"), Attributes(j.Attributes, $"{list}[{i}]"));
+        return new ItemInput(ItemId(j, $"{list}[{i}].item_id"), Attributes(j.Attributes, $"{list}[{i}]"));
     }
+
+    /// <summary>An item's id under the same rules and messages as <see cref="Id"/>.</summary>
+    static string ItemId(ItemJson j, string field) => j.IdKind switch
+    {
+        JsonValueKind.String when j.IdText is { Length: > 0 } s => s,
+        JsonValueKind.String => throw RequestException.BadField(field, "must not be empty"),
+        JsonValueKind.Number when j.IdIsInteger => j.IdText!,
+        JsonValueKind.Number => throw RequestException.BadField(field, $"{j.IdText} is not an integer id"),
+        JsonValueKind.Undefined or JsonValueKind.Null => throw RequestException.BadField(field, "is required"),
+        _ => throw RequestException.BadField(field, $"must be a string or an integer, got {j.IdKind.ToString().ToLowerInvariant()}"),
+    };
 
     /// <summary>A raw id: a non-empty string or an integer.</summary>
     static string Id(JsonElement e, string field)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -19,11 +20,79 @@ public sealed class ScoreRequest
     [JsonPropertyName("history")] public List<ItemJson>? History { get; init; }
 }
 
-/// <summary>A candidate or history item: its id and optional attributes (e.g. "genre") that override the bundle's item table.</summary>
+/// <summary>
+/// A candidate or history item: its id and optional attributes (e.g. "genre") that override the
+/// bundle's item table. Read by <see cref="ItemJsonConverter"/>: a request carries ~100 of these,
+/// and binding each id to a JsonElement (a cloned document per item) was most of the parse.
+/// </summary>
+[JsonConverter(typeof(ItemJsonConverter))]
 public sealed class ItemJson
 {
-    [JsonPropertyName("item_id")] public JsonElement ItemId { get; init; }
-    [JsonExtensionData] public Dictionary<string, JsonElement>? Attributes { get; init; }
+    /// <summary>The id's JSON kind; Undefined when the object has no item_id.</summary>
+    public JsonValueKind IdKind { get; init; }
+    /// <summary>The id as text: a string's value, an integer's digits, else the raw JSON (for the error message).</summary>
+    public string? IdText { get; init; }
+    /// <summary>Whether a number id is an integer.</summary>
+    public bool IdIsInteger { get; init; }
+    public Dictionary<string, JsonElement>? Attributes { get; init; }
+}
+
+/// <summary>Reads an <see cref="ItemJson"/> straight from the reader; attributes other than item_id become JsonElements as before.</summary>
+public sealed class ItemJsonConverter : JsonConverter<ItemJson>
+{
+    public override ItemJson? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException($"an item must be an object with item_id, got {reader.TokenType}");
+        var kind = JsonValueKind.Undefined;
+        string? text = null;
+        bool integer = false;
+        Dictionary<string, JsonElement>? attributes = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            if (reader.ValueTextEquals("item_id"u8))
+            {
+                reader.Read();
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String: kind = JsonValueKind.String; text = reader.GetString(); break;
+                    case JsonTokenType.Number:
+                        kind = JsonValueKind.Number;
+                        integer = reader.TryGetInt64(out long n);
+                        text = integer ? n.ToString(CultureInfo.InvariantCulture) : JsonElement.ParseValue(ref reader).GetRawText();
+                        break;
+                    case JsonTokenType.Null: kind = JsonValueKind.Null; break;
+                    default:
+                        var element = JsonElement.ParseValue(ref reader);
+                        kind = element.ValueKind;
+                        text = element.GetRawText();
+                        break;
+                }
+                continue;
+            }
+            string name = reader.GetString()!;
+            reader.Read();
+            (attributes ??= new Dictionary<string, JsonElement>(StringComparer.Ordinal))[name] = JsonElement.ParseValue(ref reader);
+        }
+        return new ItemJson { IdKind = kind, IdText = text, IdIsInteger = integer, Attributes = attributes };
+    }
+
+    public override void Write(Utf8JsonWriter writer, ItemJson value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        switch (value.IdKind)
+        {
+            case JsonValueKind.String: writer.WriteString("item_id", value.IdText); break;
+            case JsonValueKind.Number or JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.True or JsonValueKind.False:
+                writer.WritePropertyName("item_id");
+                writer.WriteRawValue(value.IdText!);
+                break;
+            case JsonValueKind.Null: writer.WriteNull("item_id"); break;
+        }
+        if (value.Attributes is not null)
+            foreach (var (name, v) in value.Attributes) { writer.WritePropertyName(name); v.WriteTo(writer); }
+        writer.WriteEndObject();
+    }
 }
 
 /// <summary>POST /v1/score answer: click probabilities in candidate order, and which bundle produced them.</summary>
