@@ -120,13 +120,7 @@ public static unsafe class AttentionUnitKernel
             int width = h1;
             foreach (var layer in Hidden)
             {
-                layer.Multiply(cur, padded, next);
-                if (layer.Bias is { } bias)
-                    fixed (float* pbias = bias)
-                        for (int i = 0; i < rows; i++)
-                            for (int j = 0; j < layer.Out; j += 16)
-                                Vector512.Store(Vector512.Load(next + i * layer.Out + j) + Vector512.Load(pbias + j), next + i * layer.Out + j);
-                layer.ActivateInPlace(next, rows);
+                layer.Forward(cur, padded, rows, next);
                 width = layer.Out;
                 float* swap = cur; cur = next; next = swap;
             }

@@ -105,13 +105,7 @@ public static unsafe class DenoiserChainKernel
                 float* cur = ha, next = hb;
                 foreach (var layer in Hidden)
                 {
-                    layer.Multiply(cur, padded, next);
-                    if (layer.Bias is { } bias)
-                        fixed (float* pb = bias)
-                            for (int i = 0; i < rows; i++)
-                                for (int j = 0; j < layer.Out; j += 16)
-                                    Vector512.Store(Vector512.Load(next + i * layer.Out + j) + Vector512.Load(pb + j), next + i * layer.Out + j);
-                    layer.ActivateInPlace(next, rows);
+                    layer.Forward(cur, padded, rows, next);
                     float* swap = cur; cur = next; next = swap;
                 }
                 Output.Multiply(cur, padded, eps);

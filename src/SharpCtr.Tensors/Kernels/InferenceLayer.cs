@@ -25,6 +25,22 @@ public sealed unsafe record InferenceLayer(float[] Weight, float[]? Bias, int In
             fixed (float* pw = Weight) SmallMatMul.Rows4(a, rows, In, pw, Out, c);
     }
 
+    /// <summary>
+    /// y [rows, Out] = act(x·Weight + Bias) for the fused kernels: the product over
+    /// <paramref name="padded"/> rows (a multiple of 4; rows past <paramref name="rows"/> are
+    /// computed and ignored), then bias and activation on the real rows.
+    /// </summary>
+    internal void Forward(float* x, int padded, int rows, float* y)
+    {
+        Multiply(x, padded, y);
+        if (Bias is { } bias)
+            fixed (float* pb = bias)
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < Out; j += 16)
+                        Vector512.Store(Vector512.Load(y + i * Out + j) + Vector512.Load(pb + j), y + i * Out + j);
+        ActivateInPlace(y, rows);
+    }
+
     /// <summary>This layer's activation in place on [rows, Out].</summary>
     internal void ActivateInPlace(float* h, int rows)
     {

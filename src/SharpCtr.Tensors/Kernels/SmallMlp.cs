@@ -85,9 +85,7 @@ public static unsafe class SmallMlpKernel
             int width = inDim;
             foreach (var layer in hidden)
             {
-                layer.Multiply(cur, padded, next);
-                if (layer.Bias is { } bias) AddBias(next, rows, layer.Out, bias);
-                layer.ActivateInPlace(next, rows);
+                layer.Forward(cur, padded, rows, next);
                 width = layer.Out;
                 cur = next;
                 next = next == bufA ? bufB : bufA;
@@ -97,8 +95,7 @@ public static unsafe class SmallMlpKernel
             {
                 if (outDim % 16 == 0)
                 {
-                    output.Multiply(cur, padded, next);
-                    if (output.Bias is { } bias) AddBias(next, rows, outDim, bias);
+                    output.Forward(cur, padded, rows, next);   // the output layer's activation is the identity
                     Buffer.MemoryCopy(next, py, (long)rows * outDim * 4, (long)rows * outDim * 4);
                 }
                 else
@@ -107,14 +104,6 @@ public static unsafe class SmallMlpKernel
                             py[i * outDim + o] = Dot(cur + i * width, pw + o, width, outDim) + (output.Bias?[o] ?? 0f);
             }
         }
-    }
-
-    static void AddBias(float* h, int rows, int d, float[] bias)
-    {
-        fixed (float* pb = bias)
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < d; j += 16)
-                    Vector512.Store(Vector512.Load(h + i * d + j) + Vector512.Load(pb + j), h + i * d + j);
     }
 
     /// <summary>Σ_p a[p]·w[p·stride]: a row times one column of a [width, stride] weight (contiguous when stride is 1).</summary>
