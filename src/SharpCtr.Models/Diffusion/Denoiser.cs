@@ -81,7 +81,8 @@ public sealed class Denoiser : Module
     /// <param name="stepParts">[K, H] from <see cref="StepPart"/>, in chain order.</param>
     public Tensor? ReverseFused(Tensor x, Tensor stepParts, Tensor? conditionPart, float[] xScale, float[] epsScale)
     {
-        if (Training || Tape.IsRecording || x.Cols != Dim) return null;
+        // the kernel reads one condition row per row of x (the op path would broadcast a single row)
+        if (Training || Tape.IsRecording || x.Cols != Dim || conditionPart is not null && conditionPart.Rows != x.Rows) return null;
         var first = InferenceForm.Of(inX, null, Activation.None);
         if (first is null || InferenceForm.Of(rest) is not { } form || form.Output is not { } output
             || !SharpCtr.Tensors.Kernels.DenoiserChainKernel.Supports(first, form.Hidden, output)) return null;
