@@ -16,6 +16,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
     // pooled connection and compiling the SELECT was most of a read (measured below in RecentAsync).
     readonly ConcurrentBag<Reader> readers = new();
     sealed record Reader(SqliteConnection Connection, SqliteCommand Command, SqliteParameter User, SqliteParameter Limit);
+    volatile bool disposed;
     public int KeepPerUser { get; }
     public string Describe { get; }
 
@@ -121,6 +122,7 @@ public sealed class SqliteHistoryStore : IHistoryStore
             throw;
         }
         readers.Add(reader);
+        if (disposed) CloseReaders();   // the store was disposed while this read ran
         list.Reverse();
         return Task.FromResult(list);
     }
@@ -137,9 +139,15 @@ public sealed class SqliteHistoryStore : IHistoryStore
         return new Reader(c, cmd, u, n);
     }
 
-    public void Dispose()
+    void CloseReaders()
     {
         while (readers.TryTake(out var r)) { r.Command.Dispose(); r.Connection.Dispose(); }
+    }
+
+    public void Dispose()
+    {
+        disposed = true;
+        CloseReaders();
         writer.Dispose();
         SqliteConnection.ClearAllPools();
     }
