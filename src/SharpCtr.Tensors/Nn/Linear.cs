@@ -20,10 +20,42 @@ public sealed class Linear : Module
         if (bias) Bias = Tensor.Parameter("bias", outFeatures);
     }
 
-    /// <summary>The weight packed for <see cref="Kernels.SmallMatMul"/> while the module is frozen, else null.</summary>
-    public float[]? Panels { get; private set; }
+    float[]? panels;
+    readonly float[] sampled = new float[8];
 
-    protected override void Frozen(bool frozen) => Panels = frozen ? Kernels.SmallMatMul.Pack(Weight.Data, In, Out) : null;
+    /// <summary>
+    /// The weight packed for <see cref="Kernels.SmallMatMul"/> while the module is frozen, else
+    /// null. A frozen module promises its weights stay put; as a guard against a write that
+    /// breaks the promise (a checkpoint loaded without Eval), eight weights spread over the matrix
+    /// are compared with their values at packing on every read, and a change drops the copy.
+    /// </summary>
+    public float[]? Panels
+    {
+        get
+        {
+            var p = panels;
+            if (p is null) return null;
+            var w = Weight.Data;
+            for (int s = 0; s < sampled.Length; s++)
+                if (BitConverter.SingleToInt32Bits(w[SampleIndex(s, w.Length)]) != BitConverter.SingleToInt32Bits(sampled[s]))
+                {
+                    panels = null;
+                    return null;
+                }
+            return p;
+        }
+    }
+
+    static int SampleIndex(int s, int length) => (int)((long)s * (length - 1) / 7);
+
+    protected override void Frozen(bool frozen)
+    {
+        panels = null;
+        if (!frozen) return;
+        var w = Weight.Data;
+        for (int s = 0; s < sampled.Length; s++) sampled[s] = w[SampleIndex(s, w.Length)];
+        panels = Kernels.SmallMatMul.Pack(w, In, Out);
+    }
 
     protected override IEnumerable<(string, Tensor)> LocalParameters()
     {

@@ -67,7 +67,8 @@ public abstract class Module
     /// Inference mode with a promise: the weights stay as they are until the next <see cref="Train"/>
     /// or <see cref="Eval"/>. Layers may then keep inference-only copies of their weights (Linear
     /// packs its weight for the fused scoring kernels). For a loaded bundle and latency benchmarks;
-    /// anything that writes weights afterwards must call Train or Eval first.
+    /// anything that writes weights afterwards must call Train or Eval first (Linear also drops
+    /// its copy when a sample of its weights has changed, a guard rather than a guarantee).
     /// </summary>
     public void Freeze()
     {

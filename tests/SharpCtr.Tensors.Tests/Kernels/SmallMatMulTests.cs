@@ -82,4 +82,21 @@ public unsafe class SmallMatMulTests
         mlp.Train();
         Assert.All(mlp.Layers, l => Assert.Null(l.Panels));
     }
+
+    [Fact]
+    public void AFrozenLayerWhoseWeightsAreOverwrittenDropsItsPackedCopy()
+    {
+        var mlp = new Mlp(40, [64, 32], new Rng(7), Activation.Relu, outputDim: 1);
+        var x = Tensor.FromArray(Random(new Random(8), 37 * 40), 37, 40);
+        mlp.Freeze();
+        Assert.NotNull(mlp.Layers[0].Panels);
+        // a promise broken the usual way: new weights loaded over the frozen ones without Eval
+        var fresh = Random(new Random(9), 40 * 64, 0.1f);
+        fresh.CopyTo(mlp.Layers[0].Weight.Data, 0);
+        Assert.Null(mlp.Layers[0].Panels);
+        float[] afterWrite;
+        using (Tape.Inference()) afterWrite = mlp.Forward(x).Data.AsSpan(0, 37).ToArray();
+        mlp.Eval();
+        using (Tape.Inference()) Assert.Equal(mlp.Forward(x).Data.AsSpan(0, 37).ToArray(), afterWrite);
+    }
 }
