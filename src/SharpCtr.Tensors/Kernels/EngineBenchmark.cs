@@ -27,6 +27,9 @@ public static class EngineBenchmark
         new("din_unit_fused_us", "µs", "DIN activation unit, fused: 100 candidates × 50 history, k 32, [64, 32] Dice, 1 thread", _ => DinUnitUs(1)),
         new("din_unit_fused_2t_us", "µs", "same on 2 threads (tiles split between the cores)", _ => DinUnitUs(2)),
         new("din_unit_fused_gflops", "GFLOP/s", "same, as GFLOP/s of its products (41 MFLOP)", r => r.TryGetValue("din_unit_fused_us", out var us) && us is > 0 ? DinUnitFlops / us.Value / 1e3 : null),
+        new("din_unit_fused_packed_us", "µs", "same on 1 thread, weights packed as a frozen bundle's are", _ => DinUnitUs(1, packed: true)),
+        new("mlp_100x208_256x3_us", "µs", "request MLP: 100 rows, input 208, [256, 256, 256] ReLU + 1 output, 1 thread, weights unpacked", _ => SmallMlpUs(packed: false)),
+        new("mlp_100x208_256x3_packed_us", "µs", "same with packed weights (frozen model; same scores)", _ => SmallMlpUs(packed: true)),
         new("gemm_1024x1024x1024_gflops", "GFLOP/s", "GEMM 1024³, best backend (peak-ish GEMM)", _ => Math.Max(GemmGflops(false, 1024, 1024, 1024, 0.1) ?? 0, GemmGflops(true, 1024, 1024, 1024, 0.1) ?? 0)),
         new("fma_peak_gflops", "GFLOP/s", "register-only FMA loop on all kernel threads (machine peak)", _ => FmaPeakGflops()),
         new("copy_4m_gbps", "GB/s", "memcpy of 4M floats, one thread (memory bandwidth reference)", _ => CopyGbps()),
@@ -122,7 +125,26 @@ public static class EngineBenchmark
     const int DinRows = 100 * 50, DinK = 32, DinH1 = 64, DinH2 = 32;
     const double DinUnitFlops = 2.0 * DinRows * (DinK * DinH1 + DinH1 * DinH2 + DinH2);
 
-    private static double DinUnitUs(int threads)
+    private static double SmallMlpUs(bool packed)
+    {
+        const int rows = 100, inDim = 208;
+        var rng = new Random(10);
+        InferenceLayer Layer(int i, int o, InferenceActivation act)
+        {
+            var weight = RandomArray(rng, i * o);
+            return new(weight, RandomArray(rng, o), i, o, act, Panels: packed ? SmallMatMul.Pack(weight, i, o) : null);
+        }
+        InferenceLayer[] hidden = [Layer(inDim, 256, InferenceActivation.Relu), Layer(256, 256, InferenceActivation.Relu), Layer(256, 256, InferenceActivation.Relu)];
+        var output = Layer(256, 1, InferenceActivation.Identity);
+        var x = RandomArray(rng, rows * inDim);
+        var y = new float[rows];
+        int saved = KernelThreads.Max;
+        KernelThreads.Max = 1;
+        try { return BenchTimer.MedianSecondsPerCall(() => SmallMlpKernel.Forward(x, rows, inDim, hidden, output, y)) * 1e6; }
+        finally { KernelThreads.Max = saved; }
+    }
+
+    private static double DinUnitUs(int threads, bool packed = false)
     {
         var rng = new Random(9);
         var keys = RandomArray(rng, 50 * DinK);
@@ -130,8 +152,12 @@ public static class EngineBenchmark
         var rowKey = new int[DinRows];
         var rowSample = new int[DinRows];
         for (int r = 0; r < DinRows; r++) { rowKey[r] = r % 50; rowSample[r] = r / 50; }
-        InferenceLayer Dice(int i, int o, bool bias) => new(RandomArray(rng, i * o), bias ? RandomArray(rng, o) : null, i, o,
-            InferenceActivation.Dice, RandomArray(rng, o), RandomArray(rng, o), Enumerable.Repeat(1f, o).ToArray());
+        InferenceLayer Dice(int i, int o, bool bias)
+        {
+            var weight = RandomArray(rng, i * o);
+            return new(weight, bias ? RandomArray(rng, o) : null, i, o, InferenceActivation.Dice, RandomArray(rng, o), RandomArray(rng, o),
+                Enumerable.Repeat(1f, o).ToArray(), packed ? SmallMatMul.Pack(weight, i, o) : null);
+        }
         var first = Dice(DinK, DinH1, false);
         InferenceLayer[] hidden = [Dice(DinH1, DinH2, true)];
         var keyPart = RandomArray(rng, 50 * DinH1);
