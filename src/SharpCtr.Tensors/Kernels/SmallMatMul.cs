@@ -10,8 +10,8 @@ namespace SharpCtr.Tensors.Kernels;
 /// spends its time packing and dispatching rather than multiplying.
 /// A frozen layer's weight is packed once (<see cref="Pack"/>): each column block stored as
 /// contiguous [k, width] rows, which lets a 6-row × 64-column block (24 accumulators, 10 loads
-/// per 24 FMAs instead of 8 per 16) stream its panel: ~1.3× the unpacked 4-row kernel on
-/// 100 × 256 × 256 (docs/BENCHMARKS.md). Every kernel here sums p = 0..k−1 in order with one FMA
+/// per 24 FMAs instead of 8 per 16) stream its panel: 1.26–1.39× the unpacked 4-row kernel on
+/// the request MLP (`bench kernels --only mlp_`, docs/BENCHMARKS.md). Every kernel here sums p = 0..k−1 in order with one FMA
 /// per step, so all of them give the same bits.
 /// </summary>
 [SkipLocalsInit]
