@@ -52,9 +52,16 @@ public sealed class SemanticIdGenerator : Module
     /// <summary>The token id of code <paramref name="code"/> at level <paramref name="level"/>.</summary>
     public int Token(int level, int code) => levelOffset[level] + code;
 
+    /// <summary>
+    /// Encoding and greedy generation for a request's few histories without the op graph
+    /// (<see cref="T5FusedInference"/>) when not training; off: always the op path (the reference in tests).
+    /// </summary>
+    public bool FusedInference { get; set; } = true;
+
     /// <summary>tokens [U·L] (0 = padding), keep [U, L] → encoder output [U, L, D].</summary>
     public Tensor Encode(int[] tokenIds, int histories, int len, Tensor keep) =>
-        encoder.Forward(Tokens.Forward(tokenIds, histories, len), keep);
+        (FusedInference ? T5FusedInference.Encode(encoder, Tokens, tokenIds, histories, len, keep.Data) : null)
+        ?? encoder.Forward(Tokens.Forward(tokenIds, histories, len), keep);
 
     /// <summary>Every decoder layer's cross-attention keys/values of the encoder output [U, L, D], projected once per history.</summary>
     public T5DecoderCache ProjectMemory(Tensor memory, Tensor keep) => Decoder.CreateCache(memory, keep);
@@ -115,8 +122,23 @@ public sealed class SemanticIdGenerator : Module
     /// </summary>
     public int[] Generate(T5DecoderCache memory, int beam, bool trie, int levels)
     {
-        using (Tape.Inference()) return Search(memory.Rows, CachedSteps(memory), beam, trie, levels);
+        using (Tape.Inference())
+        {
+            // greedy search keeps row r on history r, which is all the fused decoding supports
+            var next = FusedInference && beam <= 1 && T5FusedInference.Decoding.Start(Decoder, memory, levels) is { } fused
+                ? FusedSteps(fused) : CachedSteps(memory);
+            return Search(memory.Rows, next, beam, trie, levels);
+        }
     }
+
+    /// <summary><see cref="CachedSteps"/> through a fused greedy decoding (rows never change history).</summary>
+    NextCodeLogits FusedSteps(T5FusedInference.Decoding decoding) => (level, parents, prefixes) =>
+    {
+        int rows = parents.Length;
+        var ids = new int[rows];
+        for (int r = 0; r < rows; r++) ids[r] = level == 0 ? Bos : Token(level - 1, prefixes[r * level + level - 1]);
+        return Heads[level].Forward(decoding.Step(Tokens, ids));                  // [R, V_level]
+    };
 
     /// <summary>Next-code logits by incremental decoding: each step feeds only the newest token.</summary>
     public NextCodeLogits CachedSteps(T5DecoderCache memory)

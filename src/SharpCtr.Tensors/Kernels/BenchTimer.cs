@@ -24,9 +24,12 @@ public static class BenchTimer
             if (t >= minSampleSeconds || reps >= 1 << 24) break;
             reps = t <= 0 ? reps * 16 : (int)Math.Min(1 << 24, Math.Max(reps * 2, reps * minSampleSeconds / t * 1.2));
         }
-        // Let tiered compilation promote the hot code before measuring.
+        // Let tiered compilation promote the hot code before measuring: 0.2 s was too short for
+        // ~1 ms operations made of many methods (a T5 encoder on the op graph read 5× slow), so
+        // also at least 300 calls, within 2 s.
         var warm = Stopwatch.StartNew();
-        while (warm.Elapsed.TotalSeconds < 0.2) Sample(op, reps);
+        long calls = 0;
+        while (warm.Elapsed.TotalSeconds < 0.2 || (calls < 300 && warm.Elapsed.TotalSeconds < 2)) { Sample(op, reps); calls += reps; }
         var times = new double[samples];
         for (int i = 0; i < samples; i++) times[i] = Sample(op, reps) / reps;
         Array.Sort(times);

@@ -30,6 +30,10 @@ public static class EngineBenchmark
         new("din_unit_fused_packed_us", "µs", "same on 1 thread, weights packed as a frozen bundle's are", _ => DinUnitUs(1, packed: true)),
         new("mlp_100x208_256x3_us", "µs", "request MLP: 100 rows, input 208, [256, 256, 256] ReLU + 1 output, 1 thread, weights unpacked", _ => SmallMlpUs(packed: false)),
         new("mlp_100x208_256x3_packed_us", "µs", "same with packed weights (frozen model; same scores)", _ => SmallMlpUs(packed: true)),
+        new("t5_encoder_80x32_ops_us", "µs", "GenCI-small's history encoder (80 tokens, d 32, 2 heads × 16, d_ff 64, 2 layers), op graph, inference mode, 1 thread", _ => T5EncoderUs(fused: false)),
+        new("t5_encoder_80x32_fused_us", "µs", "same through T5FusedInference on frozen (packed) weights", _ => T5EncoderUs(fused: true)),
+        new("t5_decode_3x2_ops_us", "µs", "3 greedy decoding steps, 2 layers, against 80 memory tokens (GenCI-small's generation), op graph with the cache", _ => T5DecodeUs(fused: false)),
+        new("t5_decode_3x2_fused_us", "µs", "same through T5FusedInference.Decoding on frozen weights", _ => T5DecodeUs(fused: true)),
         new("gemm_1024x1024x1024_gflops", "GFLOP/s", "GEMM 1024³, best backend (peak-ish GEMM)", _ => Math.Max(GemmGflops(false, 1024, 1024, 1024, 0.1) ?? 0, GemmGflops(true, 1024, 1024, 1024, 0.1) ?? 0)),
         new("fma_peak_gflops", "GFLOP/s", "register-only FMA loop on all kernel threads (machine peak)", _ => FmaPeakGflops()),
         new("copy_4m_gbps", "GB/s", "memcpy of 4M floats, one thread (memory bandwidth reference)", _ => CopyGbps()),
@@ -124,6 +128,53 @@ public static class EngineBenchmark
 
     const int DinRows = 100 * 50, DinK = 32, DinH1 = 64, DinH2 = 32;
     const double DinUnitFlops = 2.0 * DinRows * (DinK * DinH1 + DinH1 * DinH2 + DinH2);
+
+    const int T5Tokens = 80, T5Dim = 32;
+
+    static (Nn.Embedding Tokens, Nn.T5Encoder Encoder, Nn.T5Decoder Decoder, int[] Ids, Tensor Keep) T5Parts(bool freeze)
+    {
+        var rng = new Rng(12);
+        var tokens = new Nn.Embedding(300, T5Dim, rng, std: 1f);
+        var encoder = new Nn.T5Encoder(T5Dim, 2, 16, 64, 2, rng);
+        var decoder = new Nn.T5Decoder(T5Dim, 2, 16, 64, 2, rng);
+        foreach (var m in new Nn.Module[] { tokens, encoder, decoder }) { if (freeze) m.Freeze(); else m.Eval(); }
+        var ids = new int[T5Tokens];
+        for (int i = 0; i < ids.Length; i++) ids[i] = 2 + rng.NextInt(298);
+        return (tokens, encoder, decoder, ids, Tensor.Full(1f, 1, T5Tokens));
+    }
+
+    static double T5EncoderUs(bool fused)
+    {
+        var (tokens, encoder, _, ids, keep) = T5Parts(freeze: fused);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            using var tape = Tape.Inference();
+            if (fused) Nn.T5FusedInference.Encode(encoder, tokens, ids, 1, T5Tokens, keep.Data);
+            else encoder.Forward(tokens.Forward(ids, 1, T5Tokens), keep);
+        }) * 1e6;
+    }
+
+    static double T5DecodeUs(bool fused)
+    {
+        var (tokens, encoder, decoder, ids, keep) = T5Parts(freeze: fused);
+        // outside a tape scope: the cache's tensors own their arrays (a scope would return them to the pool)
+        var memory = decoder.CreateCache(encoder.Forward(tokens.Forward(ids, 1, T5Tokens), keep), keep);
+        int[] step = [1];
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            using var tape = Tape.Inference();
+            if (fused)
+            {
+                var decoding = Nn.T5FusedInference.Decoding.Start(decoder, memory, 3)!;
+                for (int s = 0; s < 3; s++) decoding.Step(tokens, step);
+            }
+            else
+            {
+                var cache = memory.WithoutTokens();
+                for (int s = 0; s < 3; s++) decoder.Step(tokens.Forward(step, 1, 1), cache);
+            }
+        }) * 1e6;
+    }
 
     private static double SmallMlpUs(bool packed)
     {

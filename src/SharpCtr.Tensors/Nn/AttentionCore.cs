@@ -191,7 +191,7 @@ static unsafe class AttentionCore
     }
 
     /// <summary>In-place softmax of one score row over keys [0, visible) that are not padding (keep 1); a row with none gets zeros.</summary>
-    static void SoftmaxRow(Span<float> row, ReadOnlySpan<float> keep, int visible)
+    internal static void SoftmaxRow(Span<float> row, ReadOnlySpan<float> keep, int visible)
     {
         if (visible < row.Length) row[visible..].Fill(float.NegativeInfinity);
         if (!keep.IsEmpty)
@@ -199,9 +199,7 @@ static unsafe class AttentionCore
                 if (keep[j] == 0) row[j] = float.NegativeInfinity;
         float max = TensorPrimitives.Max(row);
         if (float.IsNegativeInfinity(max)) { row.Clear(); return; }
-        TensorPrimitives.Subtract(row, max, row);
-        TensorPrimitives.Exp(row, row);
-        float sum = TensorPrimitives.Sum(row);
+        float sum = VectorMath.ExpShiftedInPlace(row, max);
         TensorPrimitives.Multiply(row, 1f / sum, row);
     }
 }

@@ -147,6 +147,67 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]   // beam search decodes on the op path; the encoder is still fused
+    public void FusedRequestPathMatchesTheOpGraph(int beam)
+    {
+        var m = Model($"model.beam={beam}");
+        m.Eval();
+        var test = data.Dataset.Indices(Splits.Test);
+        bool sawPadding = false;
+        for (int q = 0; q < 6; q++)
+        {
+            // a ranking request: 20 candidates sharing one user's history
+            var b = new Batch(data.Dataset, 20);
+            b.Fill(data.Dataset, test[(q * 20)..(q * 20 + 20)]);
+            foreach (var (_, seq) in b.Sequences)
+            {
+                if (q < 4) seq.Lengths[0] = Math.Min(seq.Lengths[0], 2 + 2 * q);     // short histories: padded token rows
+                for (int r = 1; r < b.Count; r++)
+                {
+                    Array.Copy(seq.Items, 0, seq.Items, r * seq.MaxLen, seq.MaxLen);
+                    foreach (var (_, side) in seq.Sides) Array.Copy(side, 0, side, r * seq.MaxLen, seq.MaxLen);
+                    seq.Lengths[r] = seq.Lengths[0];
+                }
+            }
+            var (opGenerated, opEncoded, opScores) = Score(m, b, fused: false);
+            var (generated, encoded, scores) = Score(m, b, fused: true);
+            Assert.Equal(opGenerated, generated);
+            AssertClose(opScores, scores);
+            // the fused encoder ran: padding rows are zero there and not on the op path
+            int d = m.Generator.DModel, real = Array.FindLastIndex(encoded, v => v != 0) / d + 1;
+            Assert.All(encoded[(real * d)..], v => Assert.Equal(0f, v));
+            AssertClose(opEncoded[..(real * d)], encoded[..(real * d)]);
+            sawPadding |= real * d < encoded.Length && opEncoded[(real * d)..].Any(v => v != 0);
+        }
+        Assert.True(sawPadding, "no request had padding to tell the two paths apart");
+        var unfrozen = Score(m, OneRequest(), fused: true);
+        m.Freeze();
+        var frozen = Score(m, OneRequest(), fused: true);
+        Assert.Equal(unfrozen.Scores, frozen.Scores);   // packed weights: the same sums in the same order
+        m.Generator.FusedInference = true;
+
+        Batch OneRequest() { var b = new Batch(data.Dataset, 1); b.Fill(data.Dataset, test[..1]); return b; }
+    }
+
+    static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(MathF.Abs(expected[i] - actual[i]) <= 1e-5f * (1 + MathF.Abs(expected[i])), $"element {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    static (int[] Generated, float[] Encoded, float[] Scores) Score(GenCi m, Batch b, bool fused)
+    {
+        m.Generator.FusedInference = fused;
+        using (Tape.Inference())
+        {
+            var hi = m.EncodeHistories(b);
+            return (hi.Generated!, hi.Encoded.ToArray(), m.ScoreCandidates(b, hi).ToArray());
+        }
+    }
+
     static SemanticIdGenerator.NextCodeLogits Recorded(SemanticIdGenerator.NextCodeLogits next, List<float[]> log) => (level, parents, prefixes) =>
     {
         var logits = next(level, parents, prefixes);

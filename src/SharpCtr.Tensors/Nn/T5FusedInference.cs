@@ -1,0 +1,324 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using SharpCtr.Tensors.Kernels;
+
+namespace SharpCtr.Tensors.Nn;
+
+/// <summary>
+/// T5 inference for the few histories of a scoring request, on plain arrays instead of the op
+/// graph: the encoder over each history's real tokens only, and greedy decoding steps against
+/// memory the decoder cache already projected. Why: a GenCI request encodes one history (~80
+/// tokens at d 32) and decodes three tokens — ~150 ops of a few µs each around ~0.1 ms of
+/// arithmetic. The arithmetic is the op path's: RMS norms by the same kernel, attention scores
+/// and contexts by the same single-threaded GEMMs and masked softmax; projections by
+/// <see cref="SmallMatMul"/> (k summed in order, packed weights when frozen), where the op path's
+/// GEMM may sum in another order (differences ~1e-7 relative).
+/// Each method returns null when it does not cover its input and the caller takes the op path.
+/// </summary>
+public static unsafe class T5FusedInference
+{
+    /// <summary>Most histories one call takes: beyond a request's few, the batched op path wins.</summary>
+    public const int MaxHistories = 8;
+
+    /// <summary>
+    /// The encoder output [U, len, D] of U histories, tokens [U·len] with keep [U·len] (real tokens
+    /// first, then padding); padding rows are zero, as every reader masks them. Null for inputs
+    /// this path does not cover: a history without tokens, keep with holes, more than
+    /// <see cref="MaxHistories"/> histories, widths not multiples of 16, training mode.
+    /// </summary>
+    public static Tensor? Encode(T5Encoder encoder, Embedding tokens, int[] tokenIds, int histories, int len, float[] keep)
+    {
+        if (encoder.Training || Tape.IsRecording || histories > MaxHistories || encoder.Layers.Length == 0) return null;
+        var first = encoder.Layers[0];
+        int d = tokens.Dim, heads = first.Attn.Heads, dk = first.Attn.HeadDim, inner = heads * dk, dff = first.Ff.Wi.Out;
+        if (d % 16 != 0 || inner % 16 != 0 || dff % 16 != 0 || first.Attn.Scaled) return null;
+        var counts = new int[histories];
+        for (int h = 0; h < histories; h++)
+        {
+            var k = keep.AsSpan(h * len, len);
+            int t = k.IndexOf(0f);
+            if (t < 0) t = len;
+            if (t == 0 || k[t..].ContainsAnyExcept(0f)) return null;
+            counts[h] = t;
+        }
+        var output = Tensor.Temp([histories, len, d], zero: true);
+        var layers = new LayerForms[encoder.Layers.Length];
+        for (int i = 0; i < layers.Length; i++) layers[i] = new LayerForms(encoder.Layers[i]);
+        for (int h = 0; h < histories; h++)
+            EncodeOne(encoder, layers, tokens, tokenIds.AsSpan(h * len, counts[h]), heads, dk, dff, output.Data.AsSpan(h * len * d, counts[h] * d));
+        return output;
+    }
+
+    /// <summary>One encoder block's projections in kernel form (packed weights when the module is frozen).</summary>
+    readonly struct LayerForms(T5EncoderLayer layer)
+    {
+        public readonly InferenceLayer Q = Form(layer.Attn.Q), K = Form(layer.Attn.K), V = Form(layer.Attn.V), O = Form(layer.Attn.O),
+            Wi = Form(layer.Ff.Wi, InferenceActivation.Relu), Wo = Form(layer.Ff.Wo);
+    }
+
+    static InferenceLayer Form(Linear l, InferenceActivation act = InferenceActivation.Identity) =>
+        new(l.Weight.Data, l.Bias?.Data, l.In, l.Out, act, Panels: l.Panels);
+
+    static void EncodeOne(T5Encoder encoder, LayerForms[] layers, Embedding tokens, ReadOnlySpan<int> ids, int heads, int dk, int dff, Span<float> result)
+    {
+        int t = ids.Length, tp = (t + 3) & ~3, d = tokens.Dim, inner = heads * dk, span = 2 * t - 1;
+        var pool = ArrayPool<float>.Shared;
+        float[] x = pool.Rent(tp * d), n = pool.Rent(tp * d), o = pool.Rent(tp * d), q = pool.Rent(tp * inner), k = pool.Rent(tp * inner),
+            v = pool.Rent(tp * inner), ctx = pool.Rent(tp * inner), f = pool.Rent(tp * dff), rstd = pool.Rent(tp),
+            bias = pool.Rent(heads * span);
+        try
+        {
+            // padding rows of every product input stay zero; only rows < t are read back
+            Array.Clear(x, 0, tp * d);
+            Array.Clear(n, 0, tp * d);
+            Array.Clear(ctx, 0, tp * inner);
+            var table = tokens.Weight.Data;
+            for (int i = 0; i < t; i++) table.AsSpan(ids[i] * d, d).CopyTo(x.AsSpan(i * d, d));
+            // the bias of key j for query i depends on j − i only: per head, offsets −(t−1)..t−1 in a row,
+            // so query i's bias row is the slice starting at t − 1 − i
+            var rel = encoder.RelBias;
+            var w = rel.Weight.Data;
+            for (int off = -(t - 1); off < t; off++)
+            {
+                int bucket = T5RelativePositionBias.Bucket(off, rel.Bidirectional, rel.NumBuckets, rel.MaxDistance);
+                for (int h = 0; h < heads; h++) bias[h * span + off + t - 1] = w[bucket * heads + h];
+            }
+            fixed (float* px = x, pn = n, po = o, pq = q, pk = k, pv = v, pc = ctx, pf = f, pb = bias)
+            {
+                for (int li = 0; li < layers.Length; li++)
+                {
+                    var layer = encoder.Layers[li];
+                    var form = layers[li];
+                    Normalization.RmsNormForward(x.AsSpan(0, t * d), layer.AttnNorm.Weight.Data, t, d, layer.AttnNorm.Eps, n.AsSpan(0, t * d), rstd.AsSpan(0, t));
+                    form.Q.Multiply(pn, tp, pq);
+                    form.K.Multiply(pn, tp, pk);
+                    form.V.Multiply(pn, tp, pv);
+                    for (int h = 0; h < heads; h++) SelfAttentionHead(pq + h * dk, pk + h * dk, pv + h * dk, pb + h * span, t, dk, inner, pc + h * dk);
+                    form.O.Multiply(pc, tp, po);
+                    TensorPrimitives.Add(x.AsSpan(0, t * d), o.AsSpan(0, t * d), x.AsSpan(0, t * d));
+                    Normalization.RmsNormForward(x.AsSpan(0, t * d), layer.FfNorm.Weight.Data, t, d, layer.FfNorm.Eps, n.AsSpan(0, t * d), rstd.AsSpan(0, t));
+                    form.Wi.Forward(pn, tp, tp, pf);
+                    form.Wo.Multiply(pf, tp, po);
+                    TensorPrimitives.Add(x.AsSpan(0, t * d), o.AsSpan(0, t * d), x.AsSpan(0, t * d));
+                }
+            }
+            var final = encoder.FinalNorm;
+            Normalization.RmsNormForward(x.AsSpan(0, t * d), final.Weight.Data, t, d, final.Eps, result, rstd.AsSpan(0, t));
+        }
+        finally
+        {
+            foreach (var a in (float[][])[x, n, o, q, k, v, ctx, f, rstd, bias]) pool.Return(a);
+        }
+    }
+
+    /// <summary>
+    /// One head of self-attention over t tokens: q, k, v are the head's columns of [t, inner]
+    /// matrices, bias the head's offset row (query i reads it from t − 1 − i), context goes to
+    /// the head's columns of ctx. The head is copied into contiguous tiles — Q [t₄, dk], Kᵀ
+    /// [dk, t₁₆], V [t₁₆, dk], zero beyond t — so both products run on <see cref="SmallMatMul"/>
+    /// (a general GEMM call on shapes this small costs about as much in dispatch as in arithmetic);
+    /// padded key columns are masked by the softmax, padded query rows are never read.
+    /// Falls back to strided GEMMs when dk is not a multiple of 16.
+    /// </summary>
+    static void SelfAttentionHead(float* q, float* k, float* v, float* bias, int t, int dk, int inner, float* ctx)
+    {
+        if (dk % 16 != 0)
+        {
+            var scratch = ArrayPool<float>.Shared.Rent(t * t);
+            fixed (float* ps = scratch)
+            {
+                Gemm.SingleThreaded(false, true, t, t, dk, 1f, q, inner, k, inner, 0f, ps, t);
+                for (int i = 0; i < t; i++)
+                {
+                    var row = new Span<float>(ps + i * t, t);
+                    TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias + t - 1 - i, t), row);
+                    AttentionCore.SoftmaxRow(row, default, t);
+                }
+                Gemm.SingleThreaded(false, false, t, dk, t, 1f, ps, t, v, inner, 0f, ctx, inner);
+            }
+            ArrayPool<float>.Shared.Return(scratch);
+            return;
+        }
+        int tp = (t + 3) & ~3, tk = (t + 15) & ~15;
+        var pool = ArrayPool<float>.Shared;
+        float[] qh = pool.Rent(tp * dk), kt = pool.Rent(dk * tk), vh = pool.Rent(tk * dk), p = pool.Rent(tp * tk), c = pool.Rent(tp * dk);
+        try
+        {
+            fixed (float* pq = qh, pk = kt, pv = vh, pp = p, pc = c)
+            {
+                for (int i = 0; i < t; i++)
+                {
+                    Buffer.MemoryCopy(q + (long)i * inner, pq + i * dk, dk * 4L, dk * 4L);
+                    Buffer.MemoryCopy(v + (long)i * inner, pv + i * dk, dk * 4L, dk * 4L);
+                    for (int c2 = 0; c2 < dk; c2++) pk[c2 * tk + i] = k[(long)i * inner + c2];
+                }
+                new Span<float>(pq + t * dk, (tp - t) * dk).Clear();
+                new Span<float>(pv + t * dk, (tk - t) * dk).Clear();
+                for (int c2 = 0; c2 < dk; c2++) new Span<float>(pk + c2 * tk + t, tk - t).Clear();
+                SmallMatMul.Rows4(pq, tp, dk, pk, tk, pp);
+                for (int i = 0; i < t; i++)
+                {
+                    var row = new Span<float>(pp + i * tk, tk);
+                    TensorPrimitives.Add(row[..t], new ReadOnlySpan<float>(bias + t - 1 - i, t), row[..t]);
+                    AttentionCore.SoftmaxRow(row, default, t);
+                }
+                SmallMatMul.Rows4(pp, tp, tk, pv, dk, pc);
+                for (int i = 0; i < t; i++) Buffer.MemoryCopy(pc + i * dk, ctx + (long)i * inner, dk * 4L, dk * 4L);
+            }
+        }
+        finally
+        {
+            foreach (var a in (float[][])[qh, kt, vh, p, c]) pool.Return(a);
+        }
+    }
+
+    /// <summary>
+    /// Greedy decoding of R rows (one per history) against the memory a <see cref="T5DecoderCache"/>
+    /// projected: <see cref="Step"/> feeds each row's newest token and returns the decoder output,
+    /// keeping every layer's self-attention keys and values of the tokens so far (the cache's own
+    /// self-attention part is not used). The op path's <see cref="T5Decoder.Step"/> computes the same.
+    /// </summary>
+    public sealed class Decoding
+    {
+        readonly T5Decoder decoder;
+        readonly T5DecoderCache memory;
+        readonly DecoderForms[] layers;
+        readonly float[][] selfKeys, selfValues;   // per layer [R, maxSteps, inner]
+        readonly int rows, maxSteps, heads, dk, inner, dff, d;
+        int length;
+
+        Decoding(T5Decoder decoder, T5DecoderCache memory, int maxSteps, int heads, int dk, int dff, int d)
+        {
+            this.decoder = decoder;
+            this.memory = memory;
+            this.maxSteps = maxSteps;
+            this.heads = heads;
+            this.dk = dk;
+            this.dff = dff;
+            this.d = d;
+            inner = heads * dk;
+            rows = memory.Rows;
+            layers = new DecoderForms[decoder.Layers.Length];
+            selfKeys = new float[layers.Length][];
+            selfValues = new float[layers.Length][];
+            for (int i = 0; i < layers.Length; i++)
+            {
+                layers[i] = new DecoderForms(decoder.Layers[i]);
+                selfKeys[i] = new float[rows * maxSteps * inner];
+                selfValues[i] = new float[rows * maxSteps * inner];
+            }
+        }
+
+        /// <summary>A decoding of up to <paramref name="maxSteps"/> tokens over the memory's rows, or null where this path does not apply.</summary>
+        public static Decoding? Start(T5Decoder decoder, T5DecoderCache memory, int maxSteps)
+        {
+            if (decoder.Training || Tape.IsRecording || decoder.Layers.Length == 0 || memory.Rows > MaxHistories || memory.Length != 0) return null;
+            var first = decoder.Layers[0];
+            int heads = first.SelfAttn.Heads, dk = first.SelfAttn.HeadDim, dff = first.Ff.Wi.Out, d = first.SelfAttn.DModel;
+            if (d % 16 != 0 || heads * dk % 16 != 0 || dff % 16 != 0 || first.SelfAttn.Scaled || first.CrossAttn.Scaled
+                || first.CrossAttn.Heads != heads || first.CrossAttn.HeadDim != dk) return null;
+            return new Decoding(decoder, memory, maxSteps, heads, dk, dff, d);
+        }
+
+        /// <summary>Row r's token <c>ids[r]</c> (embedded by <paramref name="tokens"/>) at the next position → decoder outputs [R, D].</summary>
+        public Tensor Step(Embedding tokens, int[] ids)
+        {
+            if (length >= maxSteps) throw new InvalidOperationException($"decoding already holds its {maxSteps} tokens");
+            if (ids.Length != rows) throw new ArgumentException($"{ids.Length} token ids for {rows} decoding rows");
+            int t = length, rp = (rows + 3) & ~3, keys = t + 1, ls = memory.CrossKeys[0].Shape[1];
+            var pool = ArrayPool<float>.Shared;
+            float[] x = pool.Rent(rp * d), n = pool.Rent(rp * d), o = pool.Rent(rp * d), q = pool.Rent(rp * inner), k = pool.Rent(rp * inner),
+                v = pool.Rent(rp * inner), ctx = pool.Rent(rp * inner), f = pool.Rent(rp * dff), scores = pool.Rent(Math.Max(keys, ls)),
+                rstd = pool.Rent(rp), bias = pool.Rent(heads * keys);
+            var output = Tensor.Temp([rows, d]);
+            try
+            {
+                Array.Clear(x, 0, rp * d);
+                Array.Clear(n, 0, rp * d);
+                Array.Clear(ctx, 0, rp * inner);
+                var table = tokens.Weight.Data;
+                for (int r = 0; r < rows; r++) table.AsSpan(ids[r] * d, d).CopyTo(x.AsSpan(r * d, d));
+                // position t against keys 0..t, as the op path's bias row
+                var rel = decoder.RelBias;
+                var w = rel.Weight.Data;
+                for (int j = 0; j < keys; j++)
+                {
+                    int bucket = T5RelativePositionBias.Bucket(j - t, rel.Bidirectional, rel.NumBuckets, rel.MaxDistance);
+                    for (int h = 0; h < heads; h++) bias[h * keys + j] = w[bucket * heads + h];
+                }
+                var keep = memory.MemoryKeep?.Data;
+                var xs = x.AsSpan(0, rows * d);
+                fixed (float* px = x, pn = n, po = o, pq = q, pk = k, pv = v, pc = ctx, pf = f, ps = scores, pb = bias)
+                {
+                    for (int li = 0; li < layers.Length; li++)
+                    {
+                        var layer = decoder.Layers[li];
+                        var form = layers[li];
+                        Norm(layer.SelfAttnNorm, xs, n, rstd);
+                        form.SelfQ.Multiply(pn, rp, pq);
+                        form.SelfK.Multiply(pn, rp, pk);
+                        form.SelfV.Multiply(pn, rp, pv);
+                        fixed (float* sk = selfKeys[li], sv = selfValues[li])
+                        {
+                            for (int r = 0; r < rows; r++)
+                            {
+                                long at = ((long)r * maxSteps + t) * inner;
+                                Buffer.MemoryCopy(pk + r * inner, sk + at, inner * 4L, inner * 4L);
+                                Buffer.MemoryCopy(pv + r * inner, sv + at, inner * 4L, inner * 4L);
+                            }
+                            for (int r = 0; r < rows; r++)
+                                for (int h = 0; h < heads; h++)
+                                {
+                                    float* rk = sk + (long)r * maxSteps * inner + h * dk, rv = sv + (long)r * maxSteps * inner + h * dk;
+                                    Gemm.SingleThreaded(false, true, 1, keys, dk, 1f, pq + r * inner + h * dk, inner, rk, inner, 0f, ps, keys);
+                                    var row = new Span<float>(ps, keys);
+                                    TensorPrimitives.Add(row, new ReadOnlySpan<float>(pb + h * keys, keys), row);
+                                    AttentionCore.SoftmaxRow(row, default, keys);
+                                    Gemm.SingleThreaded(false, false, 1, dk, keys, 1f, ps, keys, rv, inner, 0f, pc + r * inner + h * dk, inner);
+                                }
+                        }
+                        form.SelfO.Multiply(pc, rp, po);
+                        TensorPrimitives.Add(xs, o.AsSpan(0, rows * d), xs);
+
+                        Norm(layer.CrossAttnNorm, xs, n, rstd);
+                        form.CrossQ.Multiply(pn, rp, pq);
+                        fixed (float* ck = memory.CrossKeys[li].Data, cv = memory.CrossValues[li].Data)
+                            for (int r = 0; r < rows; r++)
+                                for (int h = 0; h < heads; h++)
+                                {
+                                    long m0 = (long)r * ls * inner + h * dk;
+                                    Gemm.SingleThreaded(false, true, 1, ls, dk, 1f, pq + r * inner + h * dk, inner, ck + m0, inner, 0f, ps, ls);
+                                    AttentionCore.SoftmaxRow(new Span<float>(ps, ls), keep is null ? default : keep.AsSpan(r * ls, ls), ls);
+                                    Gemm.SingleThreaded(false, false, 1, dk, ls, 1f, ps, ls, cv + m0, inner, 0f, pc + r * inner + h * dk, inner);
+                                }
+                        form.CrossO.Multiply(pc, rp, po);
+                        TensorPrimitives.Add(xs, o.AsSpan(0, rows * d), xs);
+
+                        Norm(layer.FfNorm, xs, n, rstd);
+                        form.Wi.Forward(pn, rp, rp, pf);
+                        form.Wo.Multiply(pf, rp, po);
+                        TensorPrimitives.Add(xs, o.AsSpan(0, rows * d), xs);
+                    }
+                }
+                var final = decoder.FinalNorm;
+                Normalization.RmsNormForward(xs, final.Weight.Data, rows, d, final.Eps, output.Data.AsSpan(0, rows * d), rstd.AsSpan(0, rows));
+            }
+            finally
+            {
+                foreach (var a in (float[][])[x, n, o, q, k, v, ctx, f, scores, rstd, bias]) pool.Return(a);
+            }
+            length++;
+            return output;
+        }
+
+        void Norm(RmsNorm norm, ReadOnlySpan<float> x, float[] y, float[] rstd) =>
+            Normalization.RmsNormForward(x, norm.Weight.Data, rows, d, norm.Eps, y.AsSpan(0, rows * d), rstd.AsSpan(0, rows));
+    }
+
+    /// <summary>One decoder block's projections in kernel form.</summary>
+    readonly struct DecoderForms(T5DecoderLayer layer)
+    {
+        public readonly InferenceLayer SelfQ = Form(layer.SelfAttn.Q), SelfK = Form(layer.SelfAttn.K), SelfV = Form(layer.SelfAttn.V), SelfO = Form(layer.SelfAttn.O),
+            CrossQ = Form(layer.CrossAttn.Q), CrossO = Form(layer.CrossAttn.O), Wi = Form(layer.Ff.Wi, InferenceActivation.Relu), Wo = Form(layer.Ff.Wo);
+    }
+}
