@@ -30,8 +30,6 @@ public static class EngineBenchmark
         new("din_unit_fused_packed_us", "µs", "same on 1 thread, weights packed as a frozen bundle's are", _ => DinUnitUs(1, packed: true)),
         new("mlp_100x208_256x3_us", "µs", "request MLP: 100 rows, input 208, [256, 256, 256] ReLU + 1 output, 1 thread, weights unpacked", _ => SmallMlpUs(packed: false)),
         new("mlp_100x208_256x3_packed_us", "µs", "same with packed weights (frozen model; same scores)", _ => SmallMlpUs(packed: true)),
-        new("mlp_request_shared128_us", "µs", "GenCI-small's request MLP as a frozen Mlp module: 100 rows × 208 inputs, 128 of them the same on every row, [256, 256, 256] ReLU + 1, first layer over the 80 varying columns only, 1 thread", _ => RequestMlpUs(split: true)),
-        new("mlp_request_shared128_unsplit_us", "µs", "same with every column on every row (SplitFirstLayer off)", _ => RequestMlpUs(split: false)),
         new("t5_encoder_80x32_ops_us", "µs", "GenCI-small's history encoder (80 tokens, d 32, 2 heads × 16, d_ff 64, 2 layers), op graph, inference mode, 1 thread", _ => T5EncoderUs(fused: false)),
         new("t5_encoder_80x32_fused_us", "µs", "same through T5FusedInference on frozen (packed) weights", _ => T5EncoderUs(fused: true)),
         new("t5_decode_3x2_ops_us", "µs", "3 greedy decoding steps, 2 layers, against 80 memory tokens (GenCI-small's generation), op graph with the cache", _ => T5DecodeUs(fused: false)),
@@ -130,23 +128,6 @@ public static class EngineBenchmark
 
     const int DinRows = 100 * 50, DinK = 32, DinH1 = 64, DinH2 = 32;
     const double DinUnitFlops = 2.0 * DinRows * (DinK * DinH1 + DinH1 * DinH2 + DinH2);
-
-    static double RequestMlpUs(bool split)
-    {
-        const int rows = 100, inDim = 208, shared = 128;
-        var mlp = new Nn.Mlp(inDim, [256, 256, 256], new Rng(13), outputDim: 1);
-        mlp.Freeze();
-        mlp.SplitFirstLayer = split;
-        var rng = new Random(14);
-        var x = RandomArray(rng, rows * inDim);
-        for (int r = 1; r < rows; r++) Array.Copy(x, 0, x, r * inDim, shared);   // the user's part first, as GenCI concatenates it
-        var input = Tensor.FromArray(x, rows, inDim);
-        return BenchTimer.MedianSecondsPerCall(() =>
-        {
-            using var tape = Tape.Inference();
-            mlp.Forward(input);
-        }) * 1e6;
-    }
 
     const int T5Tokens = 80, T5Dim = 32;
 

@@ -55,40 +55,6 @@ public static unsafe class SmallMlpKernel
     }
 
 
-    /// <summary>
-    /// The columns of x [rows, cols] whose values differ between rows, in order; null when fewer
-    /// than 16 columns hold one value on every row, or there are fewer than 8 rows. A ranking
-    /// request repeats its user's part of the MLP input (user fields, pooled history, long-term
-    /// intent) on every candidate row; the first layer then needs those columns once, not per row
-    /// (<see cref="Nn.Mlp"/>). Equality is by value, so −0 and +0 count as one (their products are equal).
-    /// </summary>
-    public static int[]? VaryingColumns(ReadOnlySpan<float> x, int rows, int cols)
-    {
-        if (rows < 8 || cols < 16) return null;
-        if (x.Length < rows * cols) throw new ArgumentException($"x holds {x.Length} values, fewer than {rows} × {cols}");
-        // same[c] keeps all bits set while column c equals row 0's value on every row so far
-        var same = new float[(cols + 15) & ~15];
-        Array.Fill(same, BitConverter.Int32BitsToSingle(-1));
-        fixed (float* px = x, ps = same)
-        {
-            for (int r = 1; r < rows; r++)
-            {
-                float* row = px + (long)r * cols;
-                int c = 0;
-                for (; c + 16 <= cols; c += 16)
-                    Vector512.Store(Vector512.Load(ps + c) & Vector512.Equals(Vector512.Load(row + c), Vector512.Load(px + c)), ps + c);
-                for (; c < cols; c++)
-                    if (row[c] != px[c]) ps[c] = 0;
-            }
-        }
-        int constant = 0;
-        for (int c = 0; c < cols; c++) if (BitConverter.SingleToInt32Bits(same[c]) != 0) constant++;
-        if (constant < 16) return null;
-        var varying = new int[cols - constant];
-        for (int c = 0, v = 0; c < cols; c++) if (BitConverter.SingleToInt32Bits(same[c]) == 0) varying[v++] = c;
-        return varying;
-    }
-
     struct RowsJob : IRangeJob
     {
         public float* X, Y;

@@ -48,31 +48,9 @@ public sealed class Linear : Module
 
     static int SampleIndex(int s, int length) => (int)((long)s * (length - 1) / 7);
 
-    sealed record RowSet(int[] Rows, float[] Weight, float[]? Panels);
-    RowSet? rowSet;
-
-    /// <summary>
-    /// Rows <paramref name="rows"/> of the weight as one [rows, Out] matrix, and packed when the
-    /// module is frozen: the first layer of a request's MLP over the input columns that vary
-    /// between its rows (<see cref="Mlp"/>). While frozen the last row set is kept (a model's
-    /// requests share one column layout); otherwise it is copied per call and not packed.
-    /// </summary>
-    internal (float[] Weight, float[]? Panels) Rows(int[] rows)
-    {
-        bool frozen = Panels is not null;   // also drops the packed copies if a weight changed
-        if (frozen && rowSet is { } kept && kept.Rows.AsSpan().SequenceEqual(rows)) return (kept.Weight, kept.Panels);
-        var w = new float[rows.Length * Out];
-        for (int i = 0; i < rows.Length; i++) Array.Copy(Weight.Data, (long)rows[i] * Out, w, (long)i * Out, Out);
-        if (!frozen) return (w, null);
-        var packed = Kernels.SmallMatMul.Pack(w, rows.Length, Out);
-        rowSet = new RowSet((int[])rows.Clone(), w, packed);
-        return (w, packed);
-    }
-
     protected override void Frozen(bool frozen)
     {
         panels = null;
-        rowSet = null;
         if (!frozen) return;
         var w = Weight.Data;
         for (int s = 0; s < sampled.Length; s++) sampled[s] = w[SampleIndex(s, w.Length)];

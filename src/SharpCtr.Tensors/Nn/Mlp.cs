@@ -81,41 +81,6 @@ public sealed class Mlp : Module
     /// runs as one fused kernel; tests compare it with the layer-by-layer path.</summary>
     public bool FusedInference { get; set; } = true;
 
-    /// <summary>In fused inference, input columns equal on every row (a request's user part) enter the first layer once,
-    /// as part of its bias (<see cref="ForwardVarying"/>); off: every column on every row (tests compare the two).</summary>
-    public bool SplitFirstLayer { get; set; } = true;
-
-    /// <summary>
-    /// The fused forward with the first layer over the <paramref name="varying"/> columns only: the
-    /// others hold one value on every row, so their share of the first layer, x₀[const]·W[const],
-    /// is computed once and added to the bias. For a 100-candidate request to DeepFM or GenCI
-    /// that is 96 of 144 and 128 of 208 first-layer inputs. Sums are regrouped (constant part
-    /// first), so scores move by float rounding (~1e-7 relative).
-    /// </summary>
-    void ForwardVarying(Tensor x, int[] varying, Kernels.InferenceLayer[] hidden, Kernels.InferenceLayer? output, Tensor y)
-    {
-        int rows = x.Rows, n = varying.Length, outDim = Layers[0].Out;
-        var first = Layers[0];
-        var (weight, panels) = first.Rows(varying);
-        var bias = first.Bias is { } b ? (float[])b.Data.Clone() : new float[outDim];
-        var w = first.Weight.Data;
-        for (int c = 0, v = 0; c < InputDim; c++)
-        {
-            if (v < n && varying[v] == c) { v++; continue; }
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(w.AsSpan(c * outDim, outDim), x.Data[c], bias, bias);
-        }
-        var xv = Tensor.Temp([rows, n]);
-        for (int r = 0; r < rows; r++)
-        {
-            var src = x.Data.AsSpan(r * InputDim, InputDim);
-            var dst = xv.Data.AsSpan(r * n, n);
-            for (int j = 0; j < n; j++) dst[j] = src[varying[j]];
-        }
-        var layers = (Kernels.InferenceLayer[])hidden.Clone();
-        layers[0] = hidden[0] with { Weight = weight, Panels = panels, In = n, Bias = bias };
-        Kernels.SmallMlpKernel.Forward(xv.Data, rows, n, layers, output, y.Data);
-    }
-
     /// <summary>x [..., InputDim] → [..., OutputDim].</summary>
     public Tensor Forward(Tensor x)
     {
@@ -125,10 +90,7 @@ public sealed class Mlp : Module
             var shape = (int[])x.Shape.Clone();
             shape[^1] = OutputDim;
             var y = Tensor.Temp(shape);
-            if (Layers.Length > 0 && SplitFirstLayer && Kernels.SmallMlpKernel.VaryingColumns(x.Data, x.Rows, InputDim) is { } varying)
-                ForwardVarying(x, varying, form.Hidden, form.Output, y);
-            else
-                Kernels.SmallMlpKernel.Forward(x.Data, x.Rows, InputDim, form.Hidden, form.Output, y.Data);
+            Kernels.SmallMlpKernel.Forward(x.Data, x.Rows, InputDim, form.Hidden, form.Output, y.Data);
             return y;
         }
         for (int i = 0; i < Layers.Length; i++)

@@ -68,63 +68,6 @@ public class SmallMlpKernelTests
     }
 
     [Fact]
-    public void VaryingColumnsFindsTheColumnsThatDifferBetweenRows()
-    {
-        var rng = new Random(8);
-        const int rows = 9, cols = 41;
-        var x = Random(rng, rows * cols);
-        // columns 0..19 and 37 equal on every row (-0 and +0 count as equal); 38 differs only on the last row
-        for (int r = 1; r < rows; r++)
-        {
-            for (int c = 0; c < 20; c++) x[r * cols + c] = x[c];
-            x[r * cols + 37] = x[37];
-            x[r * cols + 38] = x[38];
-        }
-        x[37] = 0f;
-        for (int r = 1; r < rows; r++) x[r * cols + 37] = -0f;
-        x[(rows - 1) * cols + 38] += 1f;
-        int[] expected = [.. Enumerable.Range(20, 17), 38, 39, 40];
-        Assert.Equal(expected, SmallMlpKernel.VaryingColumns(x, rows, cols));
-        Assert.Null(SmallMlpKernel.VaryingColumns(x, 7, cols));                      // too few rows to pay
-        for (int r = 1; r < rows; r++) x[r * cols + 5] += 1f;                        // 15 constant columns left: not worth it
-        for (int c = 6; c < 11; c++) x[(rows - 1) * cols + c] = float.NaN;            // NaN equals nothing
-        Assert.Null(SmallMlpKernel.VaryingColumns(x, rows, cols));
-    }
-
-    [Theory]
-    [InlineData(Activation.Dice, false)]
-    [InlineData(Activation.Relu, false)]
-    [InlineData(Activation.Relu, true)]
-    public void RequestInputsSharedByEveryRowEnterTheFirstLayerOnce(Activation activation, bool freeze)
-    {
-        var mlp = new Mlp(70, [64, 32], new Rng(5), activation, outputDim: 1);
-        var rng = new Random(9);
-        foreach (var (name, t) in mlp.Parameters().Concat(mlp.Buffers()))
-            if (name.Contains("acts")) for (int i = 0; i < t.Size; i++) t.Data[i] = name.EndsWith("running_var") ? 0.5f + (float)rng.NextDouble() : (float)rng.NextDouble() - 0.5f;
-        if (freeze) mlp.Freeze(); else mlp.Eval();
-        // a request: the user's 40 columns (scattered, as concatenated fields are) repeat on all 30 rows
-        const int rows = 30;
-        var x = Random(rng, rows * 70);
-        var shared = Enumerable.Range(0, 70).Where(c => c % 7 != 3 && c < 56).Take(40).ToArray();
-        for (int r = 1; r < rows; r++) foreach (int c in shared) x[r * 70 + c] = x[c];
-        var input = Tensor.FromArray(x, rows, 70);
-        using (Tape.Inference())
-        {
-            var split = mlp.Forward(input).ToArray();
-            var again = mlp.Forward(input).ToArray();                                   // a frozen module's kept row set
-            Assert.Equal(split, again);
-            mlp.SplitFirstLayer = false;
-            var whole = mlp.Forward(input).ToArray();
-            mlp.FusedInference = false;
-            var plain = mlp.Forward(input).ToArray();
-            mlp.SplitFirstLayer = mlp.FusedInference = true;
-            AssertClose(plain, split, 1e-5, 1e-4, activation.ToString());
-            AssertClose(whole, split, 1e-5, 1e-4, activation.ToString());
-            Assert.NotEqual(whole, split);                                              // the split path ran (its sums are grouped differently)
-        }
-    }
-
-    [Fact]
     public void EachRowIsComputedIndependentlyOfTheOthers()
     {
         // Batch scoring equals one-by-one scoring bit for bit: no cross-row blocking changes a row's sums.
