@@ -23,7 +23,16 @@ public static class ServeBenchmark
     public sealed record Memory(long WorkingSetBytes, long ManagedHeapBytes);
     /// <param name="After">memory after each level, in order.</param>
     /// <param name="StageMs">per level: mean ms per request of each <see cref="StageTimes.Names"/> stage, measured inside the handler.</param>
-    public sealed record Report(string Model, string Version, int Candidates, TimeSpan Timeout, List<LoadGenerator.Result> Levels, Memory Before, List<Memory> After, List<double[]> StageMs, string Machine);
+    /// <param name="Gc">per level: collections and managed bytes allocated during it (the whole process: service and in-process client).</param>
+    public sealed record Report(string Model, string Version, int Candidates, TimeSpan Timeout, List<LoadGenerator.Result> Levels, Memory Before, List<Memory> After, List<double[]> StageMs, string Machine,
+        List<GcActivity> Gc);
+
+    /// <summary>Garbage collections by generation and bytes allocated over one level.</summary>
+    public sealed record GcActivity(int Gen0, int Gen1, int Gen2, long AllocatedBytes)
+    {
+        public static GcActivity Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes(precise: true));
+        public GcActivity Since(GcActivity start) => new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, AllocatedBytes - start.AllocatedBytes);
+    }
 
     /// <param name="timeout">the service's per-request limit; a closed loop of N clients queues N requests, so high
     /// concurrency on a small machine needs more than the 2 s default to measure latency rather than load shedding.</param>
@@ -54,18 +63,21 @@ public static class ServeBenchmark
             var levels = new List<LoadGenerator.Result>();
             var after = new List<Memory>();
             var stageMs = new List<double[]>();
+            var gc = new List<GcActivity>();
             var stages = app.Services.GetRequiredService<ServiceMetrics>().Stages;
             foreach (int c in concurrency)
             {
                 var start = stages.Read();
+                var gcStart = GcActivity.Now();
                 var r = await LoadGenerator.RunAsync(client, "/v1/score", bodies, c, requests);
+                gc.Add(GcActivity.Now().Since(gcStart));
                 stageMs.Add(stages.Read().MeanMsSince(start));
                 after.Add(MeasureMemory());
                 log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c={c}: {r.RequestsPerSecond:F0} req/s, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, errors {r.Errors}{(r.FirstError is null ? "" : $" (first: {r.FirstError})")}"));
                 levels.Add(r);
             }
             return new Report(bundle.ModelName, bundle.Version, candidates, timeout, levels, before, after, stageMs,
-                $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, GEMM {SharpCtr.Tensors.Kernels.Gemm.Backend}");
+                $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, GEMM {SharpCtr.Tensors.Kernels.Gemm.Backend}", gc);
         }
         finally
         {
@@ -157,6 +169,14 @@ public static class ServeBenchmark
             sb.Append(inv, $"| {r.Levels[i].Concurrency} |");
             foreach (var ms in r.StageMs[i]) sb.Append(inv, $" {ms:F3} |");
             sb.Append(inv, $" {r.StageMs[i].Sum():F3} |\n");
+        }
+        sb.Append("\nGarbage collection per level (the whole process: the service and the in-process load generator):\n\n");
+        sb.Append("| concurrency | gen0 / gen1 / gen2 collections | per 1,000 requests (gen0) | KiB allocated per request |\n|---:|---:|---:|---:|\n");
+        for (int i = 0; i < r.Levels.Count; i++)
+        {
+            var g = r.Gc[i];
+            int n = Math.Max(1, r.Levels[i].Requests);
+            sb.Append(inv, $"| {r.Levels[i].Concurrency} | {g.Gen0} / {g.Gen1} / {g.Gen2} | {1000.0 * g.Gen0 / n:F1} | {g.AllocatedBytes / 1024.0 / n:F1} |\n");
         }
         sb.Append(inv, $"\nAt the end: working set {r.After[^1].WorkingSetBytes / 1048576.0:F1} MiB, managed heap {r.After[^1].ManagedHeapBytes / 1048576.0:F1} MiB (after a full GC), GC {GcMode()}.\n");
         return sb.ToString();
