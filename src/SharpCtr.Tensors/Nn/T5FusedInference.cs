@@ -61,54 +61,34 @@ public static unsafe class T5FusedInference
 
     static void EncodeOne(T5Encoder encoder, LayerForms[] layers, Embedding tokens, ReadOnlySpan<int> ids, int heads, int dk, int dff, Span<float> result)
     {
-        int t = ids.Length, tp = (t + 3) & ~3, d = tokens.Dim, inner = heads * dk, span = 2 * t - 1;
-        var pool = ArrayPool<float>.Shared;
-        float[] x = pool.Rent(tp * d), n = pool.Rent(tp * d), o = pool.Rent(tp * d), q = pool.Rent(tp * inner), k = pool.Rent(tp * inner),
-            v = pool.Rent(tp * inner), ctx = pool.Rent(tp * inner), f = pool.Rent(tp * dff), rstd = pool.Rent(tp),
-            bias = pool.Rent(heads * span);
-        try
+        int t = ids.Length, inner = heads * dk, span = 2 * t - 1;
+        using var a = new Activations(t, tokens.Dim, inner, dff);
+        a.Embed(tokens, ids);
+        // the bias of key j for query i depends on j − i only: per head, offsets −(t−1)..t−1 in a row,
+        // so query i's bias row is the slice starting at t − 1 − i
+        var bias = ArrayPool<float>.Shared.Rent(heads * span);
+        var rel = encoder.RelBias;
+        var w = rel.Weight.Data;
+        for (int off = -(t - 1); off < t; off++)
         {
-            // padding rows of every product input stay zero; only rows < t are read back
-            Array.Clear(x, 0, tp * d);
-            Array.Clear(n, 0, tp * d);
-            Array.Clear(ctx, 0, tp * inner);
-            var table = tokens.Weight.Data;
-            for (int i = 0; i < t; i++) table.AsSpan(ids[i] * d, d).CopyTo(x.AsSpan(i * d, d));
-            // the bias of key j for query i depends on j − i only: per head, offsets −(t−1)..t−1 in a row,
-            // so query i's bias row is the slice starting at t − 1 − i
-            var rel = encoder.RelBias;
-            var w = rel.Weight.Data;
-            for (int off = -(t - 1); off < t; off++)
-            {
-                int bucket = T5RelativePositionBias.Bucket(off, rel.Bidirectional, rel.NumBuckets, rel.MaxDistance);
-                for (int h = 0; h < heads; h++) bias[h * span + off + t - 1] = w[bucket * heads + h];
-            }
-            fixed (float* px = x, pn = n, po = o, pq = q, pk = k, pv = v, pc = ctx, pf = f, pb = bias)
-            {
-                for (int li = 0; li < layers.Length; li++)
-                {
-                    var layer = encoder.Layers[li];
-                    var form = layers[li];
-                    Normalization.RmsNormForward(x.AsSpan(0, t * d), layer.AttnNorm.Weight.Data, t, d, layer.AttnNorm.Eps, n.AsSpan(0, t * d), rstd.AsSpan(0, t));
-                    form.Q.Multiply(pn, tp, pq);
-                    form.K.Multiply(pn, tp, pk);
-                    form.V.Multiply(pn, tp, pv);
-                    for (int h = 0; h < heads; h++) SelfAttentionHead(pq + h * dk, pk + h * dk, pv + h * dk, pb + h * span, t, dk, inner, pc + h * dk);
-                    form.O.Multiply(pc, tp, po);
-                    TensorPrimitives.Add(x.AsSpan(0, t * d), o.AsSpan(0, t * d), x.AsSpan(0, t * d));
-                    Normalization.RmsNormForward(x.AsSpan(0, t * d), layer.FfNorm.Weight.Data, t, d, layer.FfNorm.Eps, n.AsSpan(0, t * d), rstd.AsSpan(0, t));
-                    form.Wi.Forward(pn, tp, tp, pf);
-                    form.Wo.Multiply(pf, tp, po);
-                    TensorPrimitives.Add(x.AsSpan(0, t * d), o.AsSpan(0, t * d), x.AsSpan(0, t * d));
-                }
-            }
-            var final = encoder.FinalNorm;
-            Normalization.RmsNormForward(x.AsSpan(0, t * d), final.Weight.Data, t, d, final.Eps, result, rstd.AsSpan(0, t));
+            int bucket = T5RelativePositionBias.Bucket(off, rel.Bidirectional, rel.NumBuckets, rel.MaxDistance);
+            for (int h = 0; h < heads; h++) bias[h * span + off + t - 1] = w[bucket * heads + h];
         }
-        finally
-        {
-            foreach (var a in (float[][])[x, n, o, q, k, v, ctx, f, rstd, bias]) pool.Return(a);
-        }
+        fixed (float* pq = a.Q, pk = a.K, pv = a.V, pc = a.Ctx, pb = bias)
+            for (int li = 0; li < layers.Length; li++)
+            {
+                var layer = encoder.Layers[li];
+                var form = layers[li];
+                a.Norm(layer.AttnNorm);
+                a.Project(form.Q, a.Q);
+                a.Project(form.K, a.K);
+                a.Project(form.V, a.V);
+                for (int h = 0; h < heads; h++) SelfAttentionHead(pq + h * dk, pk + h * dk, pv + h * dk, pb + h * span, t, dk, inner, pc + h * dk);
+                a.AddOutput(form.O);
+                a.AddFeedForward(layer.FfNorm, form.Wi, form.Wo);
+            }
+        ArrayPool<float>.Shared.Return(bias);
+        a.Norm(encoder.FinalNorm, result);
     }
 
     /// <summary>
@@ -225,94 +205,72 @@ public static unsafe class T5FusedInference
         {
             if (length >= maxSteps) throw new InvalidOperationException($"decoding already holds its {maxSteps} tokens");
             if (ids.Length != rows) throw new ArgumentException($"{ids.Length} token ids for {rows} decoding rows");
-            int t = length, rp = (rows + 3) & ~3, keys = t + 1, ls = memory.CrossKeys[0].Shape[1];
+            int t = length, keys = t + 1, ls = memory.CrossKeys[0].Shape[1];
+            using var a = new Activations(rows, d, inner, dff);
+            a.Embed(tokens, ids);
             var pool = ArrayPool<float>.Shared;
-            float[] x = pool.Rent(rp * d), n = pool.Rent(rp * d), o = pool.Rent(rp * d), q = pool.Rent(rp * inner), k = pool.Rent(rp * inner),
-                v = pool.Rent(rp * inner), ctx = pool.Rent(rp * inner), f = pool.Rent(rp * dff), scores = pool.Rent(Math.Max(keys, ls)),
-                rstd = pool.Rent(rp), bias = pool.Rent(heads * keys);
-            var output = Tensor.Temp([rows, d]);
-            try
+            float[] scores = pool.Rent(Math.Max(keys, ls)), bias = pool.Rent(heads * keys);
+            // position t against keys 0..t, as the op path's bias row
+            var rel = decoder.RelBias;
+            var w = rel.Weight.Data;
+            for (int j = 0; j < keys; j++)
             {
-                Array.Clear(x, 0, rp * d);
-                Array.Clear(n, 0, rp * d);
-                Array.Clear(ctx, 0, rp * inner);
-                var table = tokens.Weight.Data;
-                for (int r = 0; r < rows; r++) table.AsSpan(ids[r] * d, d).CopyTo(x.AsSpan(r * d, d));
-                // position t against keys 0..t, as the op path's bias row
-                var rel = decoder.RelBias;
-                var w = rel.Weight.Data;
-                for (int j = 0; j < keys; j++)
+                int bucket = T5RelativePositionBias.Bucket(j - t, rel.Bidirectional, rel.NumBuckets, rel.MaxDistance);
+                for (int h = 0; h < heads; h++) bias[h * keys + j] = w[bucket * heads + h];
+            }
+            var keep = memory.MemoryKeep?.Data;
+            fixed (float* pq = a.Q, pk = a.K, pv = a.V, pc = a.Ctx, ps = scores, pb = bias)
+                for (int li = 0; li < layers.Length; li++)
                 {
-                    int bucket = T5RelativePositionBias.Bucket(j - t, rel.Bidirectional, rel.NumBuckets, rel.MaxDistance);
-                    for (int h = 0; h < heads; h++) bias[h * keys + j] = w[bucket * heads + h];
-                }
-                var keep = memory.MemoryKeep?.Data;
-                var xs = x.AsSpan(0, rows * d);
-                fixed (float* px = x, pn = n, po = o, pq = q, pk = k, pv = v, pc = ctx, pf = f, ps = scores, pb = bias)
-                {
-                    for (int li = 0; li < layers.Length; li++)
+                    var layer = decoder.Layers[li];
+                    var form = layers[li];
+                    a.Norm(layer.SelfAttnNorm);
+                    a.Project(form.SelfQ, a.Q);
+                    a.Project(form.SelfK, a.K);
+                    a.Project(form.SelfV, a.V);
+                    fixed (float* sk = selfKeys[li], sv = selfValues[li])
                     {
-                        var layer = decoder.Layers[li];
-                        var form = layers[li];
-                        Norm(layer.SelfAttnNorm, xs, n, rstd);
-                        form.SelfQ.Multiply(pn, rp, pq);
-                        form.SelfK.Multiply(pn, rp, pk);
-                        form.SelfV.Multiply(pn, rp, pv);
-                        fixed (float* sk = selfKeys[li], sv = selfValues[li])
+                        for (int r = 0; r < rows; r++)
                         {
-                            for (int r = 0; r < rows; r++)
-                            {
-                                long at = ((long)r * maxSteps + t) * inner;
-                                Buffer.MemoryCopy(pk + r * inner, sk + at, inner * 4L, inner * 4L);
-                                Buffer.MemoryCopy(pv + r * inner, sv + at, inner * 4L, inner * 4L);
-                            }
-                            for (int r = 0; r < rows; r++)
-                                for (int h = 0; h < heads; h++)
-                                {
-                                    float* rk = sk + (long)r * maxSteps * inner + h * dk, rv = sv + (long)r * maxSteps * inner + h * dk;
-                                    Gemm.SingleThreaded(false, true, 1, keys, dk, 1f, pq + r * inner + h * dk, inner, rk, inner, 0f, ps, keys);
-                                    var row = new Span<float>(ps, keys);
-                                    TensorPrimitives.Add(row, new ReadOnlySpan<float>(pb + h * keys, keys), row);
-                                    AttentionCore.SoftmaxRow(row, default, keys);
-                                    Gemm.SingleThreaded(false, false, 1, dk, keys, 1f, ps, keys, rv, inner, 0f, pc + r * inner + h * dk, inner);
-                                }
+                            long at = ((long)r * maxSteps + t) * inner;
+                            Buffer.MemoryCopy(pk + r * inner, sk + at, inner * 4L, inner * 4L);
+                            Buffer.MemoryCopy(pv + r * inner, sv + at, inner * 4L, inner * 4L);
                         }
-                        form.SelfO.Multiply(pc, rp, po);
-                        TensorPrimitives.Add(xs, o.AsSpan(0, rows * d), xs);
-
-                        Norm(layer.CrossAttnNorm, xs, n, rstd);
-                        form.CrossQ.Multiply(pn, rp, pq);
-                        fixed (float* ck = memory.CrossKeys[li].Data, cv = memory.CrossValues[li].Data)
-                            for (int r = 0; r < rows; r++)
-                                for (int h = 0; h < heads; h++)
-                                {
-                                    long m0 = (long)r * ls * inner + h * dk;
-                                    Gemm.SingleThreaded(false, true, 1, ls, dk, 1f, pq + r * inner + h * dk, inner, ck + m0, inner, 0f, ps, ls);
-                                    AttentionCore.SoftmaxRow(new Span<float>(ps, ls), keep is null ? default : keep.AsSpan(r * ls, ls), ls);
-                                    Gemm.SingleThreaded(false, false, 1, dk, ls, 1f, ps, ls, cv + m0, inner, 0f, pc + r * inner + h * dk, inner);
-                                }
-                        form.CrossO.Multiply(pc, rp, po);
-                        TensorPrimitives.Add(xs, o.AsSpan(0, rows * d), xs);
-
-                        Norm(layer.FfNorm, xs, n, rstd);
-                        form.Wi.Forward(pn, rp, rp, pf);
-                        form.Wo.Multiply(pf, rp, po);
-                        TensorPrimitives.Add(xs, o.AsSpan(0, rows * d), xs);
+                        for (int r = 0; r < rows; r++)
+                            for (int h = 0; h < heads; h++)
+                            {
+                                float* rk = sk + (long)r * maxSteps * inner + h * dk, rv = sv + (long)r * maxSteps * inner + h * dk;
+                                Gemm.SingleThreaded(false, true, 1, keys, dk, 1f, pq + r * inner + h * dk, inner, rk, inner, 0f, ps, keys);
+                                var row = new Span<float>(ps, keys);
+                                TensorPrimitives.Add(row, new ReadOnlySpan<float>(pb + h * keys, keys), row);
+                                AttentionCore.SoftmaxRow(row, default, keys);
+                                Gemm.SingleThreaded(false, false, 1, dk, keys, 1f, ps, keys, rv, inner, 0f, pc + r * inner + h * dk, inner);
+                            }
                     }
+                    a.AddOutput(form.SelfO);
+
+                    a.Norm(layer.CrossAttnNorm);
+                    a.Project(form.CrossQ, a.Q);
+                    fixed (float* ck = memory.CrossKeys[li].Data, cv = memory.CrossValues[li].Data)
+                        for (int r = 0; r < rows; r++)
+                            for (int h = 0; h < heads; h++)
+                            {
+                                long m0 = (long)r * ls * inner + h * dk;
+                                Gemm.SingleThreaded(false, true, 1, ls, dk, 1f, pq + r * inner + h * dk, inner, ck + m0, inner, 0f, ps, ls);
+                                AttentionCore.SoftmaxRow(new Span<float>(ps, ls), keep is null ? default : keep.AsSpan(r * ls, ls), ls);
+                                Gemm.SingleThreaded(false, false, 1, dk, ls, 1f, ps, ls, cv + m0, inner, 0f, pc + r * inner + h * dk, inner);
+                            }
+                    a.AddOutput(form.CrossO);
+                    a.AddFeedForward(layer.FfNorm, form.Wi, form.Wo);
                 }
-                var final = decoder.FinalNorm;
-                Normalization.RmsNormForward(xs, final.Weight.Data, rows, d, final.Eps, output.Data.AsSpan(0, rows * d), rstd.AsSpan(0, rows));
-            }
-            finally
-            {
-                foreach (var a in (float[][])[x, n, o, q, k, v, ctx, f, scores, rstd, bias]) pool.Return(a);
-            }
+            pool.Return(scores);
+            pool.Return(bias);
+            var output = Tensor.Temp([rows, d]);
+            a.Norm(decoder.FinalNorm, output.Data.AsSpan(0, rows * d));
             length++;
             return output;
         }
 
-        void Norm(RmsNorm norm, ReadOnlySpan<float> x, float[] y, float[] rstd) =>
-            Normalization.RmsNormForward(x, norm.Weight.Data, rows, d, norm.Eps, y.AsSpan(0, rows * d), rstd.AsSpan(0, rows));
     }
 
     /// <summary>One decoder block's projections in kernel form.</summary>
@@ -320,5 +278,75 @@ public static unsafe class T5FusedInference
     {
         public readonly InferenceLayer SelfQ = Form(layer.SelfAttn.Q), SelfK = Form(layer.SelfAttn.K), SelfV = Form(layer.SelfAttn.V), SelfO = Form(layer.SelfAttn.O),
             CrossQ = Form(layer.CrossAttn.Q), CrossO = Form(layer.CrossAttn.O), Wi = Form(layer.Ff.Wi, InferenceActivation.Relu), Wo = Form(layer.Ff.Wo);
+    }
+
+    /// <summary>
+    /// One pass's activations for <see cref="Count"/> rows (tokens or decoding rows), padded to a
+    /// multiple of 4 (the products' block height), from the shared array pool. Padding rows of
+    /// every product's input stay zero, so the padded products stay finite; only real rows are
+    /// read back. X is the residual stream, N its norm, Q/K/V/Ctx attention, F the feed-forward's
+    /// hidden layer, O a projection's output.
+    /// </summary>
+    sealed class Activations : IDisposable
+    {
+        public readonly int Count, Padded, D;
+        public readonly float[] X, N, O, Q, K, V, Ctx, F, Rstd;
+
+        public Activations(int count, int d, int inner, int dff)
+        {
+            Count = count;
+            Padded = (count + 3) & ~3;
+            D = d;
+            var pool = ArrayPool<float>.Shared;
+            X = pool.Rent(Padded * d); N = pool.Rent(Padded * d); O = pool.Rent(Padded * d);
+            Q = pool.Rent(Padded * inner); K = pool.Rent(Padded * inner); V = pool.Rent(Padded * inner); Ctx = pool.Rent(Padded * inner);
+            F = pool.Rent(Padded * dff); Rstd = pool.Rent(Padded);
+            Array.Clear(X, 0, Padded * d);
+            Array.Clear(N, 0, Padded * d);
+            Array.Clear(Ctx, 0, Padded * inner);
+        }
+
+        Span<float> Rows(float[] a) => a.AsSpan(0, Count * D);
+
+        /// <summary>X's rows = the tokens' embeddings.</summary>
+        public void Embed(Embedding tokens, ReadOnlySpan<int> ids)
+        {
+            var table = tokens.Weight.Data;
+            for (int i = 0; i < Count; i++) table.AsSpan(ids[i] * D, D).CopyTo(X.AsSpan(i * D, D));
+        }
+
+        /// <summary>N (or <paramref name="into"/>) = RMSNorm(X) on the real rows.</summary>
+        public void Norm(RmsNorm norm, Span<float> into = default) =>
+            Normalization.RmsNormForward(Rows(X), norm.Weight.Data, Count, D, norm.Eps, into.IsEmpty ? Rows(N) : into, Rstd.AsSpan(0, Count));
+
+        /// <summary>output = N·W over the padded rows.</summary>
+        public void Project(InferenceLayer layer, float[] output)
+        {
+            fixed (float* pn = N, po = output) layer.Multiply(pn, Padded, po);
+        }
+
+        /// <summary>X += Ctx·W: an attention block's output projection and residual.</summary>
+        public void AddOutput(InferenceLayer o)
+        {
+            fixed (float* pc = Ctx, po = O) o.Multiply(pc, Padded, po);
+            TensorPrimitives.Add(Rows(X), Rows(O), Rows(X));
+        }
+
+        /// <summary>X += wo(relu(wi(RMSNorm(X)))): T5's feed-forward block and its residual.</summary>
+        public void AddFeedForward(RmsNorm norm, InferenceLayer wi, InferenceLayer wo)
+        {
+            Norm(norm);
+            fixed (float* pn = N, pf = F, po = O)
+            {
+                wi.Forward(pn, Padded, Padded, pf);
+                wo.Multiply(pf, Padded, po);
+            }
+            TensorPrimitives.Add(Rows(X), Rows(O), Rows(X));
+        }
+
+        public void Dispose()
+        {
+            foreach (var a in (float[][])[X, N, O, Q, K, V, Ctx, F, Rstd]) ArrayPool<float>.Shared.Return(a);
+        }
     }
 }
