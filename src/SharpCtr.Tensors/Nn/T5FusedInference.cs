@@ -79,10 +79,7 @@ public static unsafe class T5FusedInference
             {
                 var layer = encoder.Layers[li];
                 var form = layers[li];
-                a.Norm(layer.AttnNorm);
-                a.Project(form.Q, a.Q);
-                a.Project(form.K, a.K);
-                a.Project(form.V, a.V);
+                a.QueriesKeysValues(layer.AttnNorm, form.Q, form.K, form.V);
                 for (int h = 0; h < heads; h++) SelfAttentionHead(pq + h * dk, pk + h * dk, pv + h * dk, pb + h * span, t, dk, inner, pc + h * dk);
                 a.AddOutput(form.O);
                 a.AddFeedForward(layer.FfNorm, form.Wi, form.Wo);
@@ -224,10 +221,7 @@ public static unsafe class T5FusedInference
                 {
                     var layer = decoder.Layers[li];
                     var form = layers[li];
-                    a.Norm(layer.SelfAttnNorm);
-                    a.Project(form.SelfQ, a.Q);
-                    a.Project(form.SelfK, a.K);
-                    a.Project(form.SelfV, a.V);
+                    a.QueriesKeysValues(layer.SelfAttnNorm, form.SelfQ, form.SelfK, form.SelfV);
                     fixed (float* sk = selfKeys[li], sv = selfValues[li])
                     {
                         for (int r = 0; r < rows; r++)
@@ -323,6 +317,15 @@ public static unsafe class T5FusedInference
         public void Project(InferenceLayer layer, float[] output)
         {
             fixed (float* pn = N, po = output) layer.Multiply(pn, Padded, po);
+        }
+
+        /// <summary>Q, K, V = RMSNorm(X)·W_q, ·W_k, ·W_v: a self-attention block's input.</summary>
+        public void QueriesKeysValues(RmsNorm norm, InferenceLayer q, InferenceLayer k, InferenceLayer v)
+        {
+            Norm(norm);
+            Project(q, Q);
+            Project(k, K);
+            Project(v, V);
         }
 
         /// <summary>X += Ctx·W: an attention block's output projection and residual.</summary>
