@@ -9,10 +9,10 @@ namespace SharpCtr.Tensors.Nn;
 /// graph: the encoder over each history's real tokens only, and greedy decoding steps against
 /// memory the decoder cache already projected. Why: a GenCI request encodes one history (~80
 /// tokens at d 32) and decodes three tokens — ~150 ops of a few µs each around ~0.1 ms of
-/// arithmetic. The arithmetic is the op path's: RMS norms by the same kernel, attention scores
-/// and contexts by the same single-threaded GEMMs and masked softmax; projections by
-/// <see cref="SmallMatMul"/> (k summed in order, packed weights when frozen), where the op path's
-/// GEMM may sum in another order (differences ~1e-7 relative).
+/// arithmetic. The arithmetic is the op path's — RMS norms by the same kernel, the same masked
+/// softmax — with products summed in another order (differences ~1e-7 relative): projections
+/// and the encoder's attention on <see cref="SmallMatMul"/> (k summed in order, packed weights
+/// when frozen), the decoding steps' one-row attention by the op path's single-threaded GEMMs.
 /// Each method returns null when it does not cover its input and the caller takes the op path.
 /// </summary>
 public static unsafe class T5FusedInference

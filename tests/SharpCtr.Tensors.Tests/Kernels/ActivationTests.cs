@@ -182,6 +182,33 @@ public class VectorExpTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(37)]
+    public void ExpShiftedInPlaceMatchesDoublesIncludingMaskedAndFarBelowMaxValues(int length)
+    {
+        // a softmax row: scores around the shift, some far below it (underflow to 0), masked ones at −∞
+        var rng = new Random(length);
+        var x = new float[length];
+        for (int i = 0; i < length; i++)
+            x[i] = (i % 5) switch { 0 => float.NegativeInfinity, 1 => -150f + (float)rng.NextDouble(), _ => 3f * (float)rng.NextDouble() - 4f };
+        x[^1] = 2.5f;                                    // the maximum: the shift
+        var y = (float[])x.Clone();
+        float sum = SharpCtr.Tensors.Kernels.VectorMath.ExpShiftedInPlace(y, 2.5f);
+        double expected = 0;
+        for (int i = 0; i < length; i++)
+        {
+            double e = Math.Exp((double)x[i] - 2.5);
+            expected += e;
+            if (e < 1e-37) Assert.True(y[i] == 0f || y[i] < 1e-37f, $"e^({x[i]} − 2.5) = {y[i]}, expected ~{e}");
+            else Assert.True(Math.Abs(y[i] - e) <= 3e-7 * e, $"e^({x[i]} − 2.5) = {y[i]}, expected {e}");
+        }
+        Assert.True(Math.Abs(sum - expected) <= 1e-6 * expected, $"sum {sum}, expected {expected}");
+        Assert.All(x.Select((v, i) => (v, i)).Where(p => float.IsNegativeInfinity(p.v)), p => Assert.Equal(0f, y[p.i]));
+    }
+
     [Fact]
     public void ExpAndClampKeepNaN()
     {
