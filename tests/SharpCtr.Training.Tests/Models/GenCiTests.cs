@@ -191,6 +191,29 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
         Batch OneRequest() { var b = new Batch(data.Dataset, 1); b.Fill(data.Dataset, test[..1]); return b; }
     }
 
+    [Fact]
+    public void CodesWrittenIntoTheBufferReplaceTheModelsCodesOnce()
+    {
+        // a checkpoint or bundle load writes the semantic_codes buffer; the next batch must use it
+        var m = Model();
+        m.Eval();
+        var table = m.Buffers().Single(b => b.Item1.EndsWith("semantic_codes")).Item2;
+        int lv = m.Codes.Levels, a = 2, b = 3;
+        while (!m.Codes.Has(b) || m.Codes.Code(a, 0) == m.Codes.Code(b, 0)) b++;
+        int aFirst = m.Codes.Code(a, 0), bFirst = m.Codes.Code(b, 0);
+        table.Data[a * lv] = bFirst;
+        table.Data[b * lv] = aFirst;
+        table.Data[0] = -0f;                                  // the padding item's code, written as −0
+        var before = m.Codes;
+        using (Tape.Inference()) m.EncodeHistories(TestBatch(8));
+        var after = m.Codes;
+        Assert.NotSame(before, after);
+        Assert.Equal(bFirst, after.Code(a, 0));
+        Assert.Equal(aFirst, after.Code(b, 0));
+        using (Tape.Inference()) m.EncodeHistories(TestBatch(8));
+        Assert.Same(after, m.Codes);                          // no rebuild while the buffer is unchanged
+    }
+
     static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
