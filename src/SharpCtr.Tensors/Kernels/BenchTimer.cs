@@ -24,12 +24,14 @@ public static class BenchTimer
             if (t >= minSampleSeconds || reps >= 1 << 24) break;
             reps = t <= 0 ? reps * 16 : (int)Math.Min(1 << 24, Math.Max(reps * 2, reps * minSampleSeconds / t * 1.2));
         }
-        // Let tiered compilation promote the hot code before measuring: 0.2 s was too short for
-        // ~1 ms operations made of many methods (a T5 encoder on the op graph read 5× slow), so
-        // also at least 300 calls, within 2 s.
+        // Let tiered compilation promote the hot code before measuring. 0.2 s was too short for
+        // sub-millisecond operations made of many methods: a T5 encoder on the op graph read
+        // 0.4–1.4 ms after it and 0.22 ms with the runtime's call-counting delay set to 0 — each
+        // newly jitted method restarts that delay, and PGO adds an instrumented tier. So also at
+        // least 2,000 calls, within 2 s.
         var warm = Stopwatch.StartNew();
         long calls = 0;
-        while (warm.Elapsed.TotalSeconds < 0.2 || (calls < 300 && warm.Elapsed.TotalSeconds < 2)) { Sample(op, reps); calls += reps; }
+        while (warm.Elapsed.TotalSeconds < 0.2 || (calls < 2000 && warm.Elapsed.TotalSeconds < 2)) { Sample(op, reps); calls += reps; }
         var times = new double[samples];
         for (int i = 0; i < samples; i++) times[i] = Sample(op, reps) / reps;
         Array.Sort(times);
