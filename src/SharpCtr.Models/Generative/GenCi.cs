@@ -134,9 +134,8 @@ public sealed class GenCi : CtrModel
     {
         if (codes.Matches(codeTable.Span)) return;
         var byItem = new int[codeTable.Size];
-        for (int i = 0; i < byItem.Length; i++) byItem[i] = (int)codeTable.Data[i];
-        // the buffer as the codes' exact float bits (a −0 would otherwise never match and rebuild every batch)
-        for (int i = 0; i < byItem.Length; i++) codeTable.Data[i] = byItem[i];
+        // the buffer is rewritten as the codes' exact float bits (a −0 would otherwise never match and rebuild every batch)
+        for (int i = 0; i < byItem.Length; i++) codeTable.Data[i] = byItem[i] = (int)codeTable.Data[i];
         codes = new SemanticCodes(codes.ItemVocab, codes.VocabSizes, byItem);
         cohorts = new CohortIndex(codes, cohorts.Levels, cohorts.Prefix);
         generator.Codes = codes;

@@ -68,35 +68,35 @@ public sealed class ScoreInput
         return new ItemInput(ItemId(j, $"{list}[{i}].item_id"), Attributes(j.Attributes, $"{list}[{i}]"));
     }
 
-    /// <summary>An item's id under the same rules and messages as <see cref="Id"/>.</summary>
-    static string ItemId(ItemJson j, string field) => j.IdKind switch
-    {
-        JsonValueKind.String when j.IdText is { Length: > 0 } s => s,
-        JsonValueKind.String => throw RequestException.BadField(field, "must not be empty"),
-        JsonValueKind.Number when j.IdIsInteger => j.IdText!,
-        JsonValueKind.Number => throw RequestException.BadField(field, $"{j.IdText} is not an integer id"),
-        JsonValueKind.Undefined or JsonValueKind.Null => throw RequestException.BadField(field, "is required"),
-        _ => throw RequestException.BadField(field, $"must be a string or an integer, got {j.IdKind.ToString().ToLowerInvariant()}"),
-    };
+    static string ItemId(ItemJson j, string field) => Id(j.IdKind, j.IdText, j.IdIsInteger, field);
 
-    /// <summary>A raw id: a non-empty string or an integer.</summary>
     static string Id(JsonElement e, string field)
     {
-        switch (e.ValueKind)
+        bool integer = false;
+        string? text = e.ValueKind switch
         {
-            case JsonValueKind.String:
-                var s = e.GetString()!;
-                if (s.Length == 0) throw RequestException.BadField(field, "must not be empty");
-                return s;
-            case JsonValueKind.Number:
-                if (!e.TryGetInt64(out var n)) throw RequestException.BadField(field, $"{e.GetRawText()} is not an integer id");
-                return n.ToString(CultureInfo.InvariantCulture);
-            case JsonValueKind.Undefined or JsonValueKind.Null:
-                throw RequestException.BadField(field, "is required");
-            default:
-                throw RequestException.BadField(field, $"must be a string or an integer, got {e.ValueKind.ToString().ToLowerInvariant()}");
-        }
+            JsonValueKind.String => e.GetString(),
+            JsonValueKind.Number => (integer = e.TryGetInt64(out var n)) ? n.ToString(CultureInfo.InvariantCulture) : e.GetRawText(),
+            JsonValueKind.Undefined => null,
+            _ => e.GetRawText(),
+        };
+        return Id(e.ValueKind, text, integer, field);
     }
+
+    /// <summary>
+    /// A raw id — a non-empty string or an integer — from its JSON kind and text (a string's
+    /// value, an integer's digits): one set of rules and messages for ids read as JsonElements and
+    /// for items read by <see cref="ItemJsonConverter"/>.
+    /// </summary>
+    static string Id(JsonValueKind kind, string? text, bool integer, string field) => kind switch
+    {
+        JsonValueKind.String when text is { Length: > 0 } => text,
+        JsonValueKind.String => throw RequestException.BadField(field, "must not be empty"),
+        JsonValueKind.Number when integer => text!,
+        JsonValueKind.Number => throw RequestException.BadField(field, $"{text} is not an integer id"),
+        JsonValueKind.Undefined or JsonValueKind.Null => throw RequestException.BadField(field, "is required"),
+        _ => throw RequestException.BadField(field, $"must be a string or an integer, got {kind.ToString().ToLowerInvariant()}"),
+    };
 
     static long UnixSeconds(JsonElement e, string field)
     {

@@ -146,7 +146,7 @@ public static class EngineBenchmark
     static double T5EncoderUs(bool fused)
     {
         var (tokens, encoder, _, ids, keep) = T5Parts(freeze: fused);
-        return OneThread(() => BenchTimer.MedianSecondsPerCall(() =>
+        return OnThreads(1, () => BenchTimer.MedianSecondsPerCall(() =>
         {
             using var tape = Tape.Inference();
             if (fused) Nn.T5FusedInference.Encode(encoder, tokens, ids, 1, T5Tokens, keep.Data);
@@ -154,11 +154,11 @@ public static class EngineBenchmark
         }) * 1e6);
     }
 
-    /// <summary>A measurement with the kernels held to one thread (a request's default in <c>bench request</c>).</summary>
-    static double OneThread(Func<double> measure)
+    /// <summary>A measurement with the kernels held to <paramref name="threads"/> (1: a request's default in <c>bench request</c>).</summary>
+    static double OnThreads(int threads, Func<double> measure)
     {
         int saved = KernelThreads.Max;
-        KernelThreads.Max = 1;
+        KernelThreads.Max = threads;
         try { return measure(); }
         finally { KernelThreads.Max = saved; }
     }
@@ -169,7 +169,7 @@ public static class EngineBenchmark
         // outside a tape scope: the cache's tensors own their arrays (a scope would return them to the pool)
         var memory = decoder.CreateCache(encoder.Forward(tokens.Forward(ids, 1, T5Tokens), keep), keep);
         int[] step = [1];
-        return OneThread(() => BenchTimer.MedianSecondsPerCall(() =>
+        return OnThreads(1, () => BenchTimer.MedianSecondsPerCall(() =>
         {
             using var tape = Tape.Inference();
             if (fused)
@@ -198,7 +198,7 @@ public static class EngineBenchmark
         var output = Layer(256, 1, InferenceActivation.Identity);
         var x = RandomArray(rng, rows * inDim);
         var y = new float[rows];
-        return OneThread(() => BenchTimer.MedianSecondsPerCall(() => SmallMlpKernel.Forward(x, rows, inDim, hidden, output, y)) * 1e6);
+        return OnThreads(1, () => BenchTimer.MedianSecondsPerCall(() => SmallMlpKernel.Forward(x, rows, inDim, hidden, output, y)) * 1e6);
     }
 
     private static double DinUnitUs(int threads, bool packed = false)
@@ -221,14 +221,8 @@ public static class EngineBenchmark
         var queryPart = RandomArray(rng, 100 * DinH1);
         var w = RandomArray(rng, DinH2);
         var scores = new float[DinRows];
-        int saved = KernelThreads.Max;
-        KernelThreads.Max = threads;
-        try
-        {
-            return BenchTimer.MedianSecondsPerCall(() => AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, DinK,
-                keyPart, queryPart, first, hidden, w, 0f, DinRows, scores)) * 1e6;
-        }
-        finally { KernelThreads.Max = saved; }
+        return OnThreads(threads, () => BenchTimer.MedianSecondsPerCall(() => AttentionUnitKernel.Scores(keys, rowKey, query, rowSample, DinK,
+            keyPart, queryPart, first, hidden, w, 0f, DinRows, scores)) * 1e6);
     }
 
     private static double FmaPeakGflops()

@@ -74,79 +74,75 @@ public static unsafe class T5FusedInference
             int bucket = T5RelativePositionBias.Bucket(off, rel.Bidirectional, rel.NumBuckets, rel.MaxDistance);
             for (int h = 0; h < heads; h++) bias[h * span + off + t - 1] = w[bucket * heads + h];
         }
-        fixed (float* pq = a.Q, pk = a.K, pv = a.V, pc = a.Ctx, pb = bias)
+        // every head of every layer reuses one zeroed scratch: the tiles' padding is never written
+        int scratchLength = HeadScratchLength(t, dk);
+        var scratch = ArrayPool<float>.Shared.Rent(scratchLength);
+        Array.Clear(scratch, 0, scratchLength);
+        fixed (float* pq = a.Q, pk = a.K, pv = a.V, pc = a.Ctx, pb = bias, ps = scratch)
             for (int li = 0; li < layers.Length; li++)
             {
                 var layer = encoder.Layers[li];
                 var form = layers[li];
                 a.QueriesKeysValues(layer.AttnNorm, form.Q, form.K, form.V);
-                for (int h = 0; h < heads; h++) SelfAttentionHead(pq + h * dk, pk + h * dk, pv + h * dk, pb + h * span, t, dk, inner, pc + h * dk);
+                for (int h = 0; h < heads; h++) SelfAttentionHead(pq + h * dk, pk + h * dk, pv + h * dk, pb + h * span, t, dk, inner, pc + h * dk, ps);
                 a.AddOutput(form.O);
                 a.AddFeedForward(layer.FfNorm, form.Wi, form.Wo);
             }
+        ArrayPool<float>.Shared.Return(scratch);
         ArrayPool<float>.Shared.Return(bias);
         a.Norm(encoder.FinalNorm, result);
+    }
+
+    /// <summary>Floats of <see cref="SelfAttentionHead"/>'s scratch for t tokens and head width dk.</summary>
+    static int HeadScratchLength(int t, int dk)
+    {
+        if (dk % 16 != 0) return t * t;
+        int tp = (t + 3) & ~3, tk = (t + 15) & ~15;
+        return 2 * tp * dk + 2 * dk * tk + tp * tk;
     }
 
     /// <summary>
     /// One head of self-attention over t tokens: q, k, v are the head's columns of [t, inner]
     /// matrices, bias the head's offset row (query i reads it from t − 1 − i), context goes to
-    /// the head's columns of ctx. The head is copied into contiguous tiles — Q [t₄, dk], Kᵀ
-    /// [dk, t₁₆], V [t₁₆, dk], zero beyond t — so both products run on <see cref="SmallMatMul"/>
-    /// (a general GEMM call on shapes this small costs about as much in dispatch as in arithmetic);
-    /// padded key columns are masked by the softmax, padded query rows are never read.
-    /// Falls back to strided GEMMs when dk is not a multiple of 16.
+    /// the head's columns of ctx. The head is copied into contiguous tiles of
+    /// <paramref name="scratch"/> (<see cref="HeadScratchLength"/> floats, zeroed once by the
+    /// caller) — Q [t₄, dk], Kᵀ [dk, t₁₆], V [t₁₆, dk]; their padding is never written, so it stays
+    /// zero for every head — and both products run on <see cref="SmallMatMul"/> (a general GEMM
+    /// call on shapes this small costs about as much in dispatch as in arithmetic); padded key
+    /// columns are masked by the softmax, padded query rows are never read.
+    /// Falls back to strided GEMMs (scratch: the scores) when dk is not a multiple of 16.
     /// </summary>
-    static void SelfAttentionHead(float* q, float* k, float* v, float* bias, int t, int dk, int inner, float* ctx)
+    static void SelfAttentionHead(float* q, float* k, float* v, float* bias, int t, int dk, int inner, float* ctx, float* scratch)
     {
         if (dk % 16 != 0)
         {
-            var scratch = ArrayPool<float>.Shared.Rent(t * t);
-            fixed (float* ps = scratch)
+            Gemm.SingleThreaded(false, true, t, t, dk, 1f, q, inner, k, inner, 0f, scratch, t);
+            for (int i = 0; i < t; i++)
             {
-                Gemm.SingleThreaded(false, true, t, t, dk, 1f, q, inner, k, inner, 0f, ps, t);
-                for (int i = 0; i < t; i++)
-                {
-                    var row = new Span<float>(ps + i * t, t);
-                    TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias + t - 1 - i, t), row);
-                    AttentionCore.SoftmaxRow(row, default, t);
-                }
-                Gemm.SingleThreaded(false, false, t, dk, t, 1f, ps, t, v, inner, 0f, ctx, inner);
+                var row = new Span<float>(scratch + i * t, t);
+                TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias + t - 1 - i, t), row);
+                AttentionCore.SoftmaxRow(row, default, t);
             }
-            ArrayPool<float>.Shared.Return(scratch);
+            Gemm.SingleThreaded(false, false, t, dk, t, 1f, scratch, t, v, inner, 0f, ctx, inner);
             return;
         }
         int tp = (t + 3) & ~3, tk = (t + 15) & ~15;
-        var pool = ArrayPool<float>.Shared;
-        float[] qh = pool.Rent(tp * dk), kt = pool.Rent(dk * tk), vh = pool.Rent(tk * dk), p = pool.Rent(tp * tk), c = pool.Rent(tp * dk);
-        try
+        float* qh = scratch, kt = qh + tp * dk, vh = kt + dk * tk, p = vh + tk * dk, c = p + tp * tk;
+        for (int i = 0; i < t; i++)
         {
-            fixed (float* pq = qh, pk = kt, pv = vh, pp = p, pc = c)
-            {
-                for (int i = 0; i < t; i++)
-                {
-                    Buffer.MemoryCopy(q + (long)i * inner, pq + i * dk, dk * 4L, dk * 4L);
-                    Buffer.MemoryCopy(v + (long)i * inner, pv + i * dk, dk * 4L, dk * 4L);
-                    for (int c2 = 0; c2 < dk; c2++) pk[c2 * tk + i] = k[(long)i * inner + c2];
-                }
-                new Span<float>(pq + t * dk, (tp - t) * dk).Clear();
-                new Span<float>(pv + t * dk, (tk - t) * dk).Clear();
-                for (int c2 = 0; c2 < dk; c2++) new Span<float>(pk + c2 * tk + t, tk - t).Clear();
-                SmallMatMul.Rows4(pq, tp, dk, pk, tk, pp);
-                for (int i = 0; i < t; i++)
-                {
-                    var row = new Span<float>(pp + i * tk, tk);
-                    TensorPrimitives.Add(row[..t], new ReadOnlySpan<float>(bias + t - 1 - i, t), row[..t]);
-                    AttentionCore.SoftmaxRow(row, default, t);
-                }
-                SmallMatMul.Rows4(pp, tp, tk, pv, dk, pc);
-                for (int i = 0; i < t; i++) Buffer.MemoryCopy(pc + i * dk, ctx + (long)i * inner, dk * 4L, dk * 4L);
-            }
+            Buffer.MemoryCopy(q + (long)i * inner, qh + i * dk, dk * 4L, dk * 4L);
+            Buffer.MemoryCopy(v + (long)i * inner, vh + i * dk, dk * 4L, dk * 4L);
+            for (int col = 0; col < dk; col++) kt[col * tk + i] = k[(long)i * inner + col];
         }
-        finally
+        SmallMatMul.Rows4(qh, tp, dk, kt, tk, p);
+        for (int i = 0; i < t; i++)
         {
-            foreach (var a in (float[][])[qh, kt, vh, p, c]) pool.Return(a);
+            var row = new Span<float>(p + i * tk, tk);
+            TensorPrimitives.Add(row[..t], new ReadOnlySpan<float>(bias + t - 1 - i, t), row[..t]);
+            AttentionCore.SoftmaxRow(row, default, t);
         }
+        SmallMatMul.Rows4(p, tp, tk, vh, dk, c);
+        for (int i = 0; i < t; i++) Buffer.MemoryCopy(c + i * dk, ctx + (long)i * inner, dk * 4L, dk * 4L);
     }
 
     /// <summary>
@@ -349,7 +345,9 @@ public static unsafe class T5FusedInference
 
         public void Dispose()
         {
-            foreach (var a in (float[][])[X, N, O, Q, K, V, Ctx, F, Rstd]) ArrayPool<float>.Shared.Return(a);
+            var pool = ArrayPool<float>.Shared;
+            pool.Return(X); pool.Return(N); pool.Return(O); pool.Return(Q); pool.Return(K); pool.Return(V);
+            pool.Return(Ctx); pool.Return(F); pool.Return(Rstd);
         }
     }
 }
