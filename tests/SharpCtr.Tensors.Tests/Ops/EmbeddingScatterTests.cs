@@ -55,6 +55,8 @@ public class EmbeddingScatterTests
     [InlineData(37, 17, 4001, 0)]     // large, odd count and width, padding id
     [InlineData(5, 33, 2100, 2)]      // large, few rows: every row in both halves
     [InlineData(4000, 4, 20000, 3)]   // large, rows first touched in the second half
+    [InlineData(4000, 16, 20000, 5)]  // large, a merge big enough to split over the threads
+    [InlineData(2000, 9, 20000, 1)]   // large, split merge of odd-width rows
     public void MatchesPlainReferenceOnOneAndTwoThreads(int vocab, int dim, int n, int paddingIdx)
     {
         var rng = new Random(vocab * 31 + dim);
@@ -119,6 +121,43 @@ public class EmbeddingScatterTests
                 tape.BackwardFrom(e2);
             });
             KernelTestUtil.AssertBitIdentical(expected, table.SparseGrad.ToDense(vocab), $"two lookups, {threads} thread(s)");
+        }
+    }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(9)]
+    public void ClearedSlotsAreReusedWithoutTheirOldSums(int dim)
+    {
+        // A cleared gradient keeps its slot memory: the next step's merge must overwrite a slot
+        // it creates, never add onto what an earlier step left there.
+        var rng = new Random(dim);
+        const int vocab = 3000, n = 20000;
+        var table = Tensor.FromArray(KernelTestUtil.Random(rng, vocab * dim), vocab, dim);
+        table.RequiresGrad = true;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            table.SparseGrad = new SparseRowGrad(vocab, dim);
+            float[] expected = [];
+            for (int step = 0; step < 3; step++)
+            {
+                var ids = new int[n];
+                // Step 0 touches the upper rows first; later steps the lower ones in the first half,
+                // so the second half brings new rows whose slots the earlier step filled.
+                for (int i = 0; i < n; i++) ids[i] = step == 0 ? vocab - 1 - rng.Next(vocab) : (i < n / 2 ? rng.Next(vocab / 3) : rng.Next(vocab));
+                var gy = KernelTestUtil.Random(rng, n * dim);
+                expected = new float[vocab * dim];
+                ReferenceScatter(expected, ids, n, dim, -1, gy);
+                table.SparseGrad.Clear();
+                KernelTestUtil.WithThreads(threads, () =>
+                {
+                    using var tape = Tape.Train();
+                    var e = O.Embedding(table, ids, [n]);
+                    e.Grad = Tensor.FromArray(gy, n, dim);
+                    tape.BackwardFrom(e);
+                });
+                KernelTestUtil.AssertBitIdentical(expected, table.SparseGrad.ToDense(vocab), $"step {step}, {threads} thread(s)");
+            }
         }
     }
 
