@@ -228,12 +228,23 @@ public sealed class SparseRowGrad
     /// <summary>
     /// The backward of a pooled lookup (<see cref="Ops.EmbeddingBag"/>): for bag r of ids [rows, width],
     /// slot(ids[r, l]) += grad[r]·scale[r] for l &lt; lengths[r], skipping <paramref name="paddingIdx"/>,
-    /// in position order (one thread: deterministic).
+    /// in position order; rows of at most 16 floats from ≥ 4,096 positions in two fixed halves of
+    /// the bags (see <see cref="ScatterAdd(int[], int, int, float[], int, int)"/>). Deterministic.
     /// </summary>
     internal void ScatterAddBags(int[] ids, int rows, int width, int[] lengths, float[] scale, int paddingIdx, float[] grad)
     {
         int dim = Dim;
-        if (dim <= 16) { ScatterAddBagsShort(ids, rows, width, lengths, scale, paddingIdx, grad); return; }
+        if (dim <= 16)
+        {
+            if ((long)rows * width * 16 < SplitElements) { ScatterAddBagsShort(ids, 0, rows, width, lengths, scale, paddingIdx, grad); return; }
+            // As ScatterAdd: two fixed halves of the bags, one per thread, the second summed on its
+            // own and added afterwards (the same bits on 1 or 2 threads).
+            secondHalf ??= new SparseRowGrad(slotOfRow.Length, Dim);
+            var job = new BagHalvesJob(this, secondHalf, ids, rows / 2, rows, width, lengths, scale, paddingIdx, grad);
+            KernelThreads.Run(job, 2, KernelThreads.ForElements((long)rows * width * 16));
+            AddAndClear(secondHalf);
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             int len = Math.Min(lengths[r], width);
@@ -254,30 +265,42 @@ public sealed class SparseRowGrad
         }
     }
 
-    /// <summary>ScatterAddBags for rows of at most 16: the bag's scaled gradient stays in a register
-    /// (the same product per position as before, computed once), a new slot is written, not cleared and added.</summary>
-    unsafe void ScatterAddBagsShort(int[] ids, int rows, int width, int[] lengths, float[] scale, int paddingIdx, float[] grad)
+    /// <summary>ScatterAddBags for rows of at most 16, bags [fromRow, toRow): the bag's scaled gradient
+    /// stays in a register (computed once per bag), a new slot is written, not cleared and added.</summary>
+    unsafe void ScatterAddBagsShort(int[] ids, int fromRow, int toRow, int width, int[] lengths, float[] scale, int paddingIdx, float[] grad)
     {
         int dim = Dim;
-        for (int r = 0; r < rows; r++)
+        // Capacity for every position up front, then one pinned loop with the slot count in a
+        // register (per bag, a capacity check and a pin cost as much as a short bag's adds).
+        EnsureCapacity((int)Math.Min(slotOfRow.Length, Count + (long)(toRow - fromRow) * width));
+        int count = Count;
+        fixed (float* pg = grad, pv0 = values)
+        fixed (int* pi = ids, ps = slotOfRow, pr = rows)
         {
-            int len = Math.Min(lengths[r], width);
-            if (len <= 0) continue;
-            EnsureCapacity(Math.Min(slotOfRow.Length, Count + len));
-            fixed (float* pg = grad, pv0 = values)
+            float* pv = pv0 + origin;
+            for (int r = fromRow; r < toRow; r++)
             {
-                float* pv = pv0 + origin;
-                var g = VectorMath.LoadPartial(pg + (long)r * dim, dim) * System.Runtime.Intrinsics.Vector512.Create(scale[r]);
+                int len = Math.Min(lengths[r], width);
+                if (len <= 0) continue;
+                var g = VectorMath.LoadPartial(pg + (long)r * dim, dim) * Vector512.Create(scale[r]);
+                int* bag = pi + (long)r * width;
                 for (int l = 0; l < len; l++)
                 {
-                    int id = ids[r * width + l];
+                    int id = bag[l];
                     if (id == paddingIdx) continue;
-                    int s = slotOfRow[id];
-                    if (s < 0) VectorMath.StorePartial(g, pv + (long)NewSlot(id) * dim, dim);
+                    int s = ps[id];
+                    if (s < 0)
+                    {
+                        s = count++;
+                        pr[s] = id;
+                        ps[id] = s;
+                        VectorMath.StorePartial(g, pv + (long)s * dim, dim);
+                    }
                     else VectorMath.StorePartial(g + VectorMath.LoadPartial(pv + (long)s * dim, dim), pv + (long)s * dim, dim);
                 }
             }
         }
+        Count = count;
     }
 
     void EnsureCapacity(int slots)
@@ -298,6 +321,17 @@ public sealed class SparseRowGrad
         rows[s] = row;
         slotOfRow[row] = s;
         return s;
+    }
+
+    readonly struct BagHalvesJob(SparseRowGrad first, SparseRowGrad second, int[] ids, int half, int rows, int width, int[] lengths,
+        float[] scale, int paddingIdx, float[] grad) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int part = start; part < end; part++)
+                if (part == 0) first.ScatterAddBagsShort(ids, 0, half, width, lengths, scale, paddingIdx, grad);
+                else second.ScatterAddBagsShort(ids, half, rows, width, lengths, scale, paddingIdx, grad);
+        }
     }
 
     readonly struct HalvesJob(SparseRowGrad first, SparseRowGrad second, int[] ids, int half, int n, int paddingIdx,

@@ -48,6 +48,7 @@ public static class EngineBenchmark
         new("tiny_op_16_fwd_us", "µs", "1×16 add forward: the per-op cost of the engine itself", _ => TinyOpUs(1, backward: false)),
         new("tiny_op_16_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
+        new("embedding_bag_fwd_bwd_us", "µs", "mean-pooled bags: 1024 histories of 0–50 ids (random lengths) into 3700×16, forward+backward (sparse row gradient; DeepFM's history field)", _ => EmbeddingBagOpUs()),
         new("embedding_floor_fwd_bwd_us", "µs", "the bytes embedding_fwd_bwd_us must move (write 3.2 MB output, read 3.2 MB gradient) as plain passes on the kernel threads, no indexing", _ => EmbeddingFloorUs()),
         new("adam_140k_us", "µs", "Adam optimizer step on 140k parameters (dense)", _ => AdamOptimizerUs()),
         new("adam_140k_kernel_us", "µs", "Adam.Step kernel alone on 140k floats", _ => AdamKernelUs()),
@@ -402,6 +403,32 @@ public static class EngineBenchmark
             using (var tape = Tape.Train())
             {
                 var y = Ops.Embedding(table, ids, [1024, 50]);
+                y.Grad = seed;
+                tape.BackwardFrom(y);
+            }
+            table.SparseGrad.Clear();
+        }) * 1e6;
+    }
+
+    static double EmbeddingBagOpUs()
+    {
+        var rng = new Rng(3);
+        const int rows = 1024, width = 50, vocab = 3700;
+        var table = Tensor.Parameter("table", vocab, 16);
+        table.SparseGrad = new SparseRowGrad(vocab, 16);
+        var ids = new int[rows * width];
+        var lengths = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            lengths[r] = rng.NextInt(width + 1);
+            for (int l = 0; l < lengths[r]; l++) ids[r * width + l] = 1 + rng.NextInt(vocab - 1);
+        }
+        var seed = Tensor.Full(1f, rows, 16);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            using (var tape = Tape.Train())
+            {
+                var y = Ops.EmbeddingBag(table, ids, rows, width, lengths, mean: true);
                 y.Grad = seed;
                 tape.BackwardFrom(y);
             }

@@ -90,24 +90,10 @@ public static partial class Ops
         int vocab = table.Shape[0], dim = table.Shape[1];
         var y = Tensor.Temp([rows, dim], zero: true);
         var scale = Tensor.Temp([rows]).Data;
-        var td = table.Data; var yd = y.Data;
-        // Rows are 1–64 floats: inline row adds, not a library call per history position; a row of
-        // at most 16 is summed in a register (the same adds in the same order, no store per position).
-        for (int r = 0; r < rows; r++)
-        {
-            int len = Math.Min(lengths[r], width);
-            scale[r] = mean && len > 0 ? 1f / len : 1f;
-            for (int l = 0; l < len; l++)
-                if ((uint)ids[r * width + l] >= (uint)vocab) throw BagIdOutOfRange(ids[r * width + l], r, table.Name, vocab);
-            if (dim <= 16) Kernels.RowMath.SumRowsShort(td, dim, ids, r * width, len, paddingIdx, yd, r * dim);
-            else
-                for (int l = 0; l < len; l++)
-                {
-                    int id = ids[r * width + l];
-                    if (id != paddingIdx) Kernels.RowMath.AddRow(td, id * dim, yd, r * dim, dim);
-                }
-            if (scale[r] != 1f) Kernels.RowMath.ScaleRow(yd, r * dim, scale[r], dim);
-        }
+        // Bags are independent: split over the cores by rows (a position costs about one row load
+        // whatever the width, so the work is counted in positions).
+        var job = new BagJob(table.Data, vocab, dim, ids, width, lengths, mean, paddingIdx, y.Data, scale, table.Name);
+        Kernels.KernelThreads.Run(job, rows, Kernels.KernelThreads.ForElements((long)rows * width * 16));
         if (Tape.Needs(table))
             Tape.Record(y, () =>
             {
@@ -126,6 +112,31 @@ public static partial class Ops
                 }
             });
         return y;
+    }
+
+    readonly struct BagJob(float[] table, int vocab, int dim, int[] ids, int width, int[] lengths, bool mean, int paddingIdx,
+        float[] y, float[] scale, string? tableName) : Kernels.IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            // Rows are 1–64 floats: inline row adds, not a library call per history position; a row of
+            // at most 16 is summed in a register (the same adds in the same order, no store per position).
+            for (int r = start; r < end; r++)
+            {
+                int len = Math.Min(lengths[r], width);
+                scale[r] = mean && len > 0 ? 1f / len : 1f;
+                for (int l = 0; l < len; l++)
+                    if ((uint)ids[r * width + l] >= (uint)vocab) throw BagIdOutOfRange(ids[r * width + l], r, tableName, vocab);
+                if (dim <= 16) Kernels.RowMath.SumRowsShort(table, dim, ids, r * width, len, paddingIdx, y, r * dim);
+                else
+                    for (int l = 0; l < len; l++)
+                    {
+                        int id = ids[r * width + l];
+                        if (id != paddingIdx) Kernels.RowMath.AddRow(table, id * dim, y, r * dim, dim);
+                    }
+                if (scale[r] != 1f) Kernels.RowMath.ScaleRow(y, r * dim, scale[r], dim);
+            }
+        }
     }
 
     static ArgumentOutOfRangeException BagIdOutOfRange(int id, int bag, string? table, int vocab) =>

@@ -18,6 +18,8 @@ public class TrainingPathTests
     [InlineData(16, 33, 50)]
     [InlineData(7, 12, 3)]
     [InlineData(40, 9, 8)]
+    [InlineData(16, 300, 50)]   // ≥ 4,096 positions: forward split over the threads, backward in two halves
+    [InlineData(1, 200, 40)]
     public void EmbeddingBagMatchesPlainLoops(int dim, int rows, int width)
     {
         var rng = new Random(dim * 131 + rows);
@@ -68,12 +70,14 @@ public class TrainingPathTests
     }
 
     [Theory]
-    [InlineData(16)]
-    [InlineData(5)]
-    public void SparseBagBackwardGivesTheSameBitsOnOneAndTwoThreads(int dim)
+    [InlineData(16, 100)]
+    [InlineData(5, 100)]
+    [InlineData(16, 400)]   // ≥ 4,096 positions: forward and backward split over the threads
+    [InlineData(3, 400)]
+    public void SparseBagBackwardGivesTheSameBitsOnOneAndTwoThreads(int dim, int rows)
     {
         var rng = new Random(dim);
-        int rows = 100, width = 20, vocab = 300;   // several blocks of 64 slots, so both threads get work
+        int width = 20, vocab = 300;   // several blocks of 64 slots
         var ids = new int[rows * width]; var lengths = new int[rows];
         for (int r = 0; r < rows; r++) { lengths[r] = rng.Next(width + 1); for (int l = 0; l < width; l++) ids[r * width + l] = rng.Next(vocab); }
         var gy = Random(rng, rows * dim);
@@ -86,11 +90,12 @@ public class TrainingPathTests
             y.GradBufferForWrite(out _);
             gy.CopyTo(y.Grad!.Data, 0);
             tape.BackwardFrom(y);
-            return [table.SparseGrad.ToDense(vocab), [.. table.SparseGrad.Rows.ToArray().Select(v => (float)v)]];
+            return [table.SparseGrad.ToDense(vocab), [.. table.SparseGrad.Rows.ToArray().Select(v => (float)v)], y.ToArray()];
         });
         var one = Run(1); var two = Run(2);
         Assert.Equal(one[0], two[0]);
         Assert.Equal(one[1], two[1]);   // touched rows in the same first-touch order
+        Assert.Equal(one[2], two[2]);   // the pooled rows too
         Assert.Contains(one[0], v => v != 0);
     }
 
