@@ -36,7 +36,7 @@ internal static unsafe class OpenBlas
         // OpenBLAS's worker threads spin for 2^28 cycles (~0.1 s) after each call before they
         // sleep, so during training one always held the second core while the kernel helper and
         // the caller needed it (CPU time per DeepFM step 27–30 ms for 14 ms of wall time). 2^4
-        // cycles makes them sleep at once: DIN training +8 %, DeepFM +2–4 %, GEMM alone unchanged
+        // cycles makes them sleep at once: DIN training +4–8 %, DeepFM +2–5 %, GEMM alone unchanged
         // (design note 29). A value the user set wins.
         SetIfUnset("OPENBLAS_THREAD_TIMEOUT", "4");
         foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.21.so" })
