@@ -195,16 +195,7 @@ public sealed class SparseRowGrad
                 {
                     int id = pi[i];
                     if (id == paddingIdx) continue;
-                    var g = VectorMath.LoadPartial(pg + gradOffset + (long)i * gradStride, dim);
-                    int s = ps[id];
-                    if (s < 0)
-                    {
-                        s = count++;
-                        pr[s] = id;
-                        ps[id] = s;
-                        VectorMath.StorePartial(g, pv + (long)s * dim, dim);
-                    }
-                    else VectorMath.StorePartial(g + VectorMath.LoadPartial(pv + (long)s * dim, dim), pv + (long)s * dim, dim);
+                    AddToSlot(VectorMath.LoadPartial(pg + gradOffset + (long)i * gradStride, dim), id, dim, ps, pr, pv, ref count);
                 }
                 return;
             }
@@ -287,20 +278,27 @@ public sealed class SparseRowGrad
                 for (int l = 0; l < len; l++)
                 {
                     int id = bag[l];
-                    if (id == paddingIdx) continue;
-                    int s = ps[id];
-                    if (s < 0)
-                    {
-                        s = count++;
-                        pr[s] = id;
-                        ps[id] = s;
-                        VectorMath.StorePartial(g, pv + (long)s * dim, dim);
-                    }
-                    else VectorMath.StorePartial(g + VectorMath.LoadPartial(pv + (long)s * dim, dim), pv + (long)s * dim, dim);
+                    if (id != paddingIdx) AddToSlot(g, id, dim, ps, pr, pv, ref count);
                 }
             }
         }
         Count = count;
+    }
+
+    /// <summary>slot(id) += g for a row of at most 16 floats; a new row takes the next slot and is
+    /// written, not cleared and added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void AddToSlot(Vector512<float> g, int id, int dim, int* slotOfRow, int* rows, float* values, ref int count)
+    {
+        int s = slotOfRow[id];
+        if (s < 0)
+        {
+            s = count++;
+            rows[s] = id;
+            slotOfRow[id] = s;
+            VectorMath.StorePartial(g, values + (long)s * dim, dim);
+        }
+        else VectorMath.StorePartial(g + VectorMath.LoadPartial(values + (long)s * dim, dim), values + (long)s * dim, dim);
     }
 
     void EnsureCapacity(int slots)
