@@ -7,8 +7,7 @@ namespace SharpCtr.Tensors.Kernels;
 /// OpenBLAS's <c>cblas_sgemm</c>, loaded at run time so the project works without it.
 /// On these virtual machines OpenBLAS mis-detects the CPU and picks a slow kernel; forcing the
 /// SkylakeX core type (when the CPU has AVX-512 and the user has not chosen one) is worth ~7×.
-/// The variable must be in the native environment before the library loads, and .NET's
-/// Environment.SetEnvironmentVariable does not touch the native environ on Linux, hence libc setenv.
+/// The variable must be in the native environment before the library loads (<see cref="OpenBlasEnvironment"/>).
 /// </summary>
 internal static unsafe class OpenBlas
 {
@@ -32,13 +31,8 @@ internal static unsafe class OpenBlas
             Description = "disabled by SHARPCTR_OPENBLAS=off";
             return;
         }
-        bool forcedCore = ForceCoreTypeIfUnset();
-        // OpenBLAS's worker threads spin for 2^28 cycles (~0.1 s) after each call before they
-        // sleep, so during training one always held the second core while the kernel helper and
-        // the caller needed it (CPU time per DeepFM step 27–30 ms for 14 ms of wall time). 2^4
-        // cycles makes them sleep at once: DIN training +4–8 %, DeepFM +2–5 %, GEMM alone unchanged
-        // (design note 29). A value the user set wins.
-        SetIfUnset("OPENBLAS_THREAD_TIMEOUT", "4");
+        OpenBlasEnvironment.Loading = true;
+        bool forcedCore = Avx512F.IsSupported && OpenBlasEnvironment.SetIfUnset("OPENBLAS_CORETYPE", "SkylakeX");
         foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.21.so" })
         {
             if (!NativeLibrary.TryLoad(name, out var handle)) continue;
@@ -49,30 +43,11 @@ internal static unsafe class OpenBlas
             if (NativeLibrary.TryGetExport(handle, "openblas_get_corename", out var c))
                 getCoreName = (delegate* unmanaged<byte*>)c;
             string core = getCoreName != null ? Marshal.PtrToStringAnsi((nint)getCoreName()) ?? "?" : "?";
-            Description = $"OpenBLAS ({name}, core {core}{(forcedCore ? ", forced via OPENBLAS_CORETYPE" : "")})";
+            Description = $"OpenBLAS ({name}, core {core}{(forcedCore ? ", forced via OPENBLAS_CORETYPE" : "")}{(OpenBlasEnvironment.ThreadsSleep ? ", threads sleep between calls" : "")})";
             IsAvailable = true;
             return;
         }
     }
-
-    private static bool ForceCoreTypeIfUnset() => Avx512F.IsSupported && SetIfUnset("OPENBLAS_CORETYPE", "SkylakeX");
-
-    /// <summary>Puts a variable in the native environment unless it is already set; true when it did.</summary>
-    private static bool SetIfUnset(string name, string value)
-    {
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name))) return false;
-        try
-        {
-            return setenv(name, value, 0) == 0;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     /// <summary>OpenBLAS keeps one global thread count; set it only when it changes.</summary>
     private static void SetThreads(int threads)

@@ -39,6 +39,9 @@ public sealed class ModelTrainer
 
     public ModelTrainer(Experiment exp, EncodedDataset data, string outDir, TextWriter log)
     {
+        // Training alternates OpenBLAS products with managed kernels: its workers should not spin
+        // between calls (design note 29). No effect once a product has loaded the library.
+        Tensors.Kernels.Gemm.SleepBlasThreadsBetweenCalls();
         this.exp = exp;
         this.data = data;
         this.outDir = outDir;
