@@ -107,53 +107,29 @@ public sealed class SparseRowGrad
         AddAndClear(secondHalf);
     }
 
-    /// <summary>Gradient floats of a merge (<see cref="AddAndClear"/>) from which its row sums are split over the kernel threads.</summary>
-    internal const int MergeSplitElements = 1 << 14;
-
     SparseRowGrad? secondHalf;   // private accumulator of a split ScatterAdd; empty between calls
 
-    /// <summary>
-    /// Adds <paramref name="other"/>'s rows into this one (new rows appended in its order), then
-    /// empties it. Slots are assigned first, on this thread; the row sums, independent of each
-    /// other, are then split over the kernel threads (serial, they were ~15 % of a 51,200-id
-    /// backward). Capacity for the new rows must already be there.
-    /// </summary>
-    void AddAndClear(SparseRowGrad other)
+    /// <summary>Adds <paramref name="other"/>'s rows into this one (new rows appended in its order), then
+    /// empties it. Capacity for the new rows must already be there. (Splitting the row sums over the
+    /// threads did not pay: the ~35 µs of a 4,000-row merge is moving the other core's partial sums.)</summary>
+    unsafe void AddAndClear(SparseRowGrad other)
     {
-        int firstNew = Count;
-        for (int k = 0; k < other.Count; k++)
+        int dim = Dim;
+        fixed (float* pv0 = values, po0 = other.values)
         {
-            int row = other.rows[k];
-            other.slotOfRow[row] = -1;
-            int s = slotOfRow[row];
-            other.rows[k] = s >= 0 ? s : NewSlot(row);   // other's row list now holds each row's slot here
-        }
-        var job = new MergeJob(this, other, firstNew);
-        KernelThreads.Run(job, other.Count, KernelThreads.For((long)other.Count * Dim, MergeSplitElements));
-        other.Count = 0;
-    }
-
-    /// <summary>Row k of <c>Other</c> copied into (new) or added onto (existing) slot <c>Other.rows[k]</c> of <c>Into</c>.</summary>
-    readonly struct MergeJob(SparseRowGrad into, SparseRowGrad other, int firstNew) : IRangeJob
-    {
-        public unsafe void Run(int start, int end)
-        {
-            int dim = into.Dim;
-            fixed (float* pv0 = into.values, po0 = other.values)
-            fixed (int* slots = other.rows)
+            float* pv = pv0 + origin, po = po0 + other.origin;
+            for (int k = 0; k < other.Count; k++)
             {
-                float* pv = pv0 + into.origin, po = po0 + other.origin;
-                for (int k = start; k < end; k++)
-                {
-                    int s = slots[k];
-                    float* src = po + (long)k * dim, dst = pv + (long)s * dim;
-                    if (dim == 16)
-                        Vector512.Store(s >= firstNew ? Vector512.Load(src) : Vector512.Load(src) + Vector512.Load(dst), dst);
-                    else if (s >= firstNew) new Span<float>(src, dim).CopyTo(new Span<float>(dst, dim));
-                    else RowMath.AddRow(other.values, other.origin + k * dim, into.values, into.origin + s * dim, dim);
-                }
+                int row = other.rows[k];
+                other.slotOfRow[row] = -1;
+                int s = slotOfRow[row];
+                float* src = po + (long)k * dim;
+                if (s < 0) new Span<float>(src, dim).CopyTo(new Span<float>(pv + (long)NewSlot(row) * dim, dim));
+                else if (dim == 16) Vector512.Store(Vector512.Load(src) + Vector512.Load(pv + (long)s * 16), pv + (long)s * 16);
+                else RowMath.AddRow(other.values, other.origin + k * dim, values, origin + s * dim, dim);
             }
         }
+        other.Count = 0;
     }
 
     /// <summary>
@@ -231,6 +207,7 @@ public sealed class SparseRowGrad
             // As ScatterAdd: two fixed halves of the bags, one per thread, the second summed on its
             // own and added afterwards (the same bits on 1 or 2 threads).
             secondHalf ??= new SparseRowGrad(slotOfRow.Length, Dim);
+            EnsureCapacity((int)Math.Min(slotOfRow.Length, Count + (long)rows * width));   // the merge may append every row of the second half
             var job = new BagHalvesJob(this, secondHalf, ids, rows / 2, rows, width, lengths, scale, paddingIdx, grad);
             KernelThreads.Run(job, 2, KernelThreads.ForElements((long)rows * width * 16));
             AddAndClear(secondHalf);

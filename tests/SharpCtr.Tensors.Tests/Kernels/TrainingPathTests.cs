@@ -99,6 +99,42 @@ public class TrainingPathTests
         Assert.Contains(one[0], v => v != 0);
     }
 
+    [Fact]
+    public void SplitBagBackwardWhoseSecondHalfBringsMostRows()
+    {
+        // The first half of the bags touches 50 rows of a large table, the second (one bag longer)
+        // 4,040 other rows, each once: the merge appends them all, so the capacity must cover both
+        // halves, not what the first half's positions could touch.
+        var rng = new Random(5);
+        const int rows = 201, width = 40, vocab = 100_000, dim = 16;
+        var ids = new int[rows * width]; var lengths = new int[rows];
+        for (int r = 0, fresh = 1000; r < rows; r++)
+        {
+            lengths[r] = width;
+            for (int l = 0; l < width; l++) ids[r * width + l] = r < rows / 2 ? 1 + rng.Next(50) : fresh++;
+        }
+        var gy = Random(rng, rows * dim);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var dense = OnThreads(threads, () =>
+            {
+                var table = Tensor.Parameter("t", vocab, dim);
+                table.SparseGrad = new SparseRowGrad(vocab, dim);
+                using var tape = Tape.Train();
+                var y = O.EmbeddingBag(table, ids, rows, width, lengths, mean: false);
+                y.GradBufferForWrite(out _);
+                gy.CopyTo(y.Grad!.Data, 0);
+                tape.BackwardFrom(y);
+                return table.SparseGrad.ToDense(vocab);
+            });
+            var expected = new double[vocab * dim];
+            for (int r = 0; r < rows; r++)
+                for (int l = 0; l < width; l++)
+                    for (int j = 0; j < dim; j++) expected[ids[r * width + l] * dim + j] += gy[r * dim + j];
+            AssertClose(Array.ConvertAll(expected, v => (float)v), dense, 1e-5, 1e-5, $"split bag gradient, {threads} thread(s)");
+        }
+    }
+
     [Theory]
     [InlineData(false, 9)]
     [InlineData(true, 300)]

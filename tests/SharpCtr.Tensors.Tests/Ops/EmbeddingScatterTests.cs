@@ -55,8 +55,8 @@ public class EmbeddingScatterTests
     [InlineData(37, 17, 4001, 0)]     // large, odd count and width, padding id
     [InlineData(5, 33, 2100, 2)]      // large, few rows: every row in both halves
     [InlineData(4000, 4, 20000, 3)]   // large, rows first touched in the second half
-    [InlineData(4000, 16, 20000, 5)]  // large, a merge big enough to split over the threads
-    [InlineData(2000, 9, 20000, 1)]   // large, split merge of odd-width rows
+    [InlineData(4000, 16, 20000, 5)]  // large, the 16-wide merge of nearly every row
+    [InlineData(2000, 9, 20000, 1)]   // large, the merge of odd-width rows
     public void MatchesPlainReferenceOnOneAndTwoThreads(int vocab, int dim, int n, int paddingIdx)
     {
         var rng = new Random(vocab * 31 + dim);
