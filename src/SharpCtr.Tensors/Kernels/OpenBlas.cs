@@ -24,6 +24,7 @@ internal static unsafe class OpenBlas
 
     static OpenBlas()
     {
+        OpenBlasEnvironment.Loading = true;
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
         // Lets a machine that has the library behave as one without it (CI of the fallback path).
         if (string.Equals(Environment.GetEnvironmentVariable("SHARPCTR_OPENBLAS"), "off", StringComparison.OrdinalIgnoreCase))
@@ -31,7 +32,6 @@ internal static unsafe class OpenBlas
             Description = "disabled by SHARPCTR_OPENBLAS=off";
             return;
         }
-        OpenBlasEnvironment.Loading = true;
         bool forcedCore = Avx512F.IsSupported && OpenBlasEnvironment.SetIfUnset("OPENBLAS_CORETYPE", "SkylakeX");
         foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.21.so" })
         {

@@ -10,7 +10,7 @@ namespace SharpCtr.Tensors.Kernels;
 /// </summary>
 internal static class OpenBlasEnvironment
 {
-    /// <summary>True once <see cref="OpenBlas"/>'s static constructor has started loading the library.</summary>
+    /// <summary>True once <see cref="OpenBlas"/>'s static constructor has run (loaded the library, found none, or was told not to).</summary>
     internal static bool Loading;
 
     /// <summary>Whether <see cref="Gemm.SleepBlasThreadsBetweenCalls"/> set OPENBLAS_THREAD_TIMEOUT before the load.</summary>

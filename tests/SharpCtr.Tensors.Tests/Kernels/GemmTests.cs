@@ -87,6 +87,15 @@ public class GemmTests
     }
 
     [Fact]
+    public void AskingOpenBlasThreadsToSleepAfterTheLibraryLoadedChangesNothing()
+    {
+        var c = new float[4];
+        Gemm.Sgemm(false, false, 2, 2, 2, 1f, [1, 2, 3, 4], 2, [1, 0, 0, 1], 2, 0f, c, 2);   // loads the backend
+        Assert.False(Gemm.SleepBlasThreadsBetweenCalls());
+        Assert.Equal(new float[] { 1, 2, 3, 4 }, c);
+    }
+
+    [Fact]
     public void ZeroKOrZeroAlphaScalesC()
     {
         var c = new float[] { 1, 2, 3, 4 };
