@@ -81,23 +81,28 @@ public class TrainingPathTests
         var ids = new int[rows * width]; var lengths = new int[rows];
         for (int r = 0; r < rows; r++) { lengths[r] = rng.Next(width + 1); for (int l = 0; l < width; l++) ids[r * width + l] = rng.Next(vocab); }
         var gy = Random(rng, rows * dim);
-        float[][] Run(int threads) => OnThreads<float[][]>(threads, () =>
-        {
-            var table = Tensor.Parameter("t", vocab, dim);
-            table.SparseGrad = new SparseRowGrad(vocab, dim);
-            using var tape = Tape.Train();
-            var y = O.EmbeddingBag(table, ids, rows, width, lengths, mean: true);
-            y.GradBufferForWrite(out _);
-            gy.CopyTo(y.Grad!.Data, 0);
-            tape.BackwardFrom(y);
-            return [table.SparseGrad.ToDense(vocab), [.. table.SparseGrad.Rows.ToArray().Select(v => (float)v)], y.ToArray()];
-        });
-        var one = Run(1); var two = Run(2);
+        var one = SparseBag(1, vocab, dim, ids, rows, width, lengths, mean: true, gy);
+        var two = SparseBag(2, vocab, dim, ids, rows, width, lengths, mean: true, gy);
         Assert.Equal(one[0], two[0]);
         Assert.Equal(one[1], two[1]);   // touched rows in the same first-touch order
         Assert.Equal(one[2], two[2]);   // the pooled rows too
         Assert.Contains(one[0], v => v != 0);
     }
+
+    /// <summary>Pooled lookup into a fresh sparse-gradient table and its backward from <paramref name="gy"/>
+    /// on <paramref name="threads"/> threads: [dense gradient, touched rows in order, pooled output].</summary>
+    static float[][] SparseBag(int threads, int vocab, int dim, int[] ids, int rows, int width, int[] lengths, bool mean, float[] gy) =>
+        OnThreads<float[][]>(threads, () =>
+        {
+            var table = Tensor.Parameter("t", vocab, dim);
+            table.SparseGrad = new SparseRowGrad(vocab, dim);
+            using var tape = Tape.Train();
+            var y = O.EmbeddingBag(table, ids, rows, width, lengths, mean);
+            y.GradBufferForWrite(out _);
+            gy.CopyTo(y.Grad!.Data, 0);
+            tape.BackwardFrom(y);
+            return [table.SparseGrad.ToDense(vocab), [.. table.SparseGrad.Rows.ToArray().Select(v => (float)v)], y.ToArray()];
+        });
 
     [Fact]
     public void SplitBagBackwardWhoseSecondHalfBringsMostRows()
@@ -116,17 +121,7 @@ public class TrainingPathTests
         var gy = Random(rng, rows * dim);
         foreach (int threads in new[] { 1, 2 })
         {
-            var dense = OnThreads(threads, () =>
-            {
-                var table = Tensor.Parameter("t", vocab, dim);
-                table.SparseGrad = new SparseRowGrad(vocab, dim);
-                using var tape = Tape.Train();
-                var y = O.EmbeddingBag(table, ids, rows, width, lengths, mean: false);
-                y.GradBufferForWrite(out _);
-                gy.CopyTo(y.Grad!.Data, 0);
-                tape.BackwardFrom(y);
-                return table.SparseGrad.ToDense(vocab);
-            });
+            var dense = SparseBag(threads, vocab, dim, ids, rows, width, lengths, mean: false, gy)[0];
             var expected = new double[vocab * dim];
             for (int r = 0; r < rows; r++)
                 for (int l = 0; l < width; l++)
