@@ -393,29 +393,15 @@ public static class EngineBenchmark
     static double EmbeddingOpUs()
     {
         var rng = new Rng(2);
-        var table = Tensor.Parameter("table", 4000, 16);
-        table.SparseGrad = new SparseRowGrad(4000, 16);
         var ids = new int[1024 * 50];
         for (int i = 0; i < ids.Length; i++) ids[i] = rng.NextInt(4000);
-        var seed = Tensor.Full(1f, 1024, 50, 16);
-        return BenchTimer.MedianSecondsPerCall(() =>
-        {
-            using (var tape = Tape.Train())
-            {
-                var y = Ops.Embedding(table, ids, [1024, 50]);
-                y.Grad = seed;
-                tape.BackwardFrom(y);
-            }
-            table.SparseGrad.Clear();
-        }) * 1e6;
+        return SparseLookupUs(4000, table => Ops.Embedding(table, ids, [1024, 50]), Tensor.Full(1f, 1024, 50, 16));
     }
 
     static double EmbeddingBagOpUs()
     {
         var rng = new Rng(3);
         const int rows = 1024, width = 50, vocab = 3700;
-        var table = Tensor.Parameter("table", vocab, 16);
-        table.SparseGrad = new SparseRowGrad(vocab, 16);
         var ids = new int[rows * width];
         var lengths = new int[rows];
         for (int r = 0; r < rows; r++)
@@ -423,12 +409,20 @@ public static class EngineBenchmark
             lengths[r] = rng.NextInt(width + 1);
             for (int l = 0; l < lengths[r]; l++) ids[r * width + l] = 1 + rng.NextInt(vocab - 1);
         }
-        var seed = Tensor.Full(1f, rows, 16);
+        return SparseLookupUs(vocab, table => Ops.EmbeddingBag(table, ids, rows, width, lengths, mean: true), Tensor.Full(1f, rows, 16));
+    }
+
+    /// <summary>µs of a lookup into a [vocab, 16] table with a sparse row gradient, forward and backward
+    /// from <paramref name="seed"/> (the op alone, no reduction), the gradient cleared after each.</summary>
+    static double SparseLookupUs(int vocab, Func<Tensor, Tensor> lookup, Tensor seed)
+    {
+        var table = Tensor.Parameter("table", vocab, 16);
+        table.SparseGrad = new SparseRowGrad(vocab, 16);
         return BenchTimer.MedianSecondsPerCall(() =>
         {
             using (var tape = Tape.Train())
             {
-                var y = Ops.EmbeddingBag(table, ids, rows, width, lengths, mean: true);
+                var y = lookup(table);
                 y.Grad = seed;
                 tape.BackwardFrom(y);
             }

@@ -34,7 +34,11 @@ internal static class KernelWorkers
     static int count, parts, nextPart, finishedParts, helpersWanted;
     static int helpersJoined;            // helpers between joining and leaving; never reset, returns to 0
 
+    // The exception of the lowest-numbered failing part: parts are ordered ranges, so that is the
+    // error a serial run would have raised (e.g. the first out-of-range id), whichever thread hit it first.
     static ExceptionDispatchInfo? failure;
+    static int failurePart;
+    static readonly object failureLock = new();
     static long generation;
 
     public static void Run<TJob>(in TJob work, int count, int workers) where TJob : struct, IRangeJob
@@ -86,7 +90,8 @@ internal static class KernelWorkers
             }
             catch (Exception e)
             {
-                Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
+                lock (failureLock)
+                    if (failure is null || p < failurePart) { failure = ExceptionDispatchInfo.Capture(e); failurePart = p; }
             }
             finally
             {

@@ -91,6 +91,29 @@ public class KernelWorkersTests
         Assert.True(helperJoined, "the helper never ran a part after sleeping");
     }
 
+    /// <summary>Fails at every index from <c>firstBad</c> on, naming it: each part throws at its own first
+    /// index, and the part holding <c>firstBad</c> is slow to get there, so later parts fail first in time.</summary>
+    readonly struct FailingFromJob(int firstBad) : IRangeJob
+    {
+        public void Run(int start, int end)
+        {
+            if (start <= firstBad && firstBad < end) Thread.Sleep(2);
+            for (int i = start; i < end; i++)
+                if (i >= firstBad) throw new ArgumentOutOfRangeException(nameof(firstBad), $"index {i} is bad");
+        }
+    }
+
+    [Fact]
+    public void WhenSeveralPartsFailTheCallerGetsTheErrorASerialRunWouldGive()
+    {
+        // Every part past index 10 fails; whichever thread fails first, the error is index 10's.
+        for (int repeat = 0; repeat < 20; repeat++)
+        {
+            var ex = Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.Run(new FailingFromJob(10), 64, 2));
+            Assert.Contains("index 10 is bad", ex.Message);
+        }
+    }
+
     [Fact]
     public void AnExceptionInAPartReachesTheCallerAndTheWorkersStayUsable()
     {
