@@ -1,5 +1,10 @@
 using System.CommandLine;
 using SharpCtr.Cli.Commands;
+using SharpCtr.Data;
+using SharpCtr.Data.Config;
+using SharpCtr.Data.Raw;
+using SharpCtr.Serving.Bundles;
+using SharpCtr.Tensors.IO;
 
 // The `sharpctr` tool: each verb lives in its own file under Commands/ and only parses, then
 // calls into the library layers.
@@ -20,4 +25,16 @@ root.Subcommands.Add(CompareCommands.Build());
 root.Subcommands.Add(TokenizeCommands.Build());
 ServeCommands.AddTo(root, bench);   // sharpctr export / serve / bench serve
 root.Subcommands.Add(CdpCommands.Build());
-return root.Parse(args).Invoke();
+// A user's mistake (a bad config key, a malformed line, a missing data set or file, a bundle or
+// checkpoint that does not fit) is one clear line and exit code 2; anything else is a bug and
+// keeps its stack trace.
+try
+{
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is ConfigException or DataFormatException or DataSetMissingException or FileNotFoundException
+                              or DirectoryNotFoundException or BundleException or CheckpointMismatchException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}

@@ -108,6 +108,7 @@ public sealed class FeatureEmbeddings : Module
         var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
         var sv = b.Sequence(s.Name);
         var sides = s.Sides.Select(side => sv.Side(side.Name)).ToArray();
+        var widths = s.Sides.Select(side => side.Width).ToArray();
         var offsets = new int[b.Count + 1];
         var keyStart = new int[b.Count];        // where each sample's history starts among the unique keys
         int unique = 0;
@@ -115,7 +116,7 @@ public sealed class FeatureEmbeddings : Module
         {
             int len = Math.Min(sv.Lengths[r], sv.MaxLen);
             offsets[r + 1] = offsets[r] + len;
-            if (r > 0 && SameHistory(sv, sides, r - 1, r)) keyStart[r] = keyStart[r - 1];
+            if (r > 0 && SameHistory(sv, sides, widths, r - 1, r)) keyStart[r] = keyStart[r - 1];
             else { keyStart[r] = unique; unique += len; }
         }
         int n = SizeClass(offsets[^1]), u = SizeClass(unique);
@@ -123,7 +124,7 @@ public sealed class FeatureEmbeddings : Module
         var rowSample = new int[n];
         var rowKey = new int[n];
         var ids = new int[u];
-        var sideIds = sides.Select(_ => new int[u]).ToArray();
+        var sideIds = widths.Select(w => new int[u * w]).ToArray();
         for (int r = 0; r < b.Count; r++)
         {
             int len = offsets[r + 1] - offsets[r];
@@ -132,13 +133,14 @@ public sealed class FeatureEmbeddings : Module
                 rowSample[offsets[r] + l] = r;
                 rowKey[offsets[r] + l] = keyStart[r] + l;
                 ids[keyStart[r] + l] = sv.Items[r * sv.MaxLen + l];
-                for (int si = 0; si < sides.Length; si++) sideIds[si][keyStart[r] + l] = sides[si][r * sv.MaxLen + l];
             }
+            for (int si = 0; si < sides.Length; si++)
+                Array.Copy(sides[si], r * sv.MaxLen * widths[si], sideIds[si], keyStart[r] * widths[si], len * widths[si]);
         }
         if (!shared) for (int k = offsets[^1]; k < n; k++) rowKey[k] = k;   // padding rows map to themselves (zero keys)
         Tensor keys;
         if (s.Sides.Count == 0) keys = Table(s.Source).Forward(ids, u);
-        else
+        else if (widths.All(w => w == 1))
         {
             // Item and side rows gathered straight into one [U, Dim·(1 + sides)] block (no per-table outputs to concatenate).
             var weights = new Tensor[1 + sideIds.Length];
@@ -147,16 +149,48 @@ public sealed class FeatureEmbeddings : Module
             for (int si = 0; si < sideIds.Length; si++) { weights[si + 1] = Table(s.Sides[si].Source).Weight; idLists[si + 1] = sideIds[si]; }
             keys = Ops.EmbeddingConcat(weights, idLists, u, paddingIdx: 0);
         }
+        else
+        {
+            // A multi-valued side (all of an item's genres) is the mean of its rows at each position.
+            var parts = new Tensor[1 + sideIds.Length];
+            parts[0] = Table(s.Source).Forward(ids, u);
+            for (int si = 0; si < sideIds.Length; si++) parts[si + 1] = SideRows(s.Sides[si].Source, sideIds[si], u, widths[si]);
+            keys = Ops.Concat(parts, 1);
+        }
         return new Packed(keys, rowKey, rowSample, offsets, shared);
     }
 
-    static bool SameHistory(SequenceValues sv, int[][] sides, int a, int c)
+    /// <summary>[rows, Dim]: a history side at each of <paramref name="rows"/> positions — its id's row, or for a
+    /// multi-valued side (<paramref name="width"/> ids per position, right-padded) the mean of its ids' rows.</summary>
+    public Tensor SideRows(string source, int[] ids, int rows, int width)
+    {
+        var table = Table(source);
+        return width == 1 ? table.Forward(ids, rows) : Ops.EmbeddingBag(table.Weight, ids, rows, width, LeadingIds(ids, rows, width), mean: true);
+    }
+
+    /// <summary>How many ids each of <paramref name="rows"/> right-padded lists of <paramref name="width"/> holds before its first padding id.</summary>
+    static int[] LeadingIds(int[] ids, int rows, int width)
+    {
+        var lengths = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            int l = 0;
+            while (l < width && ids[r * width + l] != 0) l++;
+            lengths[r] = l;
+        }
+        return lengths;
+    }
+
+    static bool SameHistory(SequenceValues sv, int[][] sides, int[] widths, int a, int c)
     {
         if (sv.Lengths[a] != sv.Lengths[c]) return false;
         int len = Math.Min(sv.Lengths[a], sv.MaxLen);
         if (!sv.Items.AsSpan(a * sv.MaxLen, len).SequenceEqual(sv.Items.AsSpan(c * sv.MaxLen, len))) return false;
-        foreach (var side in sides)
-            if (!side.AsSpan(a * sv.MaxLen, len).SequenceEqual(side.AsSpan(c * sv.MaxLen, len))) return false;
+        for (int si = 0; si < sides.Length; si++)
+        {
+            int w = widths[si];
+            if (!sides[si].AsSpan(a * sv.MaxLen * w, len * w).SequenceEqual(sides[si].AsSpan(c * sv.MaxLen * w, len * w))) return false;
+        }
         return true;
     }
 
@@ -174,18 +208,22 @@ public sealed class FeatureEmbeddings : Module
     public bool HasSequence => schema.Sequence is not null;
     public int SequenceSideCount => schema.Sequence?.Sides.Count ?? 0;
 
-    /// <summary>The history's items and each side field mean-pooled (padding excluded), each [B, Dim].</summary>
+    /// <summary>
+    /// The history's items and each side field mean-pooled (padding excluded), each [B, Dim]. A
+    /// multi-valued side pools every id of every position (a history's genres, each occurrence once).
+    /// </summary>
     public List<Tensor> PooledSequence(Batch b)
     {
         var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
         var sv = b.Sequence(s.Name);
         var sides = s.Sides.Select(side => sv.Side(side.Name)).ToArray();
+        var widths = s.Sides.Select(side => side.Width).ToArray();
         // The candidates of one request share a history: pool each run of identical consecutive
         // histories once and copy the result to its rows (100× less lookup work per request).
         var group = new int[b.Count];
         int unique = 0;
         for (int r = 0; r < b.Count; r++)
-            group[r] = r > 0 && SameHistory(sv, sides, r - 1, r) ? group[r - 1] : unique++;
+            group[r] = r > 0 && SameHistory(sv, sides, widths, r - 1, r) ? group[r - 1] : unique++;
         bool shared = unique < b.Count;
         int[] items = sv.Items, lengths = sv.Lengths;
         var sideIds = sides;
@@ -193,25 +231,43 @@ public sealed class FeatureEmbeddings : Module
         {
             items = new int[unique * sv.MaxLen];
             lengths = new int[unique];
-            sideIds = sides.Select(_ => new int[unique * sv.MaxLen]).ToArray();
+            sideIds = widths.Select(w => new int[unique * sv.MaxLen * w]).ToArray();
             for (int r = 0; r < b.Count; r++)
             {
                 if (r > 0 && group[r] == group[r - 1]) continue;
                 int g = group[r];
                 lengths[g] = sv.Lengths[r];
                 Array.Copy(sv.Items, r * sv.MaxLen, items, g * sv.MaxLen, sv.MaxLen);
-                for (int si = 0; si < sides.Length; si++) Array.Copy(sides[si], r * sv.MaxLen, sideIds[si], g * sv.MaxLen, sv.MaxLen);
+                for (int si = 0; si < sides.Length; si++)
+                    Array.Copy(sides[si], r * sv.MaxLen * widths[si], sideIds[si], g * sv.MaxLen * widths[si], sv.MaxLen * widths[si]);
             }
         }
-        Tensor Pool(Embedding table, int[] ids)
+        Tensor Pool(Embedding table, int[] ids, int width, int[] bagLengths)
         {
-            var bag = Ops.EmbeddingBag(table.Weight, ids, unique, sv.MaxLen, lengths, mean: true);
+            var bag = Ops.EmbeddingBag(table.Weight, ids, unique, width, bagLengths, mean: true);
             return shared ? Ops.IndexSelect(bag, group) : bag;
         }
-        var list = new List<Tensor> { Pool(Table(s.Source), items) };
-        for (int si = 0; si < sides.Length; si++) list.Add(Pool(Table(s.Sides[si].Source), sideIds[si]));
+        var list = new List<Tensor> { Pool(Table(s.Source), items, sv.MaxLen, lengths) };
+        for (int si = 0; si < sides.Length; si++)
+        {
+            if (widths[si] == 1) { list.Add(Pool(Table(s.Sides[si].Source), sideIds[si], sv.MaxLen, lengths)); continue; }
+            // Each history's ids packed to the front of one bag of MaxLen·width (positions' padding ids dropped).
+            int bagWidth = sv.MaxLen * widths[si];
+            var packed = new int[unique * bagWidth];
+            var count = new int[unique];
+            for (int g = 0; g < unique; g++)
+            {
+                int used = Math.Min(lengths[g], sv.MaxLen) * widths[si];
+                for (int k = 0; k < used; k++)
+                    if (sideIds[si][g * bagWidth + k] is var id and not 0) packed[g * bagWidth + count[g]++] = id;
+            }
+            list.Add(Pool(Table(s.Sides[si].Source), packed, bagWidth, count));
+        }
         return list;
     }
+
+    /// <summary>Whether history side <paramref name="index"/> holds several ids per position (e.g. all of an item's genres).</summary>
+    public bool SequenceSideIsMulti(int index) => (schema.Sequence ?? throw new InvalidOperationException("no behaviour sequence")).Sides[index].Width > 1;
 
     /// <summary>Width of a history key: the item embedding and each side field's.</summary>
     public int SequenceWidth() => Dim * (1 + SequenceSideCount);

@@ -31,7 +31,7 @@ public static class DataCommands
         var rebuild = new Option<bool>("--rebuild") { Description = "Rebuild the encoded cache even if it is up to date" };
         var printConfig = new Option<bool>("--print-config") { Description = "Print the resolved configuration as YAML" };
         var cmd = new Command("prepare", "Read, apply the protocol, encode and cache a data set") { config, dataDir, set, cacheDir, rebuild, printConfig };
-        cmd.SetAction(p => Run(() =>
+        cmd.SetAction(p =>
         {
             var cfg = DataConfig.Load(p.GetValue(config)!, p.GetValue(set));
             if (p.GetValue(printConfig)) Console.Write(cfg.ResolvedYaml);
@@ -39,7 +39,7 @@ public static class DataCommands
             var r = DatasetLoader.Load(cfg, DataRoot.Resolve(p.GetValue(dataDir)), p.GetValue(cacheDir), p.GetValue(rebuild));
             Console.WriteLine($"{(r.FromCache ? "up to date" : "prepared")}: {r.CachePath} ({sw.Elapsed.TotalSeconds:F2} s, {r.Dataset.Count:N0} samples, {r.Dataset.MemoryBytes / 1048576.0:F1} MiB encoded)");
             foreach (var kv in r.Dataset.Skipped) Console.WriteLine($"skipped: {kv.Value:N0} lines ({kv.Key})");
-        }));
+        });
         return cmd;
     }
 
@@ -49,13 +49,13 @@ public static class DataCommands
         var dataDir = DataDirOption(); var set = SetOption(); var cacheDir = CacheDirOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (users, items, interactions, positives, splits)" };
         var cmd = new Command("stats", "Users, items, interactions, positives and average sequence length, per split") { config, dataDir, set, cacheDir, json };
-        cmd.SetAction(p => Run(() =>
+        cmd.SetAction(p =>
         {
             var cfg = DataConfig.Load(p.GetValue(config)!, p.GetValue(set));
             var r = DatasetLoader.Load(cfg, DataRoot.Resolve(p.GetValue(dataDir)), p.GetValue(cacheDir));
             var stats = DatasetStats.Compute(r.Dataset);
             Console.Write(p.GetValue(json) ? stats.ToJson() + Environment.NewLine : stats.ToText());
-        }));
+        });
         return cmd;
     }
 
@@ -66,7 +66,7 @@ public static class DataCommands
         var dataDir = DataDirOption(); var set = SetOption();
         var repeats = new Option<int>("--repeats") { Description = "Repetitions of each timed step (best is reported)", DefaultValueFactory = _ => 3 };
         var cmd = new Command("data", "Data layer: raw parse rows/s, cache load time, encoded memory, batches/s") { config, dataDir, set, repeats };
-        cmd.SetAction(p => Run(() =>
+        cmd.SetAction(p =>
         {
             var cfg = DataConfig.Load(p.GetValue(config)!, p.GetValue(set));
             var root = DataRoot.Resolve(p.GetValue(dataDir));
@@ -94,7 +94,7 @@ public static class DataCommands
             Console.WriteLine($"encoded memory    {ds.MemoryBytes / 1048576.0:F1} MiB (arrays; sequences stored once per user: {ds.Sequence?.Items.Length ?? 0:N0} history items)");
             Console.WriteLine($"train epoch       {epoch:F3} s  (batch 1024, shuffled: {train.Length / epoch / 1e6:F2} M samples/s)");
             Console.WriteLine($"machine           {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-        }));
+        });
         return cmd;
     }
 
@@ -108,16 +108,5 @@ public static class DataCommands
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
         }
         return best;
-    }
-
-    /// <summary>Known failures (bad config, bad data, missing data set) print one clear line and exit 2.</summary>
-    internal static int Run(Action action)
-    {
-        try { action(); return 0; }
-        catch (Exception e) when (e is ConfigException or DataFormatException or DataSetMissingException or FileNotFoundException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
     }
 }

@@ -17,7 +17,7 @@ public static class TokenizeCommands
         var dataDir = new Option<string?>("--data-dir") { Description = "data root (default $SHARPCTR_DATA, then ./data)" };
         var compare = new Option<string[]>("--compare") { Description = "a semantic-ID JSON whose codebook usage and collisions to print (repeatable), e.g. the authors' file" };
         var cmd = new Command("tokenize", "Build item semantic IDs (RQ-VAE) and report codebook usage, collisions and reconstruction") { config, set, output, dataDir, compare };
-        cmd.SetAction(p => DataCommands.Run(() =>
+        cmd.SetAction(p =>
         {
             var configPath = p.GetValue(config);
             var others = p.GetValue(compare) ?? [];
@@ -44,7 +44,7 @@ public static class TokenizeCommands
                 Print($"ours ({cfg.Out})", SemanticIdReader.Read(cfg.Out), cfg.Model.CodebookSize, attribute, attributeOf);
             }
             foreach (var file in others) Print(file, SemanticIdReader.Read(file), 256, attribute, attributeOf);
-        }));
+        });
         return cmd;
     }
 

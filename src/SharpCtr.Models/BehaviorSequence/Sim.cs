@@ -113,15 +113,7 @@ public sealed class Sim : CtrModel
     {
         int rows = b.Count * sv.MaxLen;
         var parts = new List<Tensor>(1 + sides.Length) { emb.Table(historySource).Forward(sv.Items, rows) };
-        foreach (var (name, source) in sides)
-        {
-            var ids = sv.Side(name);
-            int width = sv.SideWidth(name);
-            if (width == 1) { parts.Add(emb.Table(source).Forward(ids, rows)); continue; }
-            var first = new int[rows];
-            for (int i = 0; i < rows; i++) first[i] = ids[i * width];
-            parts.Add(emb.Table(source).Forward(first, rows));
-        }
+        foreach (var (name, source) in sides) parts.Add(emb.SideRows(source, sv.Side(name), rows, sv.SideWidth(name)));
         return parts.Count == 1 ? parts[0] : Ops.Concat(parts, 1);
     }
 

@@ -19,7 +19,11 @@ public static class TargetQuery
             .ToArray();
     }
 
-    /// <summary>[B, Dim·(1 + sides)]: the target's key.</summary>
+    /// <summary>
+    /// [B, Dim·(1 + sides)]: the target's key. Where the history keeps one id per position (an
+    /// item's first genre) the target uses its first id too; where it keeps them all (a
+    /// multi-valued side), the target's mean of all of them, as each history position has.
+    /// </summary>
     public static Tensor Embed(FeatureEmbeddings emb, Batch b, string[] fields) =>
-        Ops.Concat(fields.Select(f => emb.FirstOf(b, f)).ToArray(), 1);
+        Ops.Concat(fields.Select((f, i) => i > 0 && emb.SequenceSideIsMulti(i - 1) ? emb.Field(b, f) : emb.FirstOf(b, f)).ToArray(), 1);
 }

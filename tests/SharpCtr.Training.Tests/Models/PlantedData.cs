@@ -8,7 +8,9 @@ namespace SharpCtr.Training.Tests.Models;
 /// A small MovieLens-format data set with a planted signal: each user loves one genre; a rating
 /// is high when the movie has that genre (and, more weakly, when the movie is one of the
 /// "good" ones), low otherwise, with noise. A user's history of positives therefore reveals the
-/// loved genre, and item ids carry a learnable bias.
+/// loved genre, and item ids carry a learnable bias. With <c>multiGenre</c> a movie may have a
+/// second genre (either counts as the loved one) and the history keeps all of an item's genres
+/// (a multi-valued side field) instead of the first.
 /// </summary>
 public sealed class PlantedData : IDisposable
 {
@@ -18,20 +20,23 @@ public sealed class PlantedData : IDisposable
 
     static readonly string[] Genres = ["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi"];
 
-    public PlantedData(int users = 400, int movies = 120, int perUser = 50, int seed = 5)
+    public PlantedData(int users = 400, int movies = 120, int perUser = 50, int seed = 5, bool multiGenre = false)
     {
         Root = Path.Combine(Path.GetTempPath(), "sharpctr-planted-" + Guid.NewGuid().ToString("N"));
         var dir = Path.Combine(Root, "ml");
         Directory.CreateDirectory(dir);
         var rng = new Random(seed);
         var movieGenre = new int[movies + 1];
+        var secondGenre = new int[movies + 1];
         var good = new bool[movies + 1];
         var sb = new StringBuilder();
         for (int m = 1; m <= movies; m++)
         {
             movieGenre[m] = rng.Next(Genres.Length);
+            secondGenre[m] = multiGenre && rng.NextDouble() < 0.6 ? (movieGenre[m] + 1 + rng.Next(Genres.Length - 1)) % Genres.Length : -1;
             good[m] = rng.NextDouble() < 0.3;
-            sb.Append($"{m}::Movie {m} ({1980 + m % 20})::{Genres[movieGenre[m]]}\n");
+            string genres = secondGenre[m] < 0 ? Genres[movieGenre[m]] : Genres[movieGenre[m]] + "|" + Genres[secondGenre[m]];
+            sb.Append($"{m}::Movie {m} ({1980 + m % 20})::{genres}\n");
         }
         File.WriteAllText(Path.Combine(dir, "movies.dat"), sb.ToString(), Encoding.Latin1);
         sb.Clear();
@@ -48,14 +53,15 @@ public sealed class PlantedData : IDisposable
             long ts = 978300000 + u * 1000;
             foreach (int m in Enumerable.Range(1, movies).OrderBy(_ => rng.Next()).Take(perUser))
             {
-                double p = (movieGenre[m] == loved[u] ? 0.75 : 0.2) + (good[m] ? 0.2 : -0.1);
+                double p = (movieGenre[m] == loved[u] || secondGenre[m] == loved[u] ? 0.75 : 0.2) + (good[m] ? 0.2 : -0.1);
                 int rating = rng.NextDouble() < p ? 4 + rng.Next(2) : 1 + rng.Next(2);
                 sb.Append($"{u}::{m}::{rating}::{ts++}\n");
             }
         }
         File.WriteAllText(Path.Combine(dir, "ratings.dat"), sb.ToString());
         var dataYaml = Path.Combine(Root, "data.yaml");
-        File.WriteAllText(dataYaml, """
+        string historyGenre = multiGenre ? "{name: genre, kind: multi, source: item.genre, max_len: 3}" : "{name: genre, source: item.genre}";
+        File.WriteAllText(dataYaml, $$"""
             name: planted
             source: {format: movielens, path: ml, ratings: ratings.dat}
             label: {kind: rating, positive_above: 3, negative_below: 3}
@@ -72,7 +78,7 @@ public sealed class PlantedData : IDisposable
               max_len: 20
               from: positives
               side:
-                - {name: genre, source: item.genre}
+                - {{historyGenre}}
             """);
         ExperimentPath = Path.Combine(Root, "experiment.yaml");
         File.WriteAllText(ExperimentPath, """
