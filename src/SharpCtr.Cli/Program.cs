@@ -26,6 +26,8 @@ root.Subcommands.Add(TokenizeCommands.Build());
 ServeCommands.AddTo(root, bench);   // sharpctr export / serve / bench serve
 root.Subcommands.Add(CdpCommands.Build());
 root.Subcommands.Add(VolatilityCommands.Build());
+root.Subcommands.Add(GenCiCommands.Build());
+root.Subcommands.Add(SweepCommands.Build());
 // A user's mistake (a bad config key, a malformed line, a missing data set or file, a bundle or
 // checkpoint that does not fit) is one clear line and exit code 2; anything else is a bug and
 // keeps its stack trace.

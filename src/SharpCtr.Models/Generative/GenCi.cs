@@ -263,6 +263,16 @@ public sealed class GenCi : CtrModel
         return Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), n);
     }
 
+    /// <summary>For each row: H_LTI of its history, H_STI for its target, and the target item's embedding — each [B, D] (the paper's Figure 4).</summary>
+    public (Tensor LongTerm, Tensor ShortTerm, Tensor Target) Intents(Batch b)
+    {
+        if (!useLt || !useSt) throw new InvalidOperationException("GenCI's intents need both the long- and the short-term branch (lt_intent and st_intent on)");
+        var hi = EncodeHistories(b);
+        var target = items.Forward(b.Ids(itemField), b.Count);
+        var shortTerm = intent.Attend(hi.CohortSummary!, hi.CohortKeep!, hi.RowHistory, target);
+        return (Ops.IndexSelect(hi.LongTermIntent!, hi.RowHistory), shortTerm, target);
+    }
+
     public override ModelOutput Forward(Batch b)
     {
         int n = b.Count;

@@ -275,6 +275,24 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
         Assert.Equal(before.Encoded.ToArray(), after.Encoded.ToArray());
     }
 
+    [Fact]
+    public void TheLongTermIntentIgnoresTheTargetAndTheShortTermIntentFollowsIt()
+    {
+        var m = Model();
+        var b = TestBatch(32);
+        using var _ = Tape.Inference();
+        m.Eval();
+        var (lt, st, target) = m.Intents(b);
+        Assert.Equal([32, lt.Shape[1]], st.Shape);
+        Assert.Equal(st.Shape, target.Shape);
+        var ids = b.Ids("item_id");
+        for (int r = 0; r < ids.Length; r++) ids[r] = 2 + (ids[r] * 7 + 3) % (m.Codes.ItemVocab - 2);
+        var (lt2, st2, target2) = m.Intents(b);
+        Assert.Equal(lt.ToArray(), lt2.ToArray());
+        Assert.NotEqual(st.ToArray(), st2.ToArray());
+        Assert.NotEqual(target.ToArray(), target2.ToArray());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
