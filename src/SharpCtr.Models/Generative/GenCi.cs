@@ -124,7 +124,11 @@ public sealed class GenCi : CtrModel
                 teacher = dfm;
             }
         }
-        else c.GetString("sr_checkpoint", "");
+        else
+        {
+            // SR switched off (the w/o-SR ablation over genci.yaml): its settings stay valid keys, unused
+            c.GetString("sr_checkpoint", ""); c.GetInt("sr_embedding_dim", 16); ModelConfig.Ints(c, "sr_mlp", [128, 128, 128]); c.GetDouble("sr_dropout", 0.3);
+        }
     }
 
     protected override IEnumerable<(string, Tensor)> LocalBuffers() { yield return ("semantic_codes", codeTable); }
