@@ -43,9 +43,11 @@ public static class GenCiCommands
                 "| cosine(short-term intent, its own target) | {4:F4} |\n| cosine(short-term intent, another user's target) | {5:F4} |\n" +
                 "| own target's rank among all targets, by distance to the short-term intent (0 nearest, 0.5 chance) | {9:F4} |\n" +
                 "| the same in the 2-D t-SNE layout | {10:F4} |\n" +
-                "| relative spread: long-term intents | {6:F4} |\n| relative spread: short-term intents | {7:F4} |\n| relative spread: target items | {8:F4} |\n\n" +
+                "| relative spread: long-term intents | {6:F4} |\n| relative spread: short-term intents | {7:F4} |\n| relative spread: target items | {8:F4} |\n" +
+                "| layout: share whose nearest neighbour is of its own kind — long-term · short-term · targets | {11:F3} · {12:F3} · {13:F3} |\n\n" +
                 "Relative spread: mean distance to the kind's centroid over its mean norm.\n",
-                r.Rows, r.Dim, parse.GetValue(perplexity), parse.GetValue(seed), r.OwnTargetCosine, r.OtherTargetCosine, r.RelativeSpread[0], r.RelativeSpread[1], r.RelativeSpread[2], r.OwnTargetRank, r.LayoutOwnTargetRank);
+                r.Rows, r.Dim, parse.GetValue(perplexity), parse.GetValue(seed), r.OwnTargetCosine, r.OtherTargetCosine, r.RelativeSpread[0], r.RelativeSpread[1], r.RelativeSpread[2], r.OwnTargetRank, r.LayoutOwnTargetRank,
+                r.LayoutSameKindNeighbour[0], r.LayoutSameKindNeighbour[1], r.LayoutSameKindNeighbour[2]);
             AtomicFile.WriteAllText(Path.Combine(outDir, "intents.md"), md);
             Console.WriteLine(md);
             Console.WriteLine($"written: {Path.Combine(outDir, "intents.svg")}, intents.md");

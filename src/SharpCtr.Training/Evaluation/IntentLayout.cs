@@ -19,7 +19,7 @@ public static class IntentLayout
 
     /// <param name="Points">[3N, D]: N long-term intents, then N short-term intents, then N targets.</param>
     public sealed record Result(float[] Points, int Rows, int Dim, double[,] Layout,
-        double OwnTargetCosine, double OtherTargetCosine, double OwnTargetRank, double LayoutOwnTargetRank, double[] RelativeSpread);
+        double OwnTargetCosine, double OtherTargetCosine, double OwnTargetRank, double LayoutOwnTargetRank, double[] RelativeSpread, double[] LayoutSameKindNeighbour);
 
     public static Result Measure(GenCi model, EncodedDataset data, int rows, TSne.Options tsne, ulong seed = 1)
     {
@@ -47,7 +47,7 @@ public static class IntentLayout
         var layout = TSne.Embed(points, 3 * n, d, tsne);
         var flat = new float[3 * n * 2];
         for (int i = 0; i < 3 * n; i++) { flat[2 * i] = (float)layout[i, 0]; flat[2 * i + 1] = (float)layout[i, 1]; }
-        return new Result(points, n, d, layout, own / n, other / n, OwnTargetRank(points, n, d), OwnTargetRank(flat, n, 2), spread);
+        return new Result(points, n, d, layout, own / n, other / n, OwnTargetRank(points, n, d), OwnTargetRank(flat, n, 2), spread, SameKindNeighbour(flat, n));
     }
 
     /// <summary>The first clicked test row of up to <paramref name="rows"/> users, drawn in a seeded random order.</summary>
@@ -76,6 +76,21 @@ public static class IntentLayout
             sum += closer / (double)(n - 1);
         }
         return sum / n;
+    }
+
+    /// <summary>Per kind, the share of its points whose nearest other point in the layout is of the same kind (how separate the kinds lie).</summary>
+    static double[] SameKindNeighbour(float[] layout, int n)
+    {
+        var share = new double[3];
+        for (int i = 0; i < 3 * n; i++)
+        {
+            int nearest = -1;
+            double best = double.MaxValue;
+            for (int j = 0; j < 3 * n; j++)
+                if (j != i && Distance(layout, i, j, 2) is var dist && dist < best) { best = dist; nearest = j; }
+            if (nearest / n == i / n) share[i / n] += 1.0 / n;
+        }
+        return share;
     }
 
     static double Distance(float[] x, int a, int b, int d)

@@ -298,6 +298,22 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
     }
 
     [Fact]
+    public void TheIntentLayoutHasOnePointPerKindAndRowAndIsReproducible()
+    {
+        var m = Model();
+        var o = new SharpCtr.Training.Evaluation.TSne.Options(Perplexity: 5, Iterations: 300, Seed: 3);
+        var r = SharpCtr.Training.Evaluation.IntentLayout.Measure(m, data.Dataset, 24, o, seed: 2);
+        Assert.Equal(3 * r.Rows * r.Dim, r.Points.Length);
+        Assert.Equal(3 * r.Rows, r.Layout.GetLength(0));
+        Assert.InRange(r.OwnTargetRank, 0, 1);
+        Assert.All(r.LayoutSameKindNeighbour, v => Assert.InRange(v, 0, 1));
+        Assert.All(r.RelativeSpread, v => Assert.True(v > 0));
+        var again = SharpCtr.Training.Evaluation.IntentLayout.Measure(m, data.Dataset, 24, o, seed: 2);
+        Assert.Equal(r.Layout, again.Layout);
+        Assert.Equal(r.Points, again.Points);
+    }
+
+    [Fact]
     public void TheLongTermIntentIgnoresTheTargetAndTheShortTermIntentFollowsIt()
     {
         var m = Model();
