@@ -28,6 +28,12 @@ public static class VolatilityReport
             : Directory.GetDirectories(compareDir).Where(d => SeedDirs(d).Length > 0).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
         if (names.Count == 0) throw new ArgumentException($"{compareDir}: no model folder with finished seed runs");
         var datasets = new Dictionary<string, EncodedDataset>();
+        var cuts = new Dictionary<EncodedDataset, VolatilityGroups>(ReferenceEqualityComparer.Instance);
+        VolatilityGroups GroupsOf(EncodedDataset d)
+        {
+            if (!cuts.TryGetValue(d, out var g)) cuts[d] = g = InterestVolatility.Split(InterestVolatility.PerUser(d, field));
+            return g;
+        }
         VolatilityGroups? groups = null;
         int fastRows = 0, slowRows = 0;
         var runs = new List<ModelRuns>();
@@ -40,11 +46,16 @@ public static class VolatilityReport
             for (int i = 0; i < dirs.Length; i++)
             {
                 var run = TrainedRun.Load(dirs[i], dataRoot, datasets);
-                // Every model of Table 3 reads the same rows and split, so one cut serves all (GenCI's data adds semantic-ID fields only).
-                groups ??= InterestVolatility.Split(InterestVolatility.PerUser(run.Data, field));
+                // Each data set gets its own cut (users are indexed per data set); models of one table read the same rows
+                // and split (GenCI's data only adds semantic-ID fields), so the cuts agree — and a table whose do not is refused.
+                var cut = GroupsOf(run.Data);
+                groups ??= cut;
+                if (cut.Threshold != groups.Threshold || cut.FastUsers != groups.FastUsers)
+                    throw new ArgumentException($"{dirs[i]}: its data set cuts users at {cut.Threshold:F4} ({cut.FastUsers} fast) but the first run's at " +
+                        $"{groups.Threshold:F4} ({groups.FastUsers} fast) — the runs of one volatility table must share their rows and split");
                 var test = run.Data.Indices(Splits.Test);
                 var scores = Evaluator.Predict(run.Model, run.Data, test, run.Experiment.Train.EvalBatchSize);
-                var (fast, slow) = InterestVolatility.Evaluate(run.Data, test, scores, groups);
+                var (fast, slow) = InterestVolatility.Evaluate(run.Data, test, scores, cut);
                 (fastRows, slowRows) = (fast.Rows, slow.Rows);
                 values["fast_auc"][i] = fast.Auc; values["fast_logloss"][i] = fast.LogLoss;
                 values["slow_auc"][i] = slow.Auc; values["slow_logloss"][i] = slow.LogLoss;
