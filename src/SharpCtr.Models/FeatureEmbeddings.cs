@@ -17,6 +17,8 @@ public sealed class FeatureEmbeddings : Module
     readonly EncodedDataset schema;
     readonly SortedDictionary<string, Embedding> tables = new(StringComparer.Ordinal);
     readonly SortedDictionary<string, Linear> dense = new(StringComparer.Ordinal);
+    readonly int[] sideWidths;          // ids per history position of each side field (1, or several for a multi-valued side)
+    readonly bool singleIdSides;
 
     public FeatureEmbeddings(EncodedDataset schema, int dim, Rng rng, float initStd = 1e-4f)
     {
@@ -27,6 +29,8 @@ public sealed class FeatureEmbeddings : Module
             if (f.Kind == "dense") dense[f.Name] = new Linear(f.Width, dim, rng, bias: false);
             else AddTable(f.Source, f.VocabSize, rng, initStd);
         }
+        sideWidths = schema.Sequence?.Sides.Select(side => side.Width).ToArray() ?? [];
+        singleIdSides = sideWidths.All(w => w == 1);
         if (schema.Sequence is { } s)
         {
             AddTable(s.Source, s.VocabSize, rng, initStd);
@@ -108,7 +112,6 @@ public sealed class FeatureEmbeddings : Module
         var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
         var sv = b.Sequence(s.Name);
         var sides = s.Sides.Select(side => sv.Side(side.Name)).ToArray();
-        var widths = s.Sides.Select(side => side.Width).ToArray();
         var offsets = new int[b.Count + 1];
         var keyStart = new int[b.Count];        // where each sample's history starts among the unique keys
         int unique = 0;
@@ -116,7 +119,7 @@ public sealed class FeatureEmbeddings : Module
         {
             int len = Math.Min(sv.Lengths[r], sv.MaxLen);
             offsets[r + 1] = offsets[r] + len;
-            if (r > 0 && SameHistory(sv, sides, widths, r - 1, r)) keyStart[r] = keyStart[r - 1];
+            if (r > 0 && SameHistory(sv, sides, sideWidths, r - 1, r)) keyStart[r] = keyStart[r - 1];
             else { keyStart[r] = unique; unique += len; }
         }
         int n = SizeClass(offsets[^1]), u = SizeClass(unique);
@@ -124,7 +127,7 @@ public sealed class FeatureEmbeddings : Module
         var rowSample = new int[n];
         var rowKey = new int[n];
         var ids = new int[u];
-        var sideIds = widths.Select(w => new int[u * w]).ToArray();
+        var sideIds = sideWidths.Select(w => new int[u * w]).ToArray();
         for (int r = 0; r < b.Count; r++)
         {
             int len = offsets[r + 1] - offsets[r];
@@ -135,12 +138,12 @@ public sealed class FeatureEmbeddings : Module
                 ids[keyStart[r] + l] = sv.Items[r * sv.MaxLen + l];
             }
             for (int si = 0; si < sides.Length; si++)
-                Array.Copy(sides[si], r * sv.MaxLen * widths[si], sideIds[si], keyStart[r] * widths[si], len * widths[si]);
+                Array.Copy(sides[si], r * sv.MaxLen * sideWidths[si], sideIds[si], keyStart[r] * sideWidths[si], len * sideWidths[si]);
         }
         if (!shared) for (int k = offsets[^1]; k < n; k++) rowKey[k] = k;   // padding rows map to themselves (zero keys)
         Tensor keys;
         if (s.Sides.Count == 0) keys = Table(s.Source).Forward(ids, u);
-        else if (widths.All(w => w == 1))
+        else if (singleIdSides)
         {
             // Item and side rows gathered straight into one [U, Dim·(1 + sides)] block (no per-table outputs to concatenate).
             var weights = new Tensor[1 + sideIds.Length];
@@ -154,7 +157,7 @@ public sealed class FeatureEmbeddings : Module
             // A multi-valued side (all of an item's genres) is the mean of its rows at each position.
             var parts = new Tensor[1 + sideIds.Length];
             parts[0] = Table(s.Source).Forward(ids, u);
-            for (int si = 0; si < sideIds.Length; si++) parts[si + 1] = SideRows(s.Sides[si].Source, sideIds[si], u, widths[si]);
+            for (int si = 0; si < sideIds.Length; si++) parts[si + 1] = SideRows(s.Sides[si].Source, sideIds[si], u, sideWidths[si]);
             keys = Ops.Concat(parts, 1);
         }
         return new Packed(keys, rowKey, rowSample, offsets, shared);
@@ -217,13 +220,12 @@ public sealed class FeatureEmbeddings : Module
         var s = schema.Sequence ?? throw new InvalidOperationException($"data set '{schema.Name}' has no behaviour sequence");
         var sv = b.Sequence(s.Name);
         var sides = s.Sides.Select(side => sv.Side(side.Name)).ToArray();
-        var widths = s.Sides.Select(side => side.Width).ToArray();
         // The candidates of one request share a history: pool each run of identical consecutive
         // histories once and copy the result to its rows (100× less lookup work per request).
         var group = new int[b.Count];
         int unique = 0;
         for (int r = 0; r < b.Count; r++)
-            group[r] = r > 0 && SameHistory(sv, sides, widths, r - 1, r) ? group[r - 1] : unique++;
+            group[r] = r > 0 && SameHistory(sv, sides, sideWidths, r - 1, r) ? group[r - 1] : unique++;
         bool shared = unique < b.Count;
         int[] items = sv.Items, lengths = sv.Lengths;
         var sideIds = sides;
@@ -231,7 +233,7 @@ public sealed class FeatureEmbeddings : Module
         {
             items = new int[unique * sv.MaxLen];
             lengths = new int[unique];
-            sideIds = widths.Select(w => new int[unique * sv.MaxLen * w]).ToArray();
+            sideIds = sideWidths.Select(w => new int[unique * sv.MaxLen * w]).ToArray();
             for (int r = 0; r < b.Count; r++)
             {
                 if (r > 0 && group[r] == group[r - 1]) continue;
@@ -239,7 +241,7 @@ public sealed class FeatureEmbeddings : Module
                 lengths[g] = sv.Lengths[r];
                 Array.Copy(sv.Items, r * sv.MaxLen, items, g * sv.MaxLen, sv.MaxLen);
                 for (int si = 0; si < sides.Length; si++)
-                    Array.Copy(sides[si], r * sv.MaxLen * widths[si], sideIds[si], g * sv.MaxLen * widths[si], sv.MaxLen * widths[si]);
+                    Array.Copy(sides[si], r * sv.MaxLen * sideWidths[si], sideIds[si], g * sv.MaxLen * sideWidths[si], sv.MaxLen * sideWidths[si]);
             }
         }
         Tensor Pool(Embedding table, int[] ids, int width, int[] bagLengths)
@@ -250,14 +252,14 @@ public sealed class FeatureEmbeddings : Module
         var list = new List<Tensor> { Pool(Table(s.Source), items, sv.MaxLen, lengths) };
         for (int si = 0; si < sides.Length; si++)
         {
-            if (widths[si] == 1) { list.Add(Pool(Table(s.Sides[si].Source), sideIds[si], sv.MaxLen, lengths)); continue; }
+            if (sideWidths[si] == 1) { list.Add(Pool(Table(s.Sides[si].Source), sideIds[si], sv.MaxLen, lengths)); continue; }
             // Each history's ids packed to the front of one bag of MaxLen·width (positions' padding ids dropped).
-            int bagWidth = sv.MaxLen * widths[si];
+            int bagWidth = sv.MaxLen * sideWidths[si];
             var packed = new int[unique * bagWidth];
             var count = new int[unique];
             for (int g = 0; g < unique; g++)
             {
-                int used = Math.Min(lengths[g], sv.MaxLen) * widths[si];
+                int used = Math.Min(lengths[g], sv.MaxLen) * sideWidths[si];
                 for (int k = 0; k < used; k++)
                     if (sideIds[si][g * bagWidth + k] is var id and not 0) packed[g * bagWidth + count[g]++] = id;
             }
@@ -267,7 +269,7 @@ public sealed class FeatureEmbeddings : Module
     }
 
     /// <summary>Whether history side <paramref name="index"/> holds several ids per position (e.g. all of an item's genres).</summary>
-    public bool SequenceSideIsMulti(int index) => (schema.Sequence ?? throw new InvalidOperationException("no behaviour sequence")).Sides[index].Width > 1;
+    public bool SequenceSideIsMulti(int index) => sideWidths[index] > 1;
 
     /// <summary>Width of a history key: the item embedding and each side field's.</summary>
     public int SequenceWidth() => Dim * (1 + SequenceSideCount);

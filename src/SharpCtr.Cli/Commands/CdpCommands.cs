@@ -3,17 +3,14 @@ using System.Globalization;
 using SharpCtr.Data;
 using SharpCtr.Data.Encoded;
 using SharpCtr.Data.Readers;
-using SharpCtr.Models;
 using SharpCtr.Models.Diffusion;
-using SharpCtr.Tensors;
-using SharpCtr.Tensors.IO;
 using SharpCtr.Training.Evaluation;
 using SharpCtr.Training.Experiments;
 
 namespace SharpCtr.Cli.Commands;
 
 /// <summary>
-/// `sharpctr cdp steps|intent &lt;config&gt; --run DIR`: analyses of a trained CDP run (its
+/// `sharpctr cdp steps|intent RUN_DIR`: analyses of a trained CDP run (its
 /// best.safetensors): validation AUC and request latency against the number of inference steps,
 /// and closeness of the raw and purified interest vectors to the synthetic log's true intent.
 /// </summary>
@@ -27,35 +24,30 @@ public static class CdpCommands
         return cmd;
     }
 
-    static (Argument<string>, Option<string>, Option<string[]>, Option<string?>) Common()
+    static (Argument<string>, Option<string?>) Common()
     {
-        var config = new Argument<string>("config") { Description = "the experiment YAML the run was trained with" };
-        var run = new Option<string>("--run") { Description = "run folder holding best.safetensors", Required = true };
-        var set = new Option<string[]>("--set") { Description = "override a config value (repeatable)" };
+        var run = new Argument<string>("run-dir") { Description = "a CDP run folder (config.yaml, best.safetensors)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "data root" };
-        return (config, run, set, dataDir);
+        return (run, dataDir);
     }
 
-    static (Experiment, EncodedDataset, Cdp) Load(ParseResult parse, Argument<string> config, Option<string> run, Option<string[]> set, Option<string?> dataDir)
+    /// <summary>The run as it was trained: its own resolved config.yaml picks the data and the model, so an
+    /// analysis cannot pair the weights with another data set by a forgotten override.</summary>
+    static (Experiment, EncodedDataset, Cdp) Load(ParseResult parse, Argument<string> run, Option<string?> dataDir)
     {
-        var exp = Experiment.Load(parse.GetValue(config)!, parse.GetValue(set) ?? []);
-        var data = DatasetLoader.Load(exp.Data, DataRoot.Resolve(parse.GetValue(dataDir))).Dataset;
-        var model = ModelRegistry.Create(new ModelContext(data, exp.Model, new Rng((ulong)exp.Train.Seed))) as Cdp
-            ?? throw new InvalidOperationException($"{exp.Path}: model '{exp.ModelName}' is not cdp");
-        var state = model.Parameters().Select(p => p.Value).Concat(model.Buffers().Select(b => b.Value)).ToArray();
-        Checkpoint.Load(Path.Combine(parse.GetValue(run)!, "best.safetensors"), state);
-        model.Eval();
-        return (exp, data, model);
+        var r = TrainedRun.Load(parse.GetValue(run)!, DataRoot.Resolve(parse.GetValue(dataDir)));
+        var model = r.Model as Cdp ?? throw new Data.Config.ConfigException($"{r.Dir}: model '{r.Experiment.ModelName}' is not cdp");
+        return (r.Experiment, r.Data, model);
     }
 
     static Command BuildSteps()
     {
-        var (config, run, set, dataDir) = Common();
+        var (run, dataDir) = Common();
         var steps = new Option<string>("--steps") { Description = "comma-separated inference step counts", DefaultValueFactory = _ => "1,5,10,20,50" };
-        var cmd = new Command("steps", "Validation AUC/GAUC and 100-candidate request latency for several inference step counts") { config, run, set, dataDir, steps };
+        var cmd = new Command("steps", "Validation AUC/GAUC and 100-candidate request latency for several inference step counts") { run, dataDir, steps };
         cmd.SetAction(parse =>
         {
-            var (exp, data, model) = Load(parse, config, run, set, dataDir);
+            var (exp, data, model) = Load(parse, run, dataDir);
             var valid = data.Indices(Splits.Valid);
             var test = data.Indices(Splits.Test);
             var inv = CultureInfo.InvariantCulture;
@@ -75,13 +67,13 @@ public static class CdpCommands
 
     static Command BuildIntent()
     {
-        var (config, run, set, dataDir) = Common();
+        var (run, dataDir) = Common();
         var itemField = new Option<string>("--item-field") { DefaultValueFactory = _ => "item_id" };
         var categoryField = new Option<string>("--category-field") { DefaultValueFactory = _ => "category" };
-        var cmd = new Command("intent", "Closeness of raw (x0) and purified (h) interest to the synthetic log's true intent") { config, run, set, dataDir, itemField, categoryField };
+        var cmd = new Command("intent", "Closeness of raw (x0) and purified (h) interest to the synthetic log's true intent") { run, dataDir, itemField, categoryField };
         cmd.SetAction(parse =>
         {
-            var (exp, data, model) = Load(parse, config, run, set, dataDir);
+            var (exp, data, model) = Load(parse, run, dataDir);
             var logDir = Path.Combine(DataRoot.Resolve(parse.GetValue(dataDir)), exp.Data.Path);
             var truth = ImpressionLogReader.Read(logDir).Truth;
             var r = PurifiedIntent.Measure(model, data, truth, parse.GetValue(itemField)!, parse.GetValue(categoryField)!);

@@ -14,7 +14,8 @@ public static class SweepReport
 {
     public sealed record Point(string X, int Seeds, IReadOnlyDictionary<string, (double Mean, double Std)> Metrics);
 
-    static readonly (string Key, string Header)[] Shown = [("auc", "AUC"), ("logloss", "LogLoss"), ("gauc", "GAUC")];
+    /// <summary>The metrics a sweep shows: a table column and a chart each.</summary>
+    public static readonly (string Key, string Header)[] Metrics = [("auc", "AUC"), ("logloss", "LogLoss"), ("gauc", "GAUC")];
 
     /// <param name="points">(value label, compare folder) in plotting order.</param>
     /// <param name="model">The model row to read; null: the folder's only (or first) model.</param>
@@ -45,12 +46,12 @@ public static class SweepReport
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append("| ").Append(xLabel).Append(" | Seeds |");
-        foreach (var (_, h) in Shown) sb.Append(' ').Append(h).Append(" |");
-        sb.Append("\n|---:|---:|").Append(string.Concat(Enumerable.Repeat("---:|", Shown.Length))).Append('\n');
+        foreach (var (_, h) in Metrics) sb.Append(' ').Append(h).Append(" |");
+        sb.Append("\n|---:|---:|").Append(string.Concat(Enumerable.Repeat("---:|", Metrics.Length))).Append('\n');
         foreach (var p in points)
         {
             sb.Append("| ").Append(p.X).Append(" | ").Append(p.Seeds.ToString(inv)).Append(" |");
-            foreach (var (key, _) in Shown)
+            foreach (var (key, _) in Metrics)
             {
                 if (!p.Metrics.TryGetValue(key, out var v)) { sb.Append(" — |"); continue; }
                 sb.Append(' ').Append(v.Mean.ToString("F4", inv));
@@ -72,6 +73,4 @@ public static class SweepReport
             : throw new ArgumentException($"sweep value {p.X} has no metric '{metric}'")).ToArray();
         return new SvgChart { Title = title, XLabel = xLabel, YLabel = header, Kind = ChartKind.Bar, Series = [new ChartSeries(header, x, y)] };
     }
-
-    public static IEnumerable<(string Key, string Header)> Metrics => Shown;
 }
