@@ -20,7 +20,14 @@ namespace SharpCtr.Models.Diffusion;
 /// while embeddings start at 1e-4 and would be drowned by ε ~ N(0, I) at every step.
 /// Config: embedding_dim (16), condition_dim (32), condition (full | none | no_collaborative |
 /// no_context_scene | no_moe), interaction (bilinear | hadamard), empty_history (learned |
-/// mean_all), mlp ([256, 128]), activation (relu), dropout (0), fields, and the purifier's keys.
+/// mean_all), gate (same | overlap), sequence (none | mean), mlp ([256, 128]), activation (relu),
+/// dropout (0), fields, and the purifier's keys.
+/// sequence: none (the spec) gives the prediction network [h; field embeddings] — the history
+/// reaches it only through h, i.e. only the target category's behaviours; mean adds the whole
+/// history mean-pooled (items and side fields, as DeepFM's `sequence: mean`).
+/// gate: same (the spec) keeps a behaviour whose category is the target's — the first id of each
+/// when a field holds several; overlap keeps one that shares any category with the target, for
+/// items with several categories (MovieLens genres: use a multi-valued history side).
 /// </summary>
 public sealed class Cdp : CtrModel
 {
@@ -30,7 +37,7 @@ public sealed class Cdp : CtrModel
     readonly string? queryField;
     readonly string[] contextFields, sceneFields;
     readonly string conditionMode;
-    readonly bool bilinear, learnedEmpty, normaliseX0;
+    readonly bool bilinear, learnedEmpty, normaliseX0, gateOverlap, poolHistory;
     readonly Linear? bQU, bQI, bUI;
     readonly Mlp? colMlp, ctxMlp, scnMlp;
     readonly Linear? gate;
@@ -70,6 +77,8 @@ public sealed class Cdp : CtrModel
         conditionMode = c.GetChoice("condition", "full", "full", "none", "no_collaborative", "no_context_scene", "no_moe");
         bilinear = c.GetChoice("interaction", "bilinear", "bilinear", "hadamard") == "bilinear";
         learnedEmpty = c.GetChoice("empty_history", "learned", "learned", "mean_all") == "learned";
+        gateOverlap = c.GetChoice("gate", "same", "same", "overlap") == "overlap";
+        poolHistory = c.GetChoice("sequence", "none", "none", "mean") == "mean";
         normaliseX0 = c.GetChoice("x0_norm", "layer", "layer", "none") == "layer";
         conditionDim = c.GetInt("condition_dim", 32);
 
@@ -98,7 +107,8 @@ public sealed class Cdp : CtrModel
             Init.Normal(emptyHistory, ctx.Rng, 0.1f);
         }
         Purifier = new DiffusionPurifier(c, dim, conditionMode == "none" ? 0 : conditionDim, ctx.Rng);
-        mlp = new Mlp(dim + fields.Count * dim, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
+        int pooled = poolHistory ? 1 + emb.SequenceSideCount : 0;
+        mlp = new Mlp(dim + (fields.Count + pooled) * dim, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
     }
 
@@ -127,6 +137,7 @@ public sealed class Cdp : CtrModel
         var (h, noiseLoss) = Purifier.Purify(x0, condition);
         var parts = new List<Tensor>(fields.Count + 1) { h };
         foreach (var f in fields) parts.Add(emb.Field(b, f));
+        if (poolHistory) parts.AddRange(emb.PooledSequence(b));
         var output = new ModelOutput(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), b.Count));
         if (noiseLoss is not null) output.AuxLosses.Add(("noise", noiseLoss));
         return output;
@@ -158,6 +169,7 @@ public sealed class Cdp : CtrModel
         var cats = sv.Side(gateSide);
         int w = sv.SideWidth(gateSide), len = sv.MaxLen;
         var target = FieldIds.First(b, categoryField);
+        var targetAll = gateOverlap && b.Multi.TryGetValue(categoryField, out var multi) ? multi : null;
         var ids = new int[n * len];
         var lengths = new int[n];
         var empty = learnedEmpty ? Tensor.Temp([n, 1], zero: true) : null;
@@ -165,7 +177,8 @@ public sealed class Cdp : CtrModel
         {
             int hist = Math.Min(sv.Lengths[r], len), kept = 0;
             for (int l = 0; l < hist; l++)
-                if (cats[(r * len + l) * w] == target[r]) ids[r * len + kept++] = sv.Items[r * len + l];
+                if (gateOverlap ? SharesCategory(cats.AsSpan((r * len + l) * w, w), targetAll, target, r) : cats[(r * len + l) * w] == target[r])
+                    ids[r * len + kept++] = sv.Items[r * len + l];
             if (kept == 0 && !learnedEmpty)
                 for (int l = 0; l < hist; l++) ids[r * len + kept++] = sv.Items[r * len + l];
             if (kept == 0 && empty is not null) empty.Data[r] = 1;
@@ -174,6 +187,15 @@ public sealed class Cdp : CtrModel
         var x0 = Ops.EmbeddingBag(emb.Table(historySource).Weight, ids, n, len, lengths, mean: true);
         if (empty is not null) x0 = Ops.Add(x0, Ops.Mul(empty, emptyHistory!));
         return normaliseX0 ? Ops.LayerNorm(x0, null, null) : x0;
+    }
+
+    /// <summary>Whether a behaviour's categories (0 = none) include one of row r's target categories.</summary>
+    static bool SharesCategory(ReadOnlySpan<int> behaviour, MultiValues? targetAll, int[] targetFirst, int r)
+    {
+        var targets = targetAll is null ? targetFirst.AsSpan(r, 1) : targetAll.Ids.AsSpan(r * targetAll.Width, targetAll.Lengths[r]);
+        foreach (int c in behaviour)
+            if (c != 0 && targets.Contains(c)) return true;
+        return false;
     }
 
     /// <summary>Stage 2: the fused condition [B, C], or null for the no-condition ablation.</summary>

@@ -165,9 +165,10 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     [InlineData("no_context_scene")]
     [InlineData("no_moe")]
     [InlineData("none")]
-    public void BatchScoresEqualOneByOneScores(string condition)
+    [InlineData("full", "model.sequence=mean")]
+    public void BatchScoresEqualOneByOneScores(string condition, params string[] extra)
     {
-        var m = Create([.. Conditions, $"model.condition={condition}"]);
+        var m = Create([.. Conditions, $"model.condition={condition}", .. extra]);
         var test = data.Dataset.Indices(Splits.Test);
         int[] rows = [test[0], test[0], test[0], test[5], test[5], .. test[9..40]];   // consecutive rows share a request's fields
         var batched = Evaluator.Predict(m, data.Dataset, rows, batchSize: rows.Length);
@@ -196,5 +197,39 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
             bool has = p.SparseGrad is { Count: > 0 } || (p.Grad is not null && p.Grad.ToArray().Any(v => v != 0));
             Assert.True(has, $"parameter {name} got no gradient");
         }
+    }
+
+    /// <summary>With sequence: none the history reaches the score only through the gate (an item outside the
+    /// target's category changes nothing); with sequence: mean the whole history does.</summary>
+    [Theory]
+    [InlineData("none", false)]
+    [InlineData("mean", true)]
+    public void OffCategoryHistoryReachesTheScoreOnlyWithThePooledHistory(string sequence, bool expectChange)
+    {
+        var m = Create([.. Conditions, $"model.sequence={sequence}"]);
+        m.Eval();
+        var d = data.Dataset;
+        var rows = d.Indices(Splits.Test)[..200];
+        var batch = new Batch(d, rows.Length);
+        batch.Fill(d, rows);
+        var seq = batch.Sequence("item_seq");
+        var genres = seq.Side("genre");
+        var target = batch.MultiField("genre");
+        float[] Scores() { using (Tape.Inference()) return m.Forward(batch).Logits.ToArray(); }
+        var before = Scores();
+        int changedRows = 0, edited = 0;
+        for (int r = 0; r < rows.Length; r++)
+            for (int l = 0; l < seq.Lengths[r]; l++)
+            {
+                int at = r * seq.MaxLen + l;
+                if (genres[at] == target.Ids[r * target.Width]) continue;
+                seq.Items[at] = seq.Items[at] % 50 + 1;   // another item id; its category side stays off the gate
+                edited++;
+            }
+        var after = Scores();
+        for (int r = 0; r < rows.Length; r++) if (before[r] != after[r]) changedRows++;
+        Assert.True(edited > 50, $"only {edited} off-category history items to edit");
+        if (expectChange) Assert.True(changedRows > 50, $"only {changedRows} scores moved");
+        else Assert.Equal(0, changedRows);
     }
 }

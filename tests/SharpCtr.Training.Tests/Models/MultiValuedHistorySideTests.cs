@@ -167,4 +167,46 @@ public sealed class MultiValuedHistorySideTests(MultiGenrePlantedFixture fixture
         var b = Evaluator.Predict(fused, data.Dataset, rows, batchSize: 40);
         for (int i = 0; i < rows.Length; i++) Assert.True(MathF.Abs(a[i] - b[i]) < 1e-5f, $"row {i}: fused {a[i]} vs op-by-op {b[i]}");
     }
+
+    /// <summary>CDP's overlap gate keeps exactly the history items sharing any genre with the target
+    /// (the same gate keeps those whose first genre is the target's first); x0 is their mean.</summary>
+    [Theory]
+    [InlineData("same")]
+    [InlineData("overlap")]
+    public void CdpGateKeepsTheHistoryItemsThatShareTheTargetsCategory(string gate)
+    {
+        var m = (SharpCtr.Models.Diffusion.Cdp)ModelRegistry.Create(new ModelContext(data.Dataset,
+            Load("cdp", "model.x0_norm=none", "model.train_steps=5", $"model.gate={gate}").Model, new Rng(1)));
+        var rows = data.Dataset.Indices(Splits.Test)[..200];
+        var batch = new Batch(data.Dataset, rows.Length);
+        batch.Fill(data.Dataset, rows);
+        var (x0, _) = m.Purify(batch);
+        var table = m.Parameters().First(p => p.Name == "embeddings.table.item_id.weight").Value;
+        var empty = m.Parameters().First(p => p.Name == "empty_history").Value;
+        var seq = batch.Sequence("item_seq");
+        var genres = seq.Side("genre");
+        var target = batch.MultiField("genre");
+        int dim = table.Shape[1], w = seq.SideWidth("genre"), onlyBySecondGenre = 0;
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var targets = target.Ids.AsSpan(r * target.Width, target.Lengths[r]).ToArray();
+            var expect = new float[dim];
+            int count = 0;
+            for (int l = 0; l < seq.Lengths[r]; l++)
+            {
+                var own = genres.AsSpan((r * seq.MaxLen + l) * w, w).ToArray().Where(g => g != 0).ToArray();
+                bool sameFirst = own.Length > 0 && targets.Length > 0 && own[0] == targets[0];
+                bool overlap = own.Intersect(targets).Any();
+                if (overlap && !sameFirst) onlyBySecondGenre++;
+                if (gate == "same" ? sameFirst : overlap)
+                {
+                    count++;
+                    for (int k = 0; k < dim; k++) expect[k] += table.Data[seq.Items[r * seq.MaxLen + l] * dim + k];
+                }
+            }
+            for (int k = 0; k < dim; k++)
+                Assert.Equal(count == 0 ? empty.Data[k] : expect[k] / count, x0[r * dim + k], 5);
+        }
+        Assert.True(onlyBySecondGenre > 20, $"only {onlyBySecondGenre} history items share a genre other than the first: the gates are not told apart");
+    }
 }
