@@ -232,4 +232,15 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
         if (expectChange) Assert.True(changedRows > 50, $"only {changedRows} scores moved");
         else Assert.Equal(0, changedRows);
     }
+
+    public static TheoryData<string> ShippedConfigs() => GenCiTests.ShippedMovieLensConfigs("cdp*.yaml");
+
+    /// <summary>Every shipped MovieLens-1M CDP experiment builds with no unknown or unused model key.</summary>
+    [Theory]
+    [MemberData(nameof(ShippedConfigs))]
+    public void EveryShippedCdpConfigBuilds(string path)
+    {
+        var exp = Experiment.Load(path);
+        Assert.IsType<Cdp>(ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1))));
+    }
 }

@@ -275,14 +275,17 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
         Assert.Equal(before.Encoded.ToArray(), after.Encoded.ToArray());
     }
 
-    public static TheoryData<string> ShippedConfigs()
+    public static TheoryData<string> ShippedConfigs() => ShippedMovieLensConfigs("genci*.yaml");
+
+    /// <summary>configs/movielens-1m/PATTERN, data-only files left out.</summary>
+    internal static TheoryData<string> ShippedMovieLensConfigs(string pattern)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SharpCtr.sln"))) dir = dir.Parent;
         var folder = Path.Combine(dir?.FullName ?? throw new DirectoryNotFoundException("no SharpCtr.sln above the test binaries"), "configs", "movielens-1m");
         var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(folder, "genci*.yaml").Order(StringComparer.Ordinal))
-            if (!f.EndsWith("genci-data.yaml", StringComparison.Ordinal)) data.Add(f);
+        foreach (var f in Directory.GetFiles(folder, pattern).Order(StringComparer.Ordinal))
+            if (!f.EndsWith("data.yaml", StringComparison.Ordinal)) data.Add(f);
         return data;
     }
 
