@@ -15,11 +15,13 @@ public sealed class FieldInputs
     public readonly List<string> Fields;
     public readonly bool PoolSequence;
 
-    public FieldInputs(FeatureEmbeddings embeddings, ConfigSection c)
+    /// <param name="defaultSequence">`sequence` when the config leaves it out: mean (the feature-interaction
+    /// models), or none for a model whose history has its own path (CDP's purified interest).</param>
+    public FieldInputs(FeatureEmbeddings embeddings, ConfigSection c, string defaultSequence = "mean")
     {
         Embeddings = embeddings;
         Fields = ModelConfig.Fields(c, embeddings);
-        PoolSequence = c.GetChoice("sequence", "mean", "mean", "none") == "mean" && embeddings.HasSequence;
+        PoolSequence = c.GetChoice("sequence", defaultSequence, "mean", "none") == "mean" && embeddings.HasSequence;
     }
 
     /// <summary>Number of [B, D] inputs <see cref="Embed"/> returns.</summary>

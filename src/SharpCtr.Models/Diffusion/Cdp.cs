@@ -32,12 +32,12 @@ namespace SharpCtr.Models.Diffusion;
 public sealed class Cdp : CtrModel
 {
     readonly FeatureEmbeddings emb;
-    readonly List<string> fields;
+    readonly FieldInputs inputs;        // [field embeddings; the pooled history when sequence: mean]
     readonly string sequenceName, historySource, gateSide, itemField, categoryField, userField;
     readonly string? queryField;
     readonly string[] contextFields, sceneFields;
     readonly string conditionMode;
-    readonly bool bilinear, learnedEmpty, normaliseX0, gateOverlap, poolHistory;
+    readonly bool bilinear, learnedEmpty, normaliseX0, gateOverlap;
     readonly Linear? bQU, bQI, bUI;
     readonly Mlp? colMlp, ctxMlp, scnMlp;
     readonly Linear? gate;
@@ -52,7 +52,7 @@ public sealed class Cdp : CtrModel
         var schema = ctx.Schema;
         int dim = c.GetInt("embedding_dim", 16);
         emb = new FeatureEmbeddings(schema, dim, ctx.Rng);
-        fields = ModelConfig.Fields(c, emb);
+        inputs = new FieldInputs(emb, c, defaultSequence: "none");
         var seq = schema.Sequence ?? throw new ConfigException($"{c.Where}: CDP needs a data set with a behaviour sequence");
         if (seq.Sides.Count == 0) throw new ConfigException($"{c.Where}: CDP's category gate needs a sequence side field with each history item's category");
         sequenceName = seq.Name;
@@ -78,7 +78,6 @@ public sealed class Cdp : CtrModel
         bilinear = c.GetChoice("interaction", "bilinear", "bilinear", "hadamard") == "bilinear";
         learnedEmpty = c.GetChoice("empty_history", "learned", "learned", "mean_all") == "learned";
         gateOverlap = c.GetChoice("gate", "same", "same", "overlap") == "overlap";
-        poolHistory = c.GetChoice("sequence", "none", "none", "mean") == "mean";
         normaliseX0 = c.GetChoice("x0_norm", "layer", "layer", "none") == "layer";
         conditionDim = c.GetInt("condition_dim", 32);
 
@@ -107,8 +106,7 @@ public sealed class Cdp : CtrModel
             Init.Normal(emptyHistory, ctx.Rng, 0.1f);
         }
         Purifier = new DiffusionPurifier(c, dim, conditionMode == "none" ? 0 : conditionDim, ctx.Rng);
-        int pooled = poolHistory ? 1 + emb.SequenceSideCount : 0;
-        mlp = new Mlp(dim + (fields.Count + pooled) * dim, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
+        mlp = new Mlp(dim + inputs.Count * dim, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
     }
 
@@ -135,9 +133,8 @@ public sealed class Cdp : CtrModel
     {
         var (x0, condition) = Inputs(b);
         var (h, noiseLoss) = Purifier.Purify(x0, condition);
-        var parts = new List<Tensor>(fields.Count + 1) { h };
-        foreach (var f in fields) parts.Add(emb.Field(b, f));
-        if (poolHistory) parts.AddRange(emb.PooledSequence(b));
+        var parts = new List<Tensor>(inputs.Count + 1) { h };
+        parts.AddRange(inputs.Embed(b));
         var output = new ModelOutput(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), b.Count));
         if (noiseLoss is not null) output.AuxLosses.Add(("noise", noiseLoss));
         return output;
