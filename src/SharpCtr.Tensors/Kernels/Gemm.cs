@@ -9,9 +9,41 @@ namespace SharpCtr.Tensors.Kernels;
 /// </summary>
 public static unsafe class Gemm
 {
-    /// <summary>Use the managed kernel even when OpenBLAS is available (also env SHARPCTR_GEMM=managed).</summary>
-    public static bool ForceManaged { get; set; } =
-        string.Equals(Environment.GetEnvironmentVariable("SHARPCTR_GEMM"), "managed", StringComparison.OrdinalIgnoreCase);
+    static bool? forceManaged;
+
+    /// <summary>
+    /// Use the managed kernel even when OpenBLAS is available. Default: SHARPCTR_GEMM=managed or
+    /// =blas when set, else <see cref="ManagedBeatsBlas"/> for this CPU and OpenBLAS's core type.
+    /// Decided on first use (it loads OpenBLAS to read its core), not at type load, so
+    /// <see cref="SleepBlasThreadsBetweenCalls"/> can still set OpenBLAS's environment before that.
+    /// </summary>
+    public static bool ForceManaged
+    {
+        get => forceManaged ??= DefaultForceManaged(Environment.GetEnvironmentVariable("SHARPCTR_GEMM"));
+        set => forceManaged = value;
+    }
+
+    static bool DefaultForceManaged(string? setting)
+    {
+        if (string.Equals(setting, "managed", StringComparison.OrdinalIgnoreCase)) return true;
+        if (string.Equals(setting, "blas", StringComparison.OrdinalIgnoreCase)) return false;
+        return !BlasPreferred;
+    }
+
+    /// <summary>Whether OpenBLAS is loaded and, on this CPU and its core type, preferred to the managed kernel.</summary>
+    public static bool BlasPreferred => BlasAvailable && !ManagedBeatsBlas(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, OpenBlas.Core);
+
+    /// <summary>
+    /// Whether the managed kernel should take the products OpenBLAS would: on an AVX-512 CPU whose
+    /// OpenBLAS runs a core type without AVX-512 kernels (a machine that sets
+    /// OPENBLAS_CORETYPE=Haswell, or a CPU OpenBLAS 0.3.21 does not know, such as AMD Zen 5). On such
+    /// a Zen 5 VM, GEMM 1024×256×256 read 306–319 GFLOP/s managed against 172–183 for OpenBLAS's
+    /// Haswell core (268 with SkylakeX forced), and DeepFM trained at 125k samples/s against 103k.
+    /// Where OpenBLAS has its AVX-512 kernels it keeps the products: on the Cascade Lake VM they
+    /// won at every size down to 8×8×8 (docs/BENCHMARKS.md, GEMM dispatch).
+    /// </summary>
+    public static bool ManagedBeatsBlas(bool cpuHasAvx512, string blasCore) =>
+        cpuHasAvx512 && !OpenBlas.HasAvx512Kernels(blasCore);
 
     /// <summary>Products with fewer multiply-adds (m·n·k) than this go to the managed kernel even
     /// when OpenBLAS is loaded. Measured on the 2-core AVX-512 VM: OpenBLAS 0.3.21 (SkylakeX core,
@@ -41,7 +73,9 @@ public static unsafe class Gemm
     }
 
     /// <summary>The backend large products use, for printouts.</summary>
-    public static string Backend => BlasAvailable && !ForceManaged ? OpenBlas.Description : "managed " + ManagedGemm.Isa;
+    public static string Backend => !BlasAvailable || ForceManaged
+        ? "managed " + ManagedGemm.Isa + (BlasAvailable ? $" (OpenBLAS core {OpenBlas.Core} loaded, not used)" : "")
+        : OpenBlas.Description;
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)

@@ -22,6 +22,14 @@ internal static unsafe class OpenBlas
     public static bool IsAvailable { get; }
     public static string Description { get; } = "not loaded";
 
+    /// <summary>The core type OpenBLAS runs (openblas_get_corename), or "?" when not loaded or not reported.</summary>
+    public static string Core { get; } = "?";
+
+    /// <summary>Whether an OpenBLAS core type uses AVX-512 kernels (0.3.21's SkylakeX, Cooperlake, SapphireRapids).</summary>
+    public static bool HasAvx512Kernels(string core) =>
+        core.Equals("SkylakeX", StringComparison.OrdinalIgnoreCase) || core.Equals("Cooperlake", StringComparison.OrdinalIgnoreCase)
+        || core.Equals("SapphireRapids", StringComparison.OrdinalIgnoreCase);
+
     static OpenBlas()
     {
         OpenBlasEnvironment.Loading = true;
@@ -42,7 +50,7 @@ internal static unsafe class OpenBlas
                 setNumThreads = (delegate* unmanaged<int, void>)t;
             if (NativeLibrary.TryGetExport(handle, "openblas_get_corename", out var c))
                 getCoreName = (delegate* unmanaged<byte*>)c;
-            string core = getCoreName != null ? Marshal.PtrToStringAnsi((nint)getCoreName()) ?? "?" : "?";
+            string core = Core = getCoreName != null ? Marshal.PtrToStringAnsi((nint)getCoreName()) ?? "?" : "?";
             Description = $"OpenBLAS ({name}, core {core}{(forcedCore ? ", forced via OPENBLAS_CORETYPE" : "")}{(OpenBlasEnvironment.ThreadsSleep ? ", threads sleep between calls" : "")})";
             IsAvailable = true;
             return;

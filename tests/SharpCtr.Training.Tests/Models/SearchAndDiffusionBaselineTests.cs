@@ -17,9 +17,11 @@ public sealed class SearchAndDiffusionBaselineTests(PlantedDataFixture fixture) 
         Experiment.Load(data.ExperimentPath, new[] { $"model.name={model}", "model.mlp=[64]" }.Concat(extra));
 
     [Theory]
-    [InlineData("sim")]
+    // SIM soft and the DiffRec-style purifier learn slower than the rest here: at the fixture's
+    // 4 epochs they ended at 0.705 and 0.693 with the managed GEMM's rounding (8 epochs: 0.730, 0.738).
+    [InlineData("sim", "train.epochs=8")]
     [InlineData("sim", "model.search=hard")]
-    [InlineData("diffrec", "model.train_steps=5")]
+    [InlineData("diffrec", "model.train_steps=5", "train.epochs=8")]
     public void LearnsThePlantedSignal(string model, params string[] extra)
     {
         var r = new ModelTrainer(Load(model, extra), data.Dataset, Path.Combine(data.Root, "runs", model + extra.Length), TextWriter.Null).Run(resume: false);
