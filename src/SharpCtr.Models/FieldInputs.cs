@@ -14,14 +14,18 @@ public sealed class FieldInputs
     public readonly FeatureEmbeddings Embeddings;
     public readonly List<string> Fields;
     public readonly bool PoolSequence;
+    /// <summary>The config's `sequence` value.</summary>
+    public readonly string Sequence;
 
     /// <param name="defaultSequence">`sequence` when the config leaves it out: mean (the feature-interaction
     /// models), or none for a model whose history has its own path (CDP's purified interest).</param>
-    public FieldInputs(FeatureEmbeddings embeddings, ConfigSection c, string defaultSequence = "mean")
+    /// <param name="otherSequenceChoices">values of `sequence` the model handles itself (pooled nothing here).</param>
+    public FieldInputs(FeatureEmbeddings embeddings, ConfigSection c, string defaultSequence = "mean", params string[] otherSequenceChoices)
     {
         Embeddings = embeddings;
         Fields = ModelConfig.Fields(c, embeddings);
-        PoolSequence = c.GetChoice("sequence", defaultSequence, "mean", "none") == "mean" && embeddings.HasSequence;
+        Sequence = c.GetChoice("sequence", defaultSequence, ["mean", "none", .. otherSequenceChoices]);
+        PoolSequence = Sequence == "mean" && embeddings.HasSequence;
     }
 
     /// <summary>Number of [B, D] inputs <see cref="Embed"/> returns.</summary>

@@ -1,6 +1,7 @@
 using SharpCtr.Data.Batching;
 using SharpCtr.Data.Config;
 using SharpCtr.Tensors;
+using SharpCtr.Models.BehaviorSequence;
 using SharpCtr.Tensors.Nn;
 
 namespace SharpCtr.Models.Diffusion;
@@ -20,11 +21,14 @@ namespace SharpCtr.Models.Diffusion;
 /// while embeddings start at 1e-4 and would be drowned by ε ~ N(0, I) at every step.
 /// Config: embedding_dim (16), condition_dim (32), condition (full | none | no_collaborative |
 /// no_context_scene | no_moe), interaction (bilinear | hadamard), empty_history (learned |
-/// mean_all), gate (same | overlap), sequence (none | mean), mlp ([256, 128]), activation (relu),
-/// dropout (0), fields, and the purifier's keys.
+/// mean_all), gate (same | overlap), sequence (none | mean | attention), attention_units ([64, 32]),
+/// attention_activation (dice), mlp ([256, 128]), activation (relu), dropout (0), fields, and the
+/// purifier's keys.
 /// sequence: none (the spec) gives the prediction network [h; field embeddings] — the history
 /// reaches it only through h, i.e. only the target category's behaviours; mean adds the whole
-/// history mean-pooled (items and side fields, as DeepFM's `sequence: mean`).
+/// history mean-pooled (items and side fields, as DeepFM's `sequence: mean`); attention adds it
+/// pooled by DIN's activation unit against the target — CDP on a DIN base, the paper's deployment
+/// shape (its purified interest joins a SIM-like ranking model's target attention).
 /// gate: same (the spec) keeps a behaviour whose category is the target's — the first id of each
 /// when a field holds several; overlap keeps one that shares any category with the target, for
 /// items with several categories (MovieLens genres: use a multi-valued history side).
@@ -33,6 +37,8 @@ public sealed class Cdp : CtrModel
 {
     readonly FeatureEmbeddings emb;
     readonly FieldInputs inputs;        // [field embeddings; the pooled history when sequence: mean]
+    readonly ActivationUnit? historyAttention;   // sequence: attention
+    readonly string[] targetKeyFields = [];
     readonly string sequenceName, historySource, gateSide, itemField, categoryField, userField;
     readonly string? queryField;
     readonly string[] contextFields, sceneFields;
@@ -52,7 +58,7 @@ public sealed class Cdp : CtrModel
         var schema = ctx.Schema;
         int dim = c.GetInt("embedding_dim", 16);
         emb = new FeatureEmbeddings(schema, dim, ctx.Rng);
-        inputs = new FieldInputs(emb, c, defaultSequence: "none");
+        inputs = new FieldInputs(emb, c, defaultSequence: "none", "attention");
         var seq = schema.Sequence ?? throw new ConfigException($"{c.Where}: CDP needs a data set with a behaviour sequence");
         if (seq.Sides.Count == 0) throw new ConfigException($"{c.Where}: CDP's category gate needs a sequence side field with each history item's category");
         sequenceName = seq.Name;
@@ -106,7 +112,13 @@ public sealed class Cdp : CtrModel
             Init.Normal(emptyHistory, ctx.Rng, 0.1f);
         }
         Purifier = new DiffusionPurifier(c, dim, conditionMode == "none" ? 0 : conditionDim, ctx.Rng);
-        mlp = new Mlp(dim + inputs.Count * dim, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
+        if (inputs.Sequence == "attention")
+        {
+            targetKeyFields = TargetQuery.Fields(ctx, "CDP");
+            historyAttention = new ActivationUnit(emb.SequenceWidth(), ModelConfig.Ints(c, "attention_units", [64, 32]),
+                Activations.Parse(c.GetString("attention_activation", "dice")), ctx.Rng);
+        }
+        mlp = new Mlp(dim + inputs.Count * dim + (historyAttention is null ? 0 : emb.SequenceWidth()), ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
     }
 
@@ -126,6 +138,7 @@ public sealed class Cdp : CtrModel
         if (scnMlp is not null) yield return ("scene", scnMlp);
         if (gate is not null) yield return ("gate", gate);
         yield return ("purifier", Purifier);
+        if (historyAttention is not null) yield return ("history_attention", historyAttention);
         yield return ("mlp", mlp);
     }
 
@@ -135,6 +148,7 @@ public sealed class Cdp : CtrModel
         var (h, noiseLoss) = Purifier.Purify(x0, condition);
         var parts = new List<Tensor>(inputs.Count + 1) { h };
         parts.AddRange(inputs.Embed(b));
+        if (historyAttention is not null) parts.Add(historyAttention.Pool(emb.PackedSequence(b), TargetQuery.Embed(emb, b, targetKeyFields), Training));
         var output = new ModelOutput(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), b.Count));
         if (noiseLoss is not null) output.AuxLosses.Add(("noise", noiseLoss));
         return output;

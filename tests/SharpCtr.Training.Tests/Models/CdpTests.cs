@@ -125,10 +125,11 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     [Theory]
     [InlineData("full")]
     [InlineData("none", "model.train_h=one_step", "model.interaction=hadamard")]
+    [InlineData("full", "model.sequence=attention")]
     public void LearnsThePlantedSignal(string condition, params string[] extra)
     {
         var exp = Load("cdp", [.. Conditions, $"model.condition={condition}", .. extra]);
-        var r = new ModelTrainer(exp, data.Dataset, Path.Combine(data.Root, "runs", "cdp-" + condition), TextWriter.Null).Run(resume: false);
+        var r = new ModelTrainer(exp, data.Dataset, Path.Combine(data.Root, "runs", "cdp-" + condition + extra.Length), TextWriter.Null).Run(resume: false);
         Assert.True(r.Test.Auc > 0.70, $"cdp ({condition}): test AUC {r.Test.Auc:F4}");
     }
 
@@ -166,6 +167,7 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     [InlineData("no_moe")]
     [InlineData("none")]
     [InlineData("full", "model.sequence=mean")]
+    [InlineData("full", "model.sequence=attention")]
     public void BatchScoresEqualOneByOneScores(string condition, params string[] extra)
     {
         var m = Create([.. Conditions, $"model.condition={condition}", .. extra]);
@@ -180,9 +182,10 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     [Theory]
     [InlineData("model.train_h=reverse_chain")]
     [InlineData("model.train_h=one_step")]
-    public void EveryParameterGetsAGradient(string trainH)
+    [InlineData("model.sequence=attention")]
+    public void EveryParameterGetsAGradient(string setting)
     {
-        var m = Create([.. Conditions, trainH]);
+        var m = Create([.. Conditions, setting]);
         var batch = new Batch(data.Dataset, 128);
         batch.Fill(data.Dataset, data.Dataset.Indices(Splits.Train)[..128]);
         using (var tape = Tape.Train())
@@ -200,10 +203,11 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     }
 
     /// <summary>With sequence: none the history reaches the score only through the gate (an item outside the
-    /// target's category changes nothing); with sequence: mean the whole history does.</summary>
+    /// target's category changes nothing); with sequence: mean or attention the whole history does.</summary>
     [Theory]
     [InlineData("none", false)]
     [InlineData("mean", true)]
+    [InlineData("attention", true)]
     public void OffCategoryHistoryReachesTheScoreOnlyWithThePooledHistory(string sequence, bool expectChange)
     {
         var m = Create([.. Conditions, $"model.sequence={sequence}"]);
