@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using SharpCtr.Data.Synthetic;
+using SharpCtr.Training.Metrics;
 
 namespace SharpCtr.Cli.Commands;
 
@@ -25,6 +26,8 @@ public static class SynthCommands
                 SearchLogWriter.Write(log, dir);
                 Console.WriteLine($"wrote {dir} (seed {options.Seed}) in {clock.Elapsed.TotalSeconds:F1} s");
                 Console.WriteLine(SyntheticLogStats.Compute(log));
+                var (all, last) = OracleAuc(log);
+                Console.WriteLine($"oracle AUC (the generator's click probability, true intent known): all impressions {all:F4}, each user's last 10 % of requests {last:F4}");
                 return 0;
             }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
@@ -34,5 +37,31 @@ public static class SynthCommands
             }
         });
         return synth;
+    }
+
+    /// <summary>
+    /// AUC of <see cref="SyntheticRequest.ClickProbability"/> against the recorded clicks: what a model
+    /// that knew each request's true intent could reach — a ceiling for models of the log. Over
+    /// every impression, and over each user's last 10 % of requests (the 8:1:1 per-user test split).
+    /// </summary>
+    static (double All, double LastTenth) OracleAuc(SyntheticSearchLog log)
+    {
+        var perUser = new int[log.Users];
+        foreach (var r in log.Requests) perUser[r.User]++;
+        var seen = new int[log.Users];
+        var (scores, labels, testScores, testLabels) = (new List<float>(), new List<float>(), new List<float>(), new List<float>());
+        foreach (var r in log.Requests)
+        {
+            bool test = seen[r.User]++ >= (int)Math.Floor(0.9 * perUser[r.User] + 1e-9);
+            for (int i = 0; i < r.Items.Length; i++)
+            {
+                scores.Add((float)r.ClickProbability[i]);
+                labels.Add(r.Clicked[i] ? 1f : 0f);
+                if (!test) continue;
+                testScores.Add((float)r.ClickProbability[i]);
+                testLabels.Add(r.Clicked[i] ? 1f : 0f);
+            }
+        }
+        return (Auc.Compute(scores.ToArray(), labels.ToArray()), Auc.Compute(testScores.ToArray(), testLabels.ToArray()));
     }
 }

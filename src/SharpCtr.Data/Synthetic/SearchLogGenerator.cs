@@ -277,7 +277,9 @@ public static class SearchLogGenerator
 
             var clicked = new bool[n];
             var noise = new ClickNoise[n];
+            var probability = new double[n];
             var pageExamination = Math.Pow(_o.PageExamination, page - 1);
+            var outsideTop = 0;
             for (var i = 0; i < n; i++)
             {
                 var item = _items[shown[i]];
@@ -285,7 +287,14 @@ public static class SearchLogGenerator
                 var logit = _o.BaseLogit + item.Quality + _o.PreferenceWeight * Preference(item.Leaf);
                 if (item.Leaf == intent) logit += _o.LeafMatchWeight;
                 else if (_catalog.TopOf(item.Leaf) == intentTop) logit += _o.TopMatchWeight;
-                clicked[i] = _random.NextDouble() < examined / (1.0 + Math.Exp(-logit));
+                else outsideTop++;
+                probability[i] = examined / (1.0 + Math.Exp(-logit));
+                clicked[i] = _random.NextDouble() < probability[i];
+            }
+            for (var i = 0; i < n; i++)
+            {
+                var cross = outsideTop > 0 && _catalog.TopOf(_items[shown[i]].Leaf) != intentTop ? _o.CrossCategoryClickProbability / outsideTop : 0.0;
+                probability[i] = 1.0 - (1.0 - probability[i]) * (1.0 - _o.AccidentalClickProbability) * (1.0 - cross);
             }
             // Accidental clicks hit any shown item; a cross-category click picks one item outside
             // the intent's top category. Both are recorded as clicks.
@@ -328,6 +337,7 @@ public static class SearchLogGenerator
                 Items = shown,
                 Clicked = clicked,
                 Noise = noise,
+                ClickProbability = probability,
                 TrueIntentLeaf = intent,
                 IntentLeaves = (int[])_interests.Clone(),
                 IntentWeights = intentWeights,

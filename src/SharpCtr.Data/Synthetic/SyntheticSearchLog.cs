@@ -35,6 +35,14 @@ public sealed class SyntheticRequest
     public required int[] Items { get; init; }
     public required bool[] Clicked { get; init; }
     public required ClickNoise[] Noise { get; init; }
+    /// <summary>
+    /// Ground truth: the probability the generator gave each shown item of being recorded as
+    /// clicked, knowing the true intent — 1 − (1 − genuine)(1 − accidental)(1 − cross), where the
+    /// cross-category click is spread evenly over the request's items outside the intent's top
+    /// category (the generator picks among the unclicked ones). The score of an oracle that knows
+    /// what no model sees; its AUC bounds what the log lets any model reach.
+    /// </summary>
+    public required double[] ClickProbability { get; init; }
 
     // Ground truth.
     public int TrueIntentLeaf { get; init; }

@@ -65,6 +65,24 @@ public class GroundTruthTests(ITestOutputHelper output)
         Assert.Equal(clean.Recorded.History, clean.Genuine.History, 12);
     }
 
+    /// <summary>The generator's click probability (true intent known) is calibrated — its mean is the
+    /// click rate — and ranks the recorded clicks above every simple scorer: a ceiling for models.</summary>
+    [Theory]
+    [InlineData("clean")]
+    [InlineData("heavy")]
+    public void The_click_probability_is_calibrated_and_beats_the_simple_scorers(string level)
+    {
+        var log = SearchLogGenerator.Generate(SyntheticTestConfigs.Shipped(level, 600));
+        var p = log.Requests.SelectMany(r => r.ClickProbability).ToArray();
+        var clicked = log.Requests.SelectMany(r => r.Clicked).ToArray();
+        double ctr = clicked.Count(c => c) / (double)clicked.Length, mean = p.Average();
+        Assert.True(Math.Abs(mean - ctr) < 0.01 * Math.Max(ctr, 0.05) + 0.004, $"{level}: mean probability {mean:F4} vs click rate {ctr:F4}");
+        double oracle = Auc.Compute(p, clicked);
+        var simple = IntentBaselines.Evaluate(log).Recorded;
+        output.WriteLine($"{level}: click rate {ctr:F4}, mean probability {mean:F4}, oracle AUC {oracle:F4}, true-intent scorer {simple.TrueIntent:F4}");
+        Assert.True(oracle > simple.TrueIntent + 0.02 && oracle > simple.History + 0.02, $"{level}: oracle {oracle:F4} vs {simple}");
+    }
+
     void Print(IntentBaselines.Result[] r)
     {
         string[] names = ["clean", "moderate", "heavy"];
