@@ -22,8 +22,8 @@ namespace SharpCtr.Models.Diffusion;
 /// Config: embedding_dim (16), condition_dim (32), condition (full | none | no_collaborative |
 /// no_context_scene | no_moe), interaction (bilinear | hadamard), empty_history (learned |
 /// mean_all), gate (same | overlap), sequence (none | mean | attention), attention_units ([64, 32]),
-/// attention_activation (dice), mlp ([256, 128]), activation (relu), dropout (0), fields, and the
-/// purifier's keys.
+/// attention_activation (dice), mlp ([256, 128]), activation (relu), dropout (0), h_dropout (0: dropout
+/// on the purified vector before the prediction network, in training), fields, and the purifier's keys.
 /// sequence: none (the spec) gives the prediction network [h; field embeddings] — the history
 /// reaches it only through h, i.e. only the target category's behaviours; mean adds the whole
 /// history mean-pooled (items and side fields, as DeepFM's `sequence: mean`); attention adds it
@@ -51,6 +51,8 @@ public sealed class Cdp : CtrModel
     readonly int conditionDim;
     public readonly DiffusionPurifier Purifier;
     readonly Mlp mlp;
+    readonly float hDropout;
+    readonly Rng? hDropoutRng;
 
     public Cdp(ModelContext ctx)
     {
@@ -120,6 +122,14 @@ public sealed class Cdp : CtrModel
         }
         mlp = new Mlp(dim + inputs.Count * dim + (historyAttention is null ? 0 : emb.SequenceWidth()), ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+        hDropout = (float)c.GetDouble("h_dropout", 0);
+        if (hDropout is < 0 or >= 1) throw new ConfigException($"{c.Where}: h_dropout must be in [0, 1), got {hDropout}");
+        if (hDropout > 0) hDropoutRng = ctx.Rng.Fork();   // forked last, and only when used: other configs initialise as before
+    }
+
+    protected override IEnumerable<(string, Rng)> LocalRngs()
+    {
+        if (hDropoutRng is not null) yield return ("h_dropout", hDropoutRng);
     }
 
     protected override IEnumerable<(string, Tensor)> LocalParameters()
@@ -146,6 +156,7 @@ public sealed class Cdp : CtrModel
     {
         var (x0, condition) = Inputs(b);
         var (h, noiseLoss) = Purifier.Purify(x0, condition);
+        if (Training && hDropoutRng is not null) h = Ops.Dropout(h, hDropout, hDropoutRng);
         var parts = new List<Tensor>(inputs.Count + 1) { h };
         parts.AddRange(inputs.Embed(b));
         if (historyAttention is not null) parts.Add(historyAttention.Pool(emb.PackedSequence(b), TargetQuery.Embed(emb, b, targetKeyFields), Training));

@@ -168,6 +168,7 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     [InlineData("none")]
     [InlineData("full", "model.sequence=mean")]
     [InlineData("full", "model.sequence=attention")]
+    [InlineData("full", "model.h_dropout=0.5")]
     public void BatchScoresEqualOneByOneScores(string condition, params string[] extra)
     {
         var m = Create([.. Conditions, $"model.condition={condition}", .. extra]);
@@ -183,6 +184,7 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     [InlineData("model.train_h=reverse_chain")]
     [InlineData("model.train_h=one_step")]
     [InlineData("model.sequence=attention")]
+    [InlineData("model.h_dropout=0.5")]
     public void EveryParameterGetsAGradient(string setting)
     {
         var m = Create([.. Conditions, setting]);
