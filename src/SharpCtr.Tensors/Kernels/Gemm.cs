@@ -37,7 +37,7 @@ public static unsafe class Gemm
     /// Whether the managed kernel should take the products OpenBLAS would: on an AVX-512 CPU whose
     /// OpenBLAS runs a core type without AVX-512 kernels (a machine that sets
     /// OPENBLAS_CORETYPE=Haswell, or a CPU OpenBLAS 0.3.21 does not know, such as AMD Zen 5). On such
-    /// a Zen 5 VM, GEMM 1024×256×256 read 306–319 GFLOP/s managed against 172–183 for OpenBLAS's
+    /// a Zen 5 VM, GEMM 1024×256×256 read 306–363 GFLOP/s managed against 172–227 for OpenBLAS's
     /// Haswell core (268–435 with SkylakeX forced: this host is noisy), and DeepFM trained at 125k samples/s against 103k.
     /// Where OpenBLAS has its AVX-512 kernels it keeps the products: on the Cascade Lake VM they
     /// won at every size down to 8×8×8 (docs/BENCHMARKS.md, GEMM dispatch).
