@@ -1,3 +1,4 @@
+using SharpCtr.Data.Config;
 using SharpCtr.Tensors;
 using SharpCtr.Tensors.Nn;
 using AttentionUnitKernel = SharpCtr.Tensors.Kernels.AttentionUnitKernel;
@@ -12,7 +13,10 @@ namespace SharpCtr.Models.BehaviorSequence;
 /// <see cref="Scores(FeatureEmbeddings.Packed, Tensor, bool)"/> runs it through fused kernels where they
 /// cover the configuration: in inference the whole unit in one pass; in training with Dice the whole
 /// unit as one tiled op (<see cref="DiceUnit"/>), else the first layer as one op. DIN owns one; CDP uses
-/// one for its attention-pooled history (sequence: attention).
+/// one for its attention-pooled history (sequence: attention). The caller passes its own training
+/// flag to <see cref="Scores(FeatureEmbeddings.Packed, Tensor, bool)"/>: DIN lists the unit's layers
+/// as its own children (to keep DIN's parameter names), so the unit's <see cref="Module.Training"/>
+/// is not the one that follows DIN's Train/Eval.
 /// </summary>
 public sealed class ActivationUnit : Module
 {
@@ -30,6 +34,10 @@ public sealed class ActivationUnit : Module
         Act = activation switch { Activation.Dice => new Dice(units[0]), Activation.PRelu => new PRelu(units[0]), _ => null };
         Rest = new Mlp(units[0], units[1..], rng, activation, outputDim: 1);
     }
+
+    /// <summary>The unit a model config describes: attention_units ([64, 32]) and attention_activation (dice).</summary>
+    public static ActivationUnit FromConfig(ConfigSection c, int keyWidth, Rng rng) =>
+        new(keyWidth, ModelConfig.Ints(c, "attention_units", [64, 32]), Activations.Parse(c.GetString("attention_activation", "dice")), rng);
 
     /// <summary>The unit's modules under DIN's parameter names (att_q, att_k, att_p, att_act, att_mlp).</summary>
     public IEnumerable<(string, Module)> NamedParts()

@@ -31,13 +31,10 @@ public sealed class Din : CtrModel
         fields = ModelConfig.Fields(c, emb);
         queryFields = TargetQuery.Fields(ctx, "DIN");
         int kd = emb.SequenceWidth();
-        var units = ModelConfig.Ints(c, "attention_units", [64, 32]);
-        unit = new ActivationUnit(kd, units, Activations.Parse(c.GetString("attention_activation", "dice")), ctx.Rng)
-        {
-            UseFusedInference = c.GetBool("fused_inference", true),
-            UseFusedInput = c.GetBool("fused_training", true),
-            UseTiled = c.GetBool("tiled_training", true),
-        };
+        unit = ActivationUnit.FromConfig(c, kd, ctx.Rng);
+        unit.UseFusedInference = c.GetBool("fused_inference", true);
+        unit.UseFusedInput = c.GetBool("fused_training", true);
+        unit.UseTiled = c.GetBool("tiled_training", true);
         useSoftmax = c.GetBool("use_softmax", false);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);

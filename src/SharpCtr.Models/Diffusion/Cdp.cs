@@ -117,8 +117,7 @@ public sealed class Cdp : CtrModel
         if (inputs.Sequence == "attention")
         {
             targetKeyFields = TargetQuery.Fields(ctx, "CDP");
-            historyAttention = new ActivationUnit(emb.SequenceWidth(), ModelConfig.Ints(c, "attention_units", [64, 32]),
-                Activations.Parse(c.GetString("attention_activation", "dice")), ctx.Rng);
+            historyAttention = ActivationUnit.FromConfig(c, emb.SequenceWidth(), ctx.Rng);
         }
         mlp = new Mlp(dim + inputs.Count * dim + (historyAttention is null ? 0 : emb.SequenceWidth()), ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
@@ -157,7 +156,7 @@ public sealed class Cdp : CtrModel
         var (x0, condition) = Inputs(b);
         var (h, noiseLoss) = Purifier.Purify(x0, condition);
         if (Training && hDropoutRng is not null) h = Ops.Dropout(h, hDropout, hDropoutRng);
-        var parts = new List<Tensor>(inputs.Count + 1) { h };
+        var parts = new List<Tensor>(inputs.Count + 2) { h };
         parts.AddRange(inputs.Embed(b));
         if (historyAttention is not null) parts.Add(historyAttention.Pool(emb.PackedSequence(b), TargetQuery.Embed(emb, b, targetKeyFields), Training));
         var output = new ModelOutput(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), b.Count));

@@ -50,6 +50,8 @@ public static class EngineBenchmark
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
         new("embedding_bag_fwd_bwd_us", "µs", "mean-pooled bags: 1024 histories of 0–50 ids (random lengths) into 3700×16, forward+backward (sparse row gradient; DeepFM's history field)", _ => EmbeddingBagOpUs()),
         new("embedding_floor_fwd_bwd_us", "µs", "the bytes embedding_fwd_bwd_us must move (write 3.2 MB output, read 3.2 MB gradient) as plain passes on the kernel threads, no indexing", _ => EmbeddingFloorUs()),
+        new("embedding_gather_us", "µs", "embedding_fwd_bwd_us's forward kernel alone: 1024×50 rows gathered from 4000×16 on the kernel threads", _ => EmbeddingPhaseUs(backward: false)),
+        new("embedding_scatter_us", "µs", "its backward kernel alone: the 3.2 MB gradient summed into the touched rows (SparseRowGrad.ScatterAdd), then cleared", _ => EmbeddingPhaseUs(backward: true)),
         new("adam_140k_us", "µs", "Adam optimizer step on 140k parameters (dense)", _ => AdamOptimizerUs()),
         new("adam_140k_kernel_us", "µs", "Adam.Step kernel alone on 140k floats", _ => AdamKernelUs()),
         new("embedding_kernel_fwd_bwd_us", "µs", "Gather + ScatterAddRows + clear, 1024×50 ids into 4000×16 (kernels only)", _ => EmbeddingKernelUs()),
@@ -396,6 +398,22 @@ public static class EngineBenchmark
         var ids = new int[1024 * 50];
         for (int i = 0; i < ids.Length; i++) ids[i] = rng.NextInt(4000);
         return SparseLookupUs(4000, table => Ops.Embedding(table, ids, [1024, 50]), Tensor.Full(1f, 1024, 50, 16));
+    }
+
+    /// <summary>One half of the embedding op's kernels, without the tape and with its buffers alone in
+    /// the caches (the op alternates a 3.2 MB output and a 3.2 MB gradient, which these do not).</summary>
+    static double EmbeddingPhaseUs(bool backward)
+    {
+        var rng = new Rng(2);
+        const int n = 1024 * 50, vocab = 4000, dim = 16;
+        var ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = rng.NextInt(vocab);
+        var table = RandomArray(new Random(12), vocab * dim);
+        var rows = new float[n * dim];
+        var grad = new SparseRowGrad(vocab, dim);
+        return BenchTimer.MedianSecondsPerCall(backward
+            ? () => { grad.ScatterAdd(ids, n, -1, rows); grad.Clear(); }
+            : () => Embedding.GatherRows(table, vocab, dim, ids, n, -1, rows, null)) * 1e6;
     }
 
     static double EmbeddingBagOpUs()

@@ -204,6 +204,27 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
         }
     }
 
+    /// <summary>h_dropout acts in training: with every other random stream replayed, a different
+    /// h_dropout stream gives different training-mode scores (inference is covered by the batch test).</summary>
+    [Fact]
+    public void HDropoutMasksThePurifiedVectorInTraining()
+    {
+        var m = Create([.. Conditions, "model.h_dropout=0.5"]);
+        var batch = new Batch(data.Dataset, 64);
+        batch.Fill(data.Dataset, data.Dataset.Indices(Splits.Train)[..64]);
+        var streams = m.Rngs().ToArray();
+        Assert.Contains(streams, r => r.Name == "h_dropout");
+        var saved = streams.Select(r => r.Value.GetState()).ToArray();
+        float[] Scores(bool advanceHDropout)
+        {
+            for (int i = 0; i < streams.Length; i++) streams[i].Value.SetState(saved[i]);
+            if (advanceHDropout) streams.Single(r => r.Name == "h_dropout").Value.NextUInt64();
+            using (Tape.Train()) return m.Forward(batch).Logits.ToArray();
+        }
+        Assert.Equal(Scores(false), Scores(false));
+        Assert.NotEqual(Scores(false), Scores(true));
+    }
+
     /// <summary>With sequence: none the history reaches the score only through the gate (an item outside the
     /// target's category changes nothing); with sequence: mean or attention the whole history does.</summary>
     [Theory]
