@@ -106,7 +106,7 @@ public static unsafe class Gemm
             }
             bool blas = UseBlas(macs);
             int workers = KernelThreads.For(macs * batch, ParallelMinMacs);
-            if (blas && Math.Min(workers, KernelThreads.Max) > 1 && macs >= ParallelMinMacs)
+            if (blas && Math.Min(workers, KernelThreads.Max) > 1 && macs >= ParallelMinMacs && OpenBlas.ThreadsKeepBits)
             {
                 // Items big enough to thread on their own: let the library use both cores per item.
                 for (int i = 0; i < batch; i++)
@@ -158,9 +158,11 @@ public static unsafe class Gemm
     {
         long macs = (long)m * n * k;
         int workers = KernelThreads.For(macs, ParallelMinMacs);
-        if (UseBlas(macs))
+        bool blas = UseBlas(macs);
+        int threads = Math.Min(workers, KernelThreads.Max);
+        if (blas && (threads == 1 || OpenBlas.ThreadsKeepBits))
         {
-            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Math.Min(workers, KernelThreads.Max));
+            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
             return;
         }
         if (workers == 1)
@@ -168,24 +170,38 @@ public static unsafe class Gemm
             ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        // Split the larger of M and N; each worker computes whole output elements.
-        var job = new SplitJob { TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, SplitRows = m >= n };
-        KernelThreads.Run(job, m >= n ? m : n, workers);
+        // Split the larger of M and N into blocks of SplitBlock; each worker computes whole output
+        // elements, each on one thread of its backend.
+        int extent = m >= n ? m : n;
+        var job = new SplitJob { TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, SplitRows = m >= n, Blas = blas };
+        KernelThreads.Run(job, (extent + SplitBlock - 1) / SplitBlock, workers);
     }
+
+    /// <summary>Rows (or columns) per unit of the thread split: a multiple of every backend's
+    /// register tile, so that where the split falls does not move a row between a full tile and an
+    /// edge tile (which OpenBLAS computes with other kernels).</summary>
+    const int SplitBlock = 48;
 
     private struct SplitJob : IRangeJob
     {
-        public bool TransA, TransB, SplitRows;
+        public bool TransA, TransB, SplitRows, Blas;
         public int M, N, K, Lda, Ldb, Ldc;
         public float Alpha, Beta;
         public float* A, B, C;
 
-        public readonly void Run(int start, int end)
+        public readonly void Run(int startBlock, int endBlock)
         {
+            int start = startBlock * SplitBlock, end = Math.Min(endBlock * SplitBlock, SplitRows ? M : N);
             if (SplitRows)
-                ManagedGemm.Sgemm(TransA, TransB, end - start, N, K, Alpha, A + (TransA ? start : (long)start * Lda), Lda, B, Ldb, Beta, C + (long)start * Ldc, Ldc);
+                Product(end - start, N, A + (TransA ? start : (long)start * Lda), B, C + (long)start * Ldc);
             else
-                ManagedGemm.Sgemm(TransA, TransB, M, end - start, K, Alpha, A, Lda, B + (TransB ? (long)start * Ldb : start), Ldb, Beta, C + start, Ldc);
+                Product(M, end - start, A, B + (TransB ? (long)start * Ldb : start), C + start);
+        }
+
+        readonly void Product(int m, int n, float* a, float* b, float* c)
+        {
+            if (Blas) OpenBlas.Sgemm(TransA, TransB, m, n, K, Alpha, a, Lda, b, Ldb, Beta, c, Ldc, 1);
+            else ManagedGemm.Sgemm(TransA, TransB, m, n, K, Alpha, a, Lda, b, Ldb, Beta, c, Ldc);
         }
     }
 

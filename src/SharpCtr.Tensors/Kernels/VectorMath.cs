@@ -24,14 +24,13 @@ internal static unsafe class VectorMath
 
     /// <summary>
     /// e^x (relative error ~2 ulp): x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for
-    /// e^r (Cephes coefficients), and 2^n applied by vscalefps. Written with
-    /// AVX-512 instructions because the library's Vector512.Exp runs element by element on CPUs
-    /// where .NET does not report Vector512 as accelerated (Skylake/Cascade Lake, like these VMs).
+    /// e^r (Cephes coefficients), and 2^n applied by <see cref="Scale"/>. Our own because the
+    /// library's Vector512.Exp runs element by element on CPUs where .NET does not report Vector512
+    /// as accelerated (Skylake/Cascade Lake, and every AVX2-only CPU).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x)
     {
-        if (!Avx512F.IsSupported) return Vector512.Exp(x);
         var xc = Clamp(x, ExpMin, ExpMax);
         var result = ExpInRange(xc);
         return Vector512.ConditionalSelect(Vector512.LessThan(x, ExpMin), Vector512<float>.Zero, result); // e^(−∞) = 0 exactly
@@ -41,8 +40,7 @@ internal static unsafe class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ExpInRange(Vector512<float> x)
     {
-        if (!Avx512F.IsSupported) return Vector512.Exp(x);
-        var n = Avx512F.RoundScale(x * Log2E, 0x08); // nearest, no exception
+        var n = RoundToEven(x * Log2E);
         var r = Vector512.FusedMultiplyAdd(-n, Ln2Hi, x);
         r = Vector512.FusedMultiplyAdd(-n, Ln2Lo, r);
         // Horner, not Estrin: Estrin's shorter chain was 3 % faster in DIN's Dice pass but rounds
@@ -54,7 +52,7 @@ internal static unsafe class VectorMath
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
         p = Vector512.FusedMultiplyAdd(p, r * r, r + One);
-        return Avx512F.Scale(p, n); // p·2^n, overflowing to +∞ and underflowing through subnormals
+        return Scale(p, n); // p·2^n, overflowing to +∞ and underflowing through subnormals
     }
 
     /// <summary>
@@ -62,13 +60,12 @@ internal static unsafe class VectorMath
     /// degree-6 Taylor polynomial (relative error ≤ 1.2e-7 before rounding), scaled by 2^n with
     /// vscalefps. Five vector operations fewer than <see cref="ExpInRange"/> (no ln 2 reduction,
     /// no split constant): for passes that can fold log2(e) into constants they already apply
-    /// (inference Dice). Falls back to Vector512.Exp without AVX-512.
+    /// (inference Dice).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp2InRange(Vector512<float> t)
     {
-        if (!Avx512F.IsSupported) return Vector512.Exp(t * Vector512.Create(0.693147180559945309f));
-        var n = Avx512F.RoundScale(t, 0x08); // nearest, no exception
+        var n = RoundToEven(t);
         var f = t - n;
         var p = Vector512.Create(1.5403530393381608e-4f);
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(1.3333558146428443e-3f));
@@ -77,7 +74,35 @@ internal static unsafe class VectorMath
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(2.4022650695910071e-1f));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(6.9314718055994531e-1f));
         p = Vector512.FusedMultiplyAdd(p, f, One);
-        return Avx512F.Scale(p, n);
+        return Scale(p, n);
+    }
+
+    /// <summary>Round to nearest, ties to even (vrndscaleps with AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> RoundToEven(Vector512<float> x) =>
+        Avx512F.IsSupported ? Avx512F.RoundScale(x, 0x08) : Vector512.Round(x);
+
+    /// <summary>
+    /// p·2^n for an integral n in [−150, 128], rounded once: vscalefps with AVX-512. Without it,
+    /// two exact powers of two 2^a·2^b (a = ⌊n/2⌋, both in [−75, 64], so each is a normal float):
+    /// p·2^a is exact for the polynomial's p ∈ [0.7, 1.5], and ·2^b rounds once, overflowing to
+    /// +∞ and underflowing through subnormals as vscalefps does, so both paths give the same bits.
+    /// (.NET's Vector512.Exp, the former fallback, computes through doubles element by element
+    /// where Vector512 is emulated, and its rounding differed from this polynomial's.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Scale(Vector512<float> p, Vector512<float> n) =>
+        Avx512F.IsSupported ? Avx512F.Scale(p, n) : ScaleWithoutAvx512(p, n);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> ScaleWithoutAvx512(Vector512<float> p, Vector512<float> n)
+    {
+        var ni = Vector512.ConvertToInt32(n);
+        var a = Vector512.ShiftRightArithmetic(ni, 1);
+        var bias = Vector512.Create(127);
+        var twoA = Vector512.ShiftLeft(a + bias, 23).AsSingle();
+        var twoB = Vector512.ShiftLeft(ni - a + bias, 23).AsSingle();
+        return p * twoA * twoB;
     }
 
     /// <summary>
@@ -163,12 +188,6 @@ internal static unsafe class VectorMath
     /// </summary>
     public static float ExpShiftedInPlace(Span<float> x, float shift)
     {
-        if (!Avx512F.IsSupported)
-        {
-            System.Numerics.Tensors.TensorPrimitives.Subtract(x, shift, x);
-            System.Numerics.Tensors.TensorPrimitives.Exp(x, x);
-            return System.Numerics.Tensors.TensorPrimitives.Sum(x);
-        }
         var s = Vector512.Create(shift);
         var acc = Vector512<float>.Zero;
         int n = x.Length, i = 0;

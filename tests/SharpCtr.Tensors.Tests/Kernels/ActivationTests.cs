@@ -182,6 +182,28 @@ public class VectorExpTests
         }
     }
 
+    /// <summary>Exp's 2^n step on CPUs without vscalefps: p·2^n rounded once, as the double
+    /// product rounded to float is, through the subnormals and into +∞; and where the CPU has
+    /// AVX-512, the same bits as vscalefps.</summary>
+    [Fact]
+    public void ScaleWithoutAvx512RoundsOnceLikeVscalef()
+    {
+        var rng = new Random(5);
+        for (int n = -150; n <= 128; n++)
+        {
+            var p = new float[16];
+            for (int i = 0; i < 16; i++) p[i] = 0.70710677f + (float)rng.NextDouble() * 0.7071068f;
+            p[0] = 1f;
+            var pv = System.Runtime.Intrinsics.Vector512.Create(p);
+            var nv = System.Runtime.Intrinsics.Vector512.Create((float)n);
+            var y = SharpCtr.Tensors.Kernels.VectorMath.ScaleWithoutAvx512(pv, nv);
+            for (int i = 0; i < 16; i++)
+                Assert.True(y[i].Equals((float)(p[i] * Math.Pow(2, n))), $"{p[i]}·2^{n} = {y[i]}, expected {(float)(p[i] * Math.Pow(2, n))}");
+            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                Assert.Equal(System.Runtime.Intrinsics.X86.Avx512F.Scale(pv, nv), y);
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(15)]

@@ -6,8 +6,8 @@ using static SharpCtr.Tensors.Tests.Kernels.KernelTestUtil;
 namespace SharpCtr.Tensors.Tests.Kernels;
 
 /// <summary>
-/// The packed-weight product against the unpacked one (same bits: both sum p in order with one
-/// FMA per step) and a plain double loop; and the freeze life cycle that creates the packed weights.
+/// The packed-weight product against the unpacked one, and the AVX-512 blocks against the 256-bit
+/// strips (same bits: all sum p in order with one FMA per step) and a plain double loop; and the freeze life cycle that creates the packed weights.
 /// </summary>
 [Collection("KernelSettings")]
 public unsafe class SmallMatMulTests
@@ -28,12 +28,25 @@ public unsafe class SmallMatMulTests
         var packed = SmallMatMul.Pack(b, k, n)!;
         var plain = new float[rows * n];
         var fromPanels = new float[rows * n];
-        fixed (float* pa = a, pb = b, pp = packed, c1 = plain, c2 = fromPanels)
+        var plain256 = new float[rows * n];
+        var fromPanels256 = new float[rows * n];
+        bool saved = SmallMatMul.Use512;
+        try
         {
-            SmallMatMul.Rows4(pa, rows, k, pb, n, c1);
-            SmallMatMul.RowsPacked(pa, rows, k, pp, n, c2);
+            fixed (float* pa = a, pb = b, pp = packed, c1 = plain, c2 = fromPanels, c3 = plain256, c4 = fromPanels256)
+            {
+                SmallMatMul.Use512 = true;
+                SmallMatMul.Rows4(pa, rows, k, pb, n, c1);
+                SmallMatMul.RowsPacked(pa, rows, k, pp, n, c2);
+                SmallMatMul.Use512 = false;    // the 256-bit strips of CPUs without AVX-512
+                SmallMatMul.Rows4(pa, rows, k, pb, n, c3);
+                SmallMatMul.RowsPacked(pa, rows, k, pp, n, c4);
+            }
         }
+        finally { SmallMatMul.Use512 = saved; }
         Assert.Equal(plain, fromPanels);
+        Assert.Equal(plain, plain256);
+        Assert.Equal(plain, fromPanels256);
         var reference = new double[rows * n];
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < n; j++)
