@@ -112,13 +112,25 @@ internal static unsafe class VectorMath
     /// the second operand, which these instructions return when either is NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Clamp(Vector512<float> x, Vector512<float> lo, Vector512<float> hi) =>
-        Avx512F.IsSupported ? Avx512F.Min(hi, Avx512F.Max(lo, x)) : Vector512.Min(Vector512.Max(x, lo), hi);
+    public static Vector512<float> Clamp(Vector512<float> x, Vector512<float> lo, Vector512<float> hi)
+    {
+        if (Avx512F.IsSupported) return Avx512F.Min(hi, Avx512F.Max(lo, x));
+        // the same two instructions on each 256-bit half (Vector512.Min/Max's emulation spends 8 per half)
+        if (Avx.IsSupported)
+            return Vector512.Create(Avx.Min(hi.GetLower(), Avx.Max(lo.GetLower(), x.GetLower())),
+                Avx.Min(hi.GetUpper(), Avx.Max(lo.GetUpper(), x.GetUpper())));
+        return Vector512.Min(Vector512.Max(x, lo), hi);
+    }
 
     /// <summary>max(x, 0) as one vmaxps (see <see cref="Clamp"/>); NaN stays NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Relu(Vector512<float> x) =>
-        Avx512F.IsSupported ? Avx512F.Max(Vector512<float>.Zero, x) : Vector512.Max(x, Vector512<float>.Zero);
+    public static Vector512<float> Relu(Vector512<float> x)
+    {
+        if (Avx512F.IsSupported) return Avx512F.Max(Vector512<float>.Zero, x);
+        if (Avx.IsSupported)
+            return Vector512.Create(Avx.Max(Vector256<float>.Zero, x.GetLower()), Avx.Max(Vector256<float>.Zero, x.GetUpper()));
+        return Vector512.Max(x, Vector512<float>.Zero);
+    }
 
     /// <summary>
     /// 1/d to float precision without a division: the 14-bit estimate and one Newton step
@@ -159,6 +171,12 @@ internal static unsafe class VectorMath
         var r = One - poly * t * Exp(-ax * ax);
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -r, r);
     }
+
+    /// <summary>The first <paramref name="count"/> of 16 lanes as two 256-bit masks (all bits set where in).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>) TailMasks256(int count) =>
+        (Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(),
+         Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count - 8)).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TailMask(int count) =>
@@ -216,6 +234,14 @@ internal static unsafe class VectorMath
         if (count >= 16) return Vector512.Load(p);
         if (Avx512F.IsSupported)
             return Avx512F.MaskLoad(p, TailMask(count), Vector512.Create(fill));
+        if (Avx.IsSupported)
+        {
+            // vmaskmovps on each half (masked-off lanes are neither read nor faulted), then the fill
+            var (maskLo, maskHi) = TailMasks256(count);
+            var f = Vector256.Create(fill);
+            return Vector512.Create(Vector256.ConditionalSelect(maskLo, Avx.MaskLoad(p, maskLo), f),
+                Vector256.ConditionalSelect(maskHi, Avx.MaskLoad(p + 8, maskHi), f));
+        }
         return LoadPartialFallback(p, count, fill);
     }
 
@@ -236,6 +262,13 @@ internal static unsafe class VectorMath
         if (Avx512F.IsSupported)
         {
             Avx512F.MaskStore(p, TailMask(count), v);
+            return;
+        }
+        if (Avx.IsSupported)
+        {
+            var (maskLo, maskHi) = TailMasks256(count);
+            Avx.MaskStore(p, maskLo, v.GetLower());
+            Avx.MaskStore(p + 8, maskHi, v.GetUpper());
             return;
         }
         StorePartialFallback(v, p, count);

@@ -182,6 +182,25 @@ public class VectorExpTests
         }
     }
 
+    /// <summary>The ragged-tail load and store (masked instructions, whichever this CPU has): the
+    /// first count lanes read, the rest the fill; nothing past count read into or written.</summary>
+    [Fact]
+    public unsafe void PartialLoadAndStoreTouchOnlyTheirLanes()
+    {
+        for (int count = 0; count <= 16; count++)
+        {
+            var src = Enumerable.Range(1, 32).Select(i => (float)i).ToArray();
+            var dst = Enumerable.Repeat(-7f, 32).ToArray();
+            fixed (float* ps = src, pd = dst)
+            {
+                var v = SharpCtr.Tensors.Kernels.VectorMath.LoadPartial(ps, count, 0.5f);
+                for (int i = 0; i < 16; i++) Assert.Equal(i < count ? src[i] : 0.5f, v[i]);
+                SharpCtr.Tensors.Kernels.VectorMath.StorePartial(v, pd, count);
+            }
+            for (int i = 0; i < 32; i++) Assert.Equal(i < count ? src[i] : -7f, dst[i]);
+        }
+    }
+
     /// <summary>Exp's 2^n step on CPUs without vscalefps: p·2^n rounded once, as the double
     /// product rounded to float is, through the subnormals and into +∞; and where the CPU has
     /// AVX-512, the same bits as vscalefps.</summary>
