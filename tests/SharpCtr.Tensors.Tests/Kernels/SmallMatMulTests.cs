@@ -25,7 +25,6 @@ public unsafe class SmallMatMulTests
         var rng = new Random(rows * 1000 + k * 10 + n);
         var a = Random(rng, rows * k);
         var b = Random(rng, k * n);
-        var packed = SmallMatMul.Pack(b, k, n)!;
         var plain = new float[rows * n];
         var fromPanels = new float[rows * n];
         var plain256 = new float[rows * n];
@@ -33,14 +32,18 @@ public unsafe class SmallMatMulTests
         bool saved = SmallMatMul.Use512;
         try
         {
-            fixed (float* pa = a, pb = b, pp = packed, c1 = plain, c2 = fromPanels, c3 = plain256, c4 = fromPanels256)
+            SmallMatMul.Use512 = true;
+            var packed = SmallMatMul.Pack(b, k, n)!;
+            SmallMatMul.Use512 = false;    // the 256-bit strips of CPUs without AVX-512, and their 16-wide panels
+            var packed256 = SmallMatMul.Pack(b, k, n)!;
+            fixed (float* pa = a, pb = b, pp = packed, pp256 = packed256, c1 = plain, c2 = fromPanels, c3 = plain256, c4 = fromPanels256)
             {
                 SmallMatMul.Use512 = true;
                 SmallMatMul.Rows4(pa, rows, k, pb, n, c1);
                 SmallMatMul.RowsPacked(pa, rows, k, pp, n, c2);
-                SmallMatMul.Use512 = false;    // the 256-bit strips of CPUs without AVX-512
+                SmallMatMul.Use512 = false;
                 SmallMatMul.Rows4(pa, rows, k, pb, n, c3);
-                SmallMatMul.RowsPacked(pa, rows, k, pp, n, c4);
+                SmallMatMul.RowsPacked(pa, rows, k, pp256, n, c4);
             }
         }
         finally { SmallMatMul.Use512 = saved; }
@@ -62,10 +65,20 @@ public unsafe class SmallMatMulTests
     public void PackKeepsEveryWeightOnceAndRefusesWidthsTheKernelsDoNotTake()
     {
         var b = Enumerable.Range(0, 5 * 112).Select(i => (float)i).ToArray();
-        var packed = SmallMatMul.Pack(b, 5, 112)!;
-        Assert.Equal(b.OrderBy(v => v), packed.OrderBy(v => v));
-        Assert.Equal(b[1 * 112 + 64], packed[5 * 64 + 1 * 32]);   // row 1 of the 32-wide block that starts at column 64
-        Assert.Null(SmallMatMul.Pack(b, 8, 70));
+        bool saved = SmallMatMul.Use512;
+        try
+        {
+            SmallMatMul.Use512 = true;
+            var packed = SmallMatMul.Pack(b, 5, 112)!;
+            Assert.Equal(b.OrderBy(v => v), packed.OrderBy(v => v));
+            Assert.Equal(b[1 * 112 + 64], packed[5 * 64 + 1 * 32]);   // row 1 of the 32-wide block that starts at column 64
+            SmallMatMul.Use512 = false;
+            packed = SmallMatMul.Pack(b, 5, 112)!;
+            Assert.Equal(b.OrderBy(v => v), packed.OrderBy(v => v));
+            Assert.Equal(b[1 * 112 + 64], packed[5 * 64 + 1 * 16]);   // row 1 of the 16-wide strip that starts at column 64
+            Assert.Null(SmallMatMul.Pack(b, 8, 70));
+        }
+        finally { SmallMatMul.Use512 = saved; }
     }
 
     [Fact]
