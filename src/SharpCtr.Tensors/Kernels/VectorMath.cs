@@ -74,7 +74,9 @@ internal static unsafe class VectorMath
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(2.4022650695910071e-1f));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(6.9314718055994531e-1f));
         p = Vector512.FusedMultiplyAdd(p, f, One);
-        return Scale(p, n);
+        if (Avx512F.IsSupported) return Avx512F.Scale(p, n);
+        // n ∈ [−126, 126]: 2^n is one normal float, and p·2^n rounds once, as vscalefps does
+        return p * Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
     }
 
     /// <summary>Round to nearest, ties to even (vrndscaleps with AVX-512).</summary>
