@@ -34,7 +34,7 @@ internal static unsafe class OpenBlas
     /// Whether OpenBLAS's own threads give the same bits as one thread. True of its AVX-512 cores
     /// (tested on the Cascade Lake VM); its Haswell/Zen cores round differently with 2 threads
     /// (1024×320×256 on Zen 3 and Zen 5: 1.9572484 vs 1.9572463), so there <see cref="Gemm"/>
-    /// splits the product over its own threads and calls OpenBLAS with one thread per part.
+    /// cuts the product along M over its own threads and calls OpenBLAS with one thread per part.
     /// </summary>
     public static bool ThreadsKeepBits => HasAvx512Kernels(Core);
 

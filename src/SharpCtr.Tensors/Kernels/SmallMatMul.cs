@@ -18,14 +18,17 @@ namespace SharpCtr.Tensors.Kernels;
 [SkipLocalsInit]
 internal static unsafe class SmallMatMul
 {
-    /// <summary>The AVX-512 blocks where the CPU has AVX-512, else <see cref="Strips256"/>. Settable so
-    /// tests hold each path to the other's bits on any CPU.</summary>
-    internal static bool Use512 { get; set; } = Avx512F.IsSupported;
+    /// <summary>The AVX-512 blocks where the CPU has AVX-512, else <see cref="Strips256"/>. The
+    /// overloads that take it are for tests, which hold each path to the other's bits on any CPU
+    /// (a settable global would race with other tests' packed weights).</summary>
+    static readonly bool Wide = Avx512F.IsSupported;
 
     /// <summary>c[rows, n] = a[rows, k]·b[k, n]; rows a multiple of 4, n a multiple of 16.</summary>
-    public static void Rows4(float* a, int rows, int k, float* b, int n, float* c)
+    public static void Rows4(float* a, int rows, int k, float* b, int n, float* c) => Rows4(a, rows, k, b, n, c, Wide);
+
+    internal static void Rows4(float* a, int rows, int k, float* b, int n, float* c, bool wide)
     {
-        if (!Use512)
+        if (!wide)
         {
             for (int j = 0; j < n; j += 16) Strips256(a, rows, k, b + j, n, c + j, n);
             return;
@@ -43,36 +46,40 @@ internal static unsafe class SmallMatMul
     /// <summary>Block width at column j of an n-wide matrix: 64 while it fits, then 32, then 16 (as <see cref="Rows4"/> walks it);
     /// without AVX-512 always 16, the 256-bit strips' width (their panel then streams contiguously:
     /// 1.35× the strided read on the request MLP's 100×208·208×256 on a Zen 3).</summary>
-    static int BlockWidth(int j, int n) => !Use512 ? 16 : j + 64 <= n ? 64 : j + 32 <= n ? 32 : 16;
+    static int BlockWidth(int j, int n, bool wide) => !wide ? 16 : j + 64 <= n ? 64 : j + 32 <= n ? 32 : 16;
 
     /// <summary>b [k, n] packed as its column blocks one after another, each [k, width] row-major;
     /// null when n is not a multiple of 16 (no kernel here takes such a width). The layout follows
-    /// <see cref="Use512"/> at the time of packing, which <see cref="RowsPacked"/> must share.</summary>
-    public static float[]? Pack(float[] b, int k, int n)
+    /// the kernels (<see cref="Wide"/>), which <see cref="RowsPacked"/> must share.</summary>
+    public static float[]? Pack(float[] b, int k, int n) => Pack(b, k, n, Wide);
+
+    internal static float[]? Pack(float[] b, int k, int n, bool wide)
     {
         if (n % 16 != 0) return null;
         var packed = new float[k * n];
-        for (int j = 0, o = 0; j < n; j += BlockWidth(j, n))
+        for (int j = 0, o = 0; j < n; j += BlockWidth(j, n, wide))
         {
-            int w = BlockWidth(j, n);
+            int w = BlockWidth(j, n, wide);
             for (int p = 0; p < k; p++, o += w) Array.Copy(b, p * n + j, packed, o, w);
         }
         return packed;
     }
 
     /// <summary>c[rows, n] = a[rows, k]·b[k, n] from b packed by <see cref="Pack"/>; rows a multiple of 4, n of 16.</summary>
-    public static void RowsPacked(float* a, int rows, int k, float* packed, int n, float* c)
+    public static void RowsPacked(float* a, int rows, int k, float* packed, int n, float* c) => RowsPacked(a, rows, k, packed, n, c, Wide);
+
+    internal static void RowsPacked(float* a, int rows, int k, float* packed, int n, float* c, bool wide)
     {
-        if (!Use512)
+        if (!wide)
         {
             for (int j = 0; j < n; j += 16) Strips256(a, rows, k, packed + (long)j * k, 16, c + j, n);
             return;
         }
         // an even number of 6-row groups leaves a multiple of 4 rows for the 4-row kernel
         int six = rows / 6 & ~1;
-        for (int j = 0; j < n; j += BlockWidth(j, n))
+        for (int j = 0; j < n; j += BlockWidth(j, n, wide))
         {
-            int w = BlockWidth(j, n);
+            int w = BlockWidth(j, n, wide);
             float* panel = packed + (long)j * k;
             int i = 0;
             if (w == 64)

@@ -58,7 +58,7 @@ internal static unsafe class VectorMath
     /// <summary>
     /// 2^t for t already within [−126, 126]: t = n + f with n = round(t), |f| ≤ ½, 2^f by its
     /// degree-6 Taylor polynomial (relative error ≤ 1.2e-7 before rounding), scaled by 2^n with
-    /// vscalefps. Five vector operations fewer than <see cref="ExpInRange"/> (no ln 2 reduction,
+    /// vscalefps (without AVX-512: one power of two built from n's bits). Five vector operations fewer than <see cref="ExpInRange"/> (no ln 2 reduction,
     /// no split constant): for passes that can fold log2(e) into constants they already apply
     /// (inference Dice).
     /// </summary>
@@ -88,9 +88,9 @@ internal static unsafe class VectorMath
     /// p·2^n for an integral n in [−150, 128], rounded once: vscalefps with AVX-512. Without it,
     /// two exact powers of two 2^a·2^b (a = ⌊n/2⌋, both in [−75, 64], so each is a normal float):
     /// p·2^a is exact for the polynomial's p ∈ [0.7, 1.5], and ·2^b rounds once, overflowing to
-    /// +∞ and underflowing through subnormals as vscalefps does, so both paths give the same bits.
-    /// (.NET's Vector512.Exp, the former fallback, computes through doubles element by element
-    /// where Vector512 is emulated, and its rounding differed from this polynomial's.)
+    /// +∞ and underflowing through subnormals as vscalefps does, so both paths give the same bits
+    /// (not .NET's Vector512.Exp: where Vector512 is emulated it computes through doubles element by
+    /// element, and it rounds differently from this polynomial).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> Scale(Vector512<float> p, Vector512<float> n) =>
@@ -200,7 +200,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>
-    /// x[i] = e^(x[i] − shift) in place, returning the sum: a softmax's exponent pass. AVX-512
+    /// x[i] = e^(x[i] − shift) in place, returning the sum: a softmax's exponent pass.
     /// <see cref="Exp"/> on every element, −∞ (a masked key) giving 0 exactly.
     /// TensorPrimitives.Exp hands lanes outside its fast range — masked keys, scores far below
     /// the row's maximum — to a scalar loop (per element ~20× the vector cost); an untrained T5

@@ -7,7 +7,8 @@ namespace SharpCtr.Tensors.Tests.Kernels;
 
 /// <summary>
 /// The packed-weight product against the unpacked one, and the AVX-512 blocks against the 256-bit
-/// strips (same bits: all sum p in order with one FMA per step) and a plain double loop; and the freeze life cycle that creates the packed weights.
+/// strips (same bits: all sum p in order with one FMA per step), and a plain double loop; and the
+/// freeze life cycle that creates the packed weights.
 /// </summary>
 [Collection("KernelSettings")]
 public unsafe class SmallMatMulTests
@@ -29,24 +30,15 @@ public unsafe class SmallMatMulTests
         var fromPanels = new float[rows * n];
         var plain256 = new float[rows * n];
         var fromPanels256 = new float[rows * n];
-        bool saved = SmallMatMul.Use512;
-        try
+        var packed = SmallMatMul.Pack(b, k, n, wide: true)!;
+        var packed256 = SmallMatMul.Pack(b, k, n, wide: false)!;   // the 256-bit strips' 16-wide panels (CPUs without AVX-512)
+        fixed (float* pa = a, pb = b, pp = packed, pp256 = packed256, c1 = plain, c2 = fromPanels, c3 = plain256, c4 = fromPanels256)
         {
-            SmallMatMul.Use512 = true;
-            var packed = SmallMatMul.Pack(b, k, n)!;
-            SmallMatMul.Use512 = false;    // the 256-bit strips of CPUs without AVX-512, and their 16-wide panels
-            var packed256 = SmallMatMul.Pack(b, k, n)!;
-            fixed (float* pa = a, pb = b, pp = packed, pp256 = packed256, c1 = plain, c2 = fromPanels, c3 = plain256, c4 = fromPanels256)
-            {
-                SmallMatMul.Use512 = true;
-                SmallMatMul.Rows4(pa, rows, k, pb, n, c1);
-                SmallMatMul.RowsPacked(pa, rows, k, pp, n, c2);
-                SmallMatMul.Use512 = false;
-                SmallMatMul.Rows4(pa, rows, k, pb, n, c3);
-                SmallMatMul.RowsPacked(pa, rows, k, pp256, n, c4);
-            }
+            SmallMatMul.Rows4(pa, rows, k, pb, n, c1, wide: true);
+            SmallMatMul.RowsPacked(pa, rows, k, pp, n, c2, wide: true);
+            SmallMatMul.Rows4(pa, rows, k, pb, n, c3, wide: false);
+            SmallMatMul.RowsPacked(pa, rows, k, pp256, n, c4, wide: false);
         }
-        finally { SmallMatMul.Use512 = saved; }
         Assert.Equal(plain, fromPanels);
         Assert.Equal(plain, plain256);
         Assert.Equal(plain, fromPanels256);
@@ -65,20 +57,13 @@ public unsafe class SmallMatMulTests
     public void PackKeepsEveryWeightOnceAndRefusesWidthsTheKernelsDoNotTake()
     {
         var b = Enumerable.Range(0, 5 * 112).Select(i => (float)i).ToArray();
-        bool saved = SmallMatMul.Use512;
-        try
-        {
-            SmallMatMul.Use512 = true;
-            var packed = SmallMatMul.Pack(b, 5, 112)!;
-            Assert.Equal(b.OrderBy(v => v), packed.OrderBy(v => v));
-            Assert.Equal(b[1 * 112 + 64], packed[5 * 64 + 1 * 32]);   // row 1 of the 32-wide block that starts at column 64
-            SmallMatMul.Use512 = false;
-            packed = SmallMatMul.Pack(b, 5, 112)!;
-            Assert.Equal(b.OrderBy(v => v), packed.OrderBy(v => v));
-            Assert.Equal(b[1 * 112 + 64], packed[5 * 64 + 1 * 16]);   // row 1 of the 16-wide strip that starts at column 64
-            Assert.Null(SmallMatMul.Pack(b, 8, 70));
-        }
-        finally { SmallMatMul.Use512 = saved; }
+        var packed = SmallMatMul.Pack(b, 5, 112, wide: true)!;
+        Assert.Equal(b.OrderBy(v => v), packed.OrderBy(v => v));
+        Assert.Equal(b[1 * 112 + 64], packed[5 * 64 + 1 * 32]);   // row 1 of the 32-wide block that starts at column 64
+        packed = SmallMatMul.Pack(b, 5, 112, wide: false)!;
+        Assert.Equal(b.OrderBy(v => v), packed.OrderBy(v => v));
+        Assert.Equal(b[1 * 112 + 64], packed[5 * 64 + 1 * 16]);   // row 1 of the 16-wide strip that starts at column 64
+        Assert.Null(SmallMatMul.Pack(b, 8, 70));
     }
 
     [Fact]
