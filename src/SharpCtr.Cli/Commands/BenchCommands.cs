@@ -39,6 +39,8 @@ public static class BenchCommands
         if (!asJson)
         {
             Console.WriteLine($"GEMM backend: {Gemm.Backend}; managed kernel: {(Gemm.BlasAvailable ? "available" : "in use")}; kernel threads: {KernelThreads.Max}");
+            // the fused kernels' path: their 16-float vectors are native only with AVX-512 (design note 35)
+            Console.WriteLine($"fused kernels: {(System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512" : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "AVX2 (16-float vectors as two 256-bit halves; 256-bit strips for small products)" : "portable (no AVX2)")}");
             Console.WriteLine($"{"key",-42} {"value",10}  unit     what");
         }
         foreach (var m in measurements)

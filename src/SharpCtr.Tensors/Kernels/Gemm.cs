@@ -75,7 +75,7 @@ public static unsafe class Gemm
     /// <summary>The backend large products use, for printouts.</summary>
     public static string Backend => !BlasAvailable || ForceManaged
         ? "managed " + ManagedGemm.Isa + (BlasAvailable ? $" (OpenBLAS core {OpenBlas.Core} loaded, not used)" : "")
-        : OpenBlas.Description;
+        : OpenBlas.Description + (OpenBlas.ThreadsKeepBits ? "" : ", one thread per block of rows");
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
