@@ -10,9 +10,8 @@ namespace SharpCtr.Tensors.Tests.Optim;
 [Collection("KernelSettings")]
 public class TrainingDeterminismTests
 {
-    const int Samples = 256, Features = 8, Hidden = 32, Batch = 64, Steps = 24;
-
-    static (float[][] Params, float FirstLoss, float LastLoss) Train(ulong seed, int threads)
+    static (float[][] Params, float FirstLoss, float LastLoss) Train(ulong seed, int threads,
+        int Features = 8, int Hidden = 32, int Batch = 64, int Samples = 256, int Steps = 24)
     {
         int saved = SharpCtr.Tensors.Kernels.KernelThreads.Max;
         SharpCtr.Tensors.Kernels.KernelThreads.Max = threads;
@@ -86,6 +85,17 @@ public class TrainingDeterminismTests
     public void OneAndTwoThreadsGiveBitIdenticalParameters()
     {
         AssertBitIdentical(Train(7, 1).Params, Train(7, 2).Params);
+    }
+
+    /// <summary>Products large enough to be split over threads, in both directions: X·W1 is
+    /// 512×128·128×512 and W1's gradient Xᵀ·dH is 128×512·512×512 (m &lt; n, the shape whose
+    /// column cut changed OpenBLAS's bits).</summary>
+    [Fact]
+    public void OneAndTwoThreadsGiveBitIdenticalParametersWhenProductsAreSplit()
+    {
+        var one = Train(7, 1, Features: 128, Hidden: 512, Batch: 512, Samples: 1024, Steps: 4);
+        var two = Train(7, 2, Features: 128, Hidden: 512, Batch: 512, Samples: 1024, Steps: 4);
+        AssertBitIdentical(one.Params, two.Params);
     }
 
     [Fact]
