@@ -20,7 +20,8 @@ internal static unsafe class SmallMatMul
 {
     /// <summary>The AVX-512 blocks where the CPU has AVX-512, else <see cref="Strips256"/>. The
     /// overloads that take it are for tests, which hold each path to the other's bits on any CPU
-    /// (a settable global would race with other tests' packed weights).</summary>
+    /// (rather than a settable switch: packed weights depend on it, and must not change under a
+    /// frozen model).</summary>
     static readonly bool Wide = Avx512F.IsSupported;
 
     /// <summary>c[rows, n] = a[rows, k]·b[k, n]; rows a multiple of 4, n a multiple of 16.</summary>
