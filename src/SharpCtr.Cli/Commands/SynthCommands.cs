@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using SharpCtr.Data.Encoded;
 using SharpCtr.Data.Synthetic;
 using SharpCtr.Training.Metrics;
 
@@ -42,17 +43,19 @@ public static class SynthCommands
     /// <summary>
     /// AUC of <see cref="SyntheticRequest.ClickProbability"/> against the recorded clicks: what a model
     /// that knew each request's true intent could reach — a ceiling for models of the log. Over
-    /// every impression, and over each user's last 10 % of requests (the 8:1:1 per-user test split).
+    /// every impression, and over each user's last 10 % of requests (the test split of
+    /// configs/synthetic-search/data.yaml: ratio_per_user 8:1:1 over a user's requests).
     /// </summary>
     static (double All, double LastTenth) OracleAuc(SyntheticSearchLog log)
     {
+        double[] ratios = [0.8, 0.1, 0.1];
         var perUser = new int[log.Users];
         foreach (var r in log.Requests) perUser[r.User]++;
         var seen = new int[log.Users];
         var (scores, labels, testScores, testLabels) = (new List<float>(), new List<float>(), new List<float>(), new List<float>());
         foreach (var r in log.Requests)
         {
-            bool test = seen[r.User]++ >= (int)Math.Floor(0.9 * perUser[r.User] + 1e-9);
+            bool test = Splits.RatioPerUser(seen[r.User]++, perUser[r.User], ratios) == Splits.Test;
             for (int i = 0; i < r.Items.Length; i++)
             {
                 scores.Add((float)r.ClickProbability[i]);

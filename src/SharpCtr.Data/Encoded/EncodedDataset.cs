@@ -6,6 +6,15 @@ public static class Splits
 {
     public const byte Train = 0, Valid = 1, Test = 2;
     public static readonly string[] Names = { "train", "valid", "test" };
+
+    /// <summary>The split of a user's event at <paramref name="position"/> of <paramref name="events"/> (time order) under
+    /// `split: ratio_per_user` with <paramref name="ratios"/> (train, valid, test).</summary>
+    public static byte RatioPerUser(int position, int events, IReadOnlyList<double> ratios)
+    {
+        int trainEnd = (int)Math.Floor(ratios[0] * events + 1e-9);
+        int validEnd = (int)Math.Floor((ratios[0] + ratios[1]) * events + 1e-9);
+        return position < trainEnd ? Train : position < validEnd ? Valid : Test;
+    }
 }
 
 /// <summary>One encoded field, column-wise over all samples.</summary>

@@ -342,11 +342,8 @@ public static class ProtocolBuilder
             case "ratio_per_user":
                 for (int u = 0; u < rawUsers; u++)
                 {
-                    int e = userEvents[u];
-                    int trainEnd = (int)Math.Floor(cfg.SplitRatios[0] * e + 1e-9);
-                    int validEnd = (int)Math.Floor((cfg.SplitRatios[0] + cfg.SplitRatios[1]) * e + 1e-9);
                     for (int k = rowStart[u]; k < rowStart[u + 1]; k++)
-                        split[k] = eventPos[k] < trainEnd ? Splits.Train : eventPos[k] < validEnd ? Splits.Valid : Splits.Test;
+                        split[k] = Splits.RatioPerUser(eventPos[k], userEvents[u], cfg.SplitRatios);
                 }
                 break;
             case "leave_one_out":

@@ -278,6 +278,7 @@ public static class SearchLogGenerator
             var clicked = new bool[n];
             var noise = new ClickNoise[n];
             var probability = new double[n];
+            var outside = new bool[n];   // outside the intent's top category: where a cross-category click may land
             var pageExamination = Math.Pow(_o.PageExamination, page - 1);
             var outsideTop = 0;
             for (var i = 0; i < n; i++)
@@ -287,13 +288,13 @@ public static class SearchLogGenerator
                 var logit = _o.BaseLogit + item.Quality + _o.PreferenceWeight * Preference(item.Leaf);
                 if (item.Leaf == intent) logit += _o.LeafMatchWeight;
                 else if (_catalog.TopOf(item.Leaf) == intentTop) logit += _o.TopMatchWeight;
-                else outsideTop++;
+                else { outside[i] = true; outsideTop++; }
                 probability[i] = examined / (1.0 + Math.Exp(-logit));
                 clicked[i] = _random.NextDouble() < probability[i];
             }
             for (var i = 0; i < n; i++)
             {
-                var cross = outsideTop > 0 && _catalog.TopOf(_items[shown[i]].Leaf) != intentTop ? _o.CrossCategoryClickProbability / outsideTop : 0.0;
+                var cross = outside[i] ? _o.CrossCategoryClickProbability / outsideTop : 0.0;
                 probability[i] = 1.0 - (1.0 - probability[i]) * (1.0 - _o.AccidentalClickProbability) * (1.0 - cross);
             }
             // Accidental clicks hit any shown item; a cross-category click picks one item outside
@@ -310,13 +311,13 @@ public static class SearchLogGenerator
             {
                 var candidates = 0;
                 for (var i = 0; i < n; i++)
-                    if (!clicked[i] && _catalog.TopOf(_items[shown[i]].Leaf) != intentTop) candidates++;
+                    if (!clicked[i] && outside[i]) candidates++;
                 if (candidates > 0)
                 {
                     var pick = _random.Next(candidates);
                     for (var i = 0; i < n; i++)
                     {
-                        if (clicked[i] || _catalog.TopOf(_items[shown[i]].Leaf) == intentTop) continue;
+                        if (clicked[i] || !outside[i]) continue;
                         if (pick-- == 0) { clicked[i] = true; noise[i] = ClickNoise.CrossCategory; break; }
                     }
                 }

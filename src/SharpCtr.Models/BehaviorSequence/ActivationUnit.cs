@@ -20,19 +20,19 @@ namespace SharpCtr.Models.BehaviorSequence;
 /// </summary>
 public sealed class ActivationUnit : Module
 {
-    public readonly Linear Q, K, P;
-    public readonly Module? Act;
-    public readonly Activation ActKind;
-    public readonly Mlp Rest;
+    readonly Linear queryLayer, keyLayer, productLayer;
+    readonly Module? act;
+    readonly Activation actKind;
+    readonly Mlp rest;
 
     public ActivationUnit(int keyWidth, int[] units, Activation activation, Rng rng)
     {
-        Q = new Linear(keyWidth, units[0], rng);
-        K = new Linear(keyWidth, units[0], rng, bias: false);
-        P = new Linear(keyWidth, units[0], rng, bias: false);
-        ActKind = activation;
-        Act = activation switch { Activation.Dice => new Dice(units[0]), Activation.PRelu => new PRelu(units[0]), _ => null };
-        Rest = new Mlp(units[0], units[1..], rng, activation, outputDim: 1);
+        queryLayer = new Linear(keyWidth, units[0], rng);
+        keyLayer = new Linear(keyWidth, units[0], rng, bias: false);
+        productLayer = new Linear(keyWidth, units[0], rng, bias: false);
+        actKind = activation;
+        act = activation switch { Activation.Dice => new Dice(units[0]), Activation.PRelu => new PRelu(units[0]), _ => null };
+        rest = new Mlp(units[0], units[1..], rng, activation, outputDim: 1);
     }
 
     /// <summary>The unit a model config describes: attention_units ([64, 32]) and attention_activation (dice).</summary>
@@ -42,11 +42,11 @@ public sealed class ActivationUnit : Module
     /// <summary>The unit's modules under DIN's parameter names (att_q, att_k, att_p, att_act, att_mlp).</summary>
     public IEnumerable<(string, Module)> NamedParts()
     {
-        yield return ("att_q", Q);
-        yield return ("att_k", K);
-        yield return ("att_p", P);
-        if (Act is not null) yield return ("att_act", Act);
-        yield return ("att_mlp", Rest);
+        yield return ("att_q", queryLayer);
+        yield return ("att_k", keyLayer);
+        yield return ("att_p", productLayer);
+        if (act is not null) yield return ("att_act", act);
+        yield return ("att_mlp", rest);
     }
 
     protected override IEnumerable<(string, Module)> Children() => NamedParts();
@@ -70,11 +70,11 @@ public sealed class ActivationUnit : Module
     public Tensor Scores(FeatureEmbeddings.Packed packed, Tensor query, bool training)
     {
         if (UseFusedInference && !training && !Tape.IsRecording && FusedLayers() is { } fused) return FusedScores(packed, query, fused);
-        if (UseFusedInput && UseTiled && !packed.Shared && training && DiceUnit.Supports(Act, Rest))
-            return DiceUnit.Scores(packed.Keys, query, packed.RowSample, packed.Offsets, K.Weight, P.Weight, Q.Forward(query), (Dice)Act!, Rest);
+        if (UseFusedInput && UseTiled && !packed.Shared && training && DiceUnit.Supports(act, rest))
+            return DiceUnit.Scores(packed.Keys, query, packed.RowSample, packed.Offsets, keyLayer.Weight, productLayer.Weight, queryLayer.Forward(query), (Dice)act!, rest);
         if (UseFusedInput && !packed.Shared)
-            return AfterFirstLayer(Ops.ActivationUnitInput(packed.Keys, query, packed.RowSample, packed.Offsets, K.Weight, P.Weight, Q.Forward(query)));
-        return OpScores(packed, query, K.Forward(packed.Keys));   // keyProj [U, H]: history-only work
+            return AfterFirstLayer(Ops.ActivationUnitInput(packed.Keys, query, packed.RowSample, packed.Offsets, keyLayer.Weight, productLayer.Weight, queryLayer.Forward(query)));
+        return OpScores(packed, query, keyLayer.Forward(packed.Keys));   // keyProj [U, H]: history-only work
     }
 
     /// <summary>The unit op by op (shared histories, and any configuration the fused ops do not cover).</summary>
@@ -83,26 +83,26 @@ public sealed class ActivationUnit : Module
         var keys = packed.Shared ? Ops.IndexSelect(packed.Keys, packed.RowKey) : packed.Keys;   // [N, K]
         if (packed.Shared) keyProj = Ops.IndexSelect(keyProj, packed.RowKey);
         var qRows = Ops.IndexSelect(query, packed.RowSample);                  // [N, K]
-        var h = Ops.Add(Ops.Add(keyProj, P.Forward(Ops.Mul(keys, qRows))),
-                        Ops.IndexSelect(Q.Forward(query), packed.RowSample));  // [N, H]
+        var h = Ops.Add(Ops.Add(keyProj, productLayer.Forward(Ops.Mul(keys, qRows))),
+                        Ops.IndexSelect(queryLayer.Forward(query), packed.RowSample));  // [N, H]
         return AfterFirstLayer(h);
     }
 
     /// <summary>The unit after its first layer's pre-activation h [N, H]: activation, the rest of its MLP → scores [N].</summary>
     Tensor AfterFirstLayer(Tensor h)
     {
-        h = Act switch { Dice d => d.Forward(h), PRelu p => p.Forward(h), _ => Activations.Apply(ActKind, h) };
-        return Ops.Reshape(Rest.Forward(h), -1);
+        h = act switch { Dice d => d.Forward(h), PRelu pr => pr.Forward(h), _ => Activations.Apply(actKind, h) };
+        return Ops.Reshape(rest.Forward(h), -1);
     }
 
     /// <summary>The whole unit in one tiled pass, reading keys and query rows through the packed indices.</summary>
     Tensor FusedScores(FeatureEmbeddings.Packed packed, Tensor query, (InferenceLayer First, InferenceLayer[] Hidden) layers)
     {
-        var keyProj = K.Forward(packed.Keys);
-        var queryProj = Q.Forward(query);
+        var keyProj = keyLayer.Forward(packed.Keys);
+        var queryProj = queryLayer.Forward(query);
         int rows = packed.RowSample.Length;
         var scores = Tensor.Temp([rows]);
-        var output = Rest.Output!;
+        var output = rest.Output!;
         AttentionUnitKernel.Scores(packed.Keys.Data, packed.Shared ? packed.RowKey : null, query.Data, packed.RowSample, query.Cols,
             keyProj.Data, queryProj.Data, layers.First, layers.Hidden, output.Weight.Data, output.Bias is null ? 0f : output.Bias.Data[0],
             rows, scores.Data);
@@ -115,12 +115,12 @@ public sealed class ActivationUnit : Module
     /// <summary>The unit's layers in the fused kernel's form, or null when the kernel does not cover this configuration.</summary>
     (InferenceLayer First, InferenceLayer[] Hidden)? FusedLayers()
     {
-        if (Rest.Output is null) return null;   // the unit's Mlp is built without norms, so only activations and widths can rule the kernel out
-        var first = InferenceForm.Of(P, Act, ActKind);
+        if (rest.Output is null) return null;   // the unit's Mlp is built without norms, so only activations and widths can rule the kernel out
+        var first = InferenceForm.Of(productLayer, act, actKind);
         if (first is null) return null;
-        var hidden = new InferenceLayer[Rest.Layers.Length];
+        var hidden = new InferenceLayer[rest.Layers.Length];
         for (int i = 0; i < hidden.Length; i++)
-            if (InferenceForm.Of(Rest.Layers[i], Rest.Acts[i], ActKind) is { } l) hidden[i] = l; else return null;
+            if (InferenceForm.Of(rest.Layers[i], rest.Acts[i], actKind) is { } l) hidden[i] = l; else return null;
         return AttentionUnitKernel.Supports(first.Out, hidden) ? (first, hidden) : null;
     }
 }

@@ -19,6 +19,8 @@ public static class EngineBenchmark
         new("gemm_1024x320x256_gflops_blas", "GFLOP/s", "GEMM 1024×320·320×256 (16·20 fields), OpenBLAS", _ => GemmGflops(false, 1024, 320, 256)),
         new("gemm_1024x320x256_gflops_managed", "GFLOP/s", "GEMM 1024×320·320×256, managed kernel", _ => GemmGflops(true, 1024, 320, 256)),
         new("gemm_1024x320x256_gflops", "GFLOP/s", "GEMM 1024×320·320×256, best backend", r => Best(r, "gemm_1024x320x256_gflops")),
+        new("gemm_256x64x32_gflops_blas", "GFLOP/s", "GEMM 256×64·64×32 (a tile of DIN's training unit, one thread), OpenBLAS", _ => GemmGflops(false, 256, 64, 32)),
+        new("gemm_256x64x32_gflops_managed", "GFLOP/s", "GEMM 256×64·64×32, managed kernel", _ => GemmGflops(true, 256, 64, 32)),
         new("gemm_batched_1024x50x16x50_gflops_blas", "GFLOP/s", "batched 1024 × (50×16)·(16×50), OpenBLAS per item", _ => BatchedGflops(false)),
         new("gemm_batched_1024x50x16x50_gflops_managed", "GFLOP/s", "batched 1024 × (50×16)·(16×50), managed", _ => BatchedGflops(true)),
         new("gemm_batched_1024x50x16x50_gflops", "GFLOP/s", "batched 1024 × (50×16)·(16×50), as dispatched", _ => BatchedGflops(null)),

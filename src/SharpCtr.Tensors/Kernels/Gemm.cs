@@ -172,8 +172,8 @@ public static unsafe class Gemm
         }
         // Split into blocks of SplitBlock rows or columns; each worker computes whole output
         // elements, each block on one thread of its backend. The managed kernel splits the larger
-        // of M and N; OpenBLAS only M: its bits change with where N is cut (on its Zen core, 228
-        // of 860 shapes with m < n differed between one call and column blocks; none with row blocks).
+        // of M and N; OpenBLAS only M: its bits change with where N is cut, not with where M is
+        // (GemmTests.OneAndTwoThreadsAreBitIdenticalOverAShapeSweep).
         bool splitRows = blas || m >= n;
         int extent = splitRows ? m : n;
         var job = new SplitJob { TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, SplitRows = splitRows, Blas = blas };

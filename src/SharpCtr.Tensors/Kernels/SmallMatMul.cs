@@ -46,7 +46,7 @@ internal static unsafe class SmallMatMul
 
     /// <summary>Block width at column j of an n-wide matrix: 64 while it fits, then 32, then 16 (as <see cref="Rows4"/> walks it);
     /// without AVX-512 always 16, the 256-bit strips' width (their panel then streams contiguously:
-    /// 1.35× the strided read on the request MLP's 100×208·208×256 on a Zen 3).</summary>
+    /// `mlp_100x208_256x3_packed_us` 696 → 561–616 µs on a Zen 3).</summary>
     static int BlockWidth(int j, int n, bool wide) => !wide ? 16 : j + 64 <= n ? 64 : j + 32 <= n ? 32 : 16;
 
     /// <summary>b [k, n] packed as its column blocks one after another, each [k, width] row-major;

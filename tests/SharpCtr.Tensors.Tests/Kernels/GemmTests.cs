@@ -198,6 +198,42 @@ public class GemmTests
         finally { Gemm.ForceManaged = saved; }
     }
 
+    /// <summary>The same over a sweep of shapes and transposes, for the dispatched backend and the
+    /// managed kernel: a job may run split or in one piece (KernelWorkers runs it whole when another
+    /// thread holds the helpers), and neither may move a bit. Against 1a7a5dd's Gemm.cs, which cut
+    /// OpenBLAS products with m &lt; n into column blocks, the dispatched OpenBLAS (Zen core) fails
+    /// it (first at 48×100×256).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OneAndTwoThreadsAreBitIdenticalOverAShapeSweep(bool managed)
+    {
+        if (!managed && !Gemm.BlasPreferred) return;
+        bool saved = Gemm.ForceManaged;
+        Gemm.ForceManaged = managed;
+        try
+        {
+            var rng = new Random(11);
+            foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            foreach (int m in new[] { 7, 48, 100, 300, 1024 })
+            foreach (int n in new[] { 1, 16, 100, 300 })
+            foreach (int k in new[] { 32, 256 })
+            {
+                if ((long)m * n * k < Gemm.ParallelMinMacs) continue;   // one thread either way
+                var a = Random(rng, m * k);
+                var b = Random(rng, k * n);
+                var c1 = new float[m * n];
+                var c2 = new float[m * n];
+                int lda = ta ? m : k, ldb = tb ? k : n;
+                WithThreads(1, () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c1, n));
+                WithThreads(2, () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c2, n));
+                AssertBitIdentical(c1, c2, $"managed={managed} ta={ta} tb={tb} {m}×{n}×{k}");
+            }
+        }
+        finally { Gemm.ForceManaged = saved; }
+    }
+
     [Fact]
     public void OpenBlasCanBeSwitchedOff()
     {
