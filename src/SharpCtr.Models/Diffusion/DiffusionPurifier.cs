@@ -11,10 +11,13 @@ namespace SharpCtr.Models.Diffusion;
 /// `train_h`: the K-step reverse chain from x0 noised to the start step (gradients through the
 /// chain) or the one-step estimate x̂0 at the sampled t. Inference: x0 scaled to the start step
 /// with ε = 0 (the mean of q(x_start | x0)) and the deterministic respaced chain, so the same
-/// input always gives the same h.
+/// input always gives the same h. train_start: noised (the spec) starts the training chain from a
+/// sampled x_start, so the prediction network learns on h from noised starts but is served h from
+/// the mean start; mean starts training where inference starts (the chain is then the same
+/// function of x0 in both; the noise loss still trains the denoiser on sampled x_t).
 /// Config: diffusion_steps (100), beta_start (0.005), beta_end (0.01), start_step (T),
-/// train_steps (20), inference_steps (20), train_h (reverse_chain | one_step), noise_weight (1),
-/// denoiser ([64, 64]), step_dim (16).
+/// train_steps (20), inference_steps (20), train_h (reverse_chain | one_step), train_start
+/// (noised | mean), noise_weight (1), denoiser ([64, 64]), step_dim (16).
 /// </summary>
 public sealed class DiffusionPurifier : Module
 {
@@ -29,7 +32,7 @@ public sealed class DiffusionPurifier : Module
         get => inferenceSteps;
         set => inferenceSteps = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"inference steps must be positive, got {value}");
     }
-    public readonly bool OneStepTraining;
+    public readonly bool OneStepTraining, MeanStartTraining;
     /// <summary>Whether inference runs the chain as one fused kernel where it can (tests compare it with the op-by-op chain).</summary>
     public bool FusedInference { get; set; } = true;
     readonly float noiseWeight;
@@ -45,6 +48,8 @@ public sealed class DiffusionPurifier : Module
         TrainSteps = Positive(c, "train_steps", 20);
         inferenceSteps = Positive(c, "inference_steps", 20);
         OneStepTraining = c.GetChoice("train_h", "reverse_chain", "reverse_chain", "one_step") == "one_step";
+        MeanStartTraining = c.GetChoice("train_start", "noised", "noised", "mean") == "mean";
+        if (OneStepTraining && MeanStartTraining) throw new ConfigException($"{c.Where}: train_start: mean applies to train_h: reverse_chain (one_step has no chain start)");
         noiseWeight = (float)c.GetDouble("noise_weight", 1.0);
         Denoiser = new Denoiser(dim, conditionDim, c.GetInt("step_dim", 16), ModelConfig.Ints(c, "denoiser", [64, 64]), steps, rng);
         this.rng = rng.Fork();
@@ -77,7 +82,7 @@ public sealed class DiffusionPurifier : Module
         // The noise loss sees x0 as a constant: with gradients into x0 it could be minimised by
         // making every pooled vector alike (then ε is readable from x_t), which would erase the
         // very signal the purifier is meant to clean.
-        var x0Const = Tensor.FromArray(x0.ToArray(), n, d);
+        var x0Const = Ops.StopGradient(x0);
         var epsHat = Denoiser.Predict(Noised(x0Const, a, eps, s), t, condPart);
         var loss = Ops.MulScalar(Ops.Mse(epsHat, eps), noiseWeight);
 
@@ -88,7 +93,7 @@ public sealed class DiffusionPurifier : Module
             return (Ops.Div(Ops.Sub(xt, Ops.Mul(s, e)), a), loss);
         }
         var (sa, sn) = Schedule.Marginal(StartStep);
-        var start = Ops.Add(Ops.MulScalar(x0, sa), Ops.MulScalar(Normal(n, d), sn));
+        var start = MeanStartTraining ? Ops.MulScalar(x0, sa) : Ops.Add(Ops.MulScalar(x0, sa), Ops.MulScalar(Normal(n, d), sn));
         return (Reverse(start, StartStep, TrainSteps, condPart), loss);
     }
 

@@ -28,6 +28,9 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>Same values, cut from the tape: no gradient reaches x through the result. Shares x's array.</summary>
+    public static Tensor StopGradient(Tensor x) => Tape.Needs(x) ? x.ViewAs(x.Shape) : x;
+
     public static Tensor Transpose(Tensor x, int axis0 = -2, int axis1 = -1)
     {
         var perm = new int[x.Rank];

@@ -117,6 +117,22 @@ public class CoreOpsTests
         Assert.Equal([3f, 4], SharpCtr.Tensors.Ops.Mean(y, -1).ToArray());
     }
 
+    /// <summary>StopGradient passes values and blocks gradients: in y = x·stop(x), dy/dx is stop(x) = x, not 2x.</summary>
+    [Fact]
+    public void StopGradientPassesValuesAndBlocksGradients()
+    {
+        var x = Tensor.Parameter("x", 2, 3);
+        SharpCtr.Tensors.Nn.Init.Normal(x, rng, 1f);
+        using (var tape = Tape.Train())
+        {
+            var stopped = SharpCtr.Tensors.Ops.StopGradient(x);
+            Assert.Equal(x.ToArray(), stopped.ToArray());
+            tape.Backward(SharpCtr.Tensors.Ops.Sum(SharpCtr.Tensors.Ops.Mul(x, stopped)));
+        }
+        Assert.Equal(x.ToArray(), x.Grad!.ToArray());
+        using (Tape.Inference()) Assert.Same(x, SharpCtr.Tensors.Ops.StopGradient(x));   // nothing to cut
+    }
+
     [Fact]
     public void ShapeOpsGradientsAndValues()
     {

@@ -185,6 +185,8 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     [InlineData("model.train_h=one_step")]
     [InlineData("model.sequence=attention")]
     [InlineData("model.h_dropout=0.5")]
+    [InlineData("model.x0_gradient=stop")]
+    [InlineData("model.train_start=mean")]
     public void EveryParameterGetsAGradient(string setting)
     {
         var m = Create([.. Conditions, setting]);
@@ -223,6 +225,57 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
         }
         Assert.Equal(Scores(false), Scores(false));
         Assert.NotEqual(Scores(false), Scores(true));
+    }
+
+    /// <summary>x0_gradient: stop — the item rows that reach the loss only as history items get no
+    /// gradient (the target rows still do); pass — they get one through x0. CDP and the DiffRec-style
+    /// purifier share the option.</summary>
+    [Theory]
+    [InlineData("cdp", "pass", true)]
+    [InlineData("cdp", "stop", false)]
+    [InlineData("diffrec", "pass", true)]
+    [InlineData("diffrec", "stop", false)]
+    public void X0GradientStopKeepsTheLossOutOfTheHistoryItems(string model, string x0Gradient, bool expectHistoryGradient)
+    {
+        var m = ModelRegistry.Create(new ModelContext(data.Dataset, Load(model, [.. model == "cdp" ? Conditions : [], $"model.x0_gradient={x0Gradient}"]).Model, new Rng(1)));
+        var d = data.Dataset;
+        var rows = d.Indices(Splits.Train)[^16..];   // the last users' late rows: long histories, few targets
+        var batch = new Batch(d, rows.Length);
+        batch.Fill(d, rows);
+        using (var tape = Tape.Train())
+            tape.Backward(Ops.BceWithLogits(m.Forward(batch).Logits, Tensor.FromArray(batch.Labels, rows.Length)));
+        var table = m.Parameters().First(p => p.Name == "embeddings.table.item_id.weight").Value;
+        int vocab = table.Shape[0], dim = table.Shape[1];
+        var grad = table.SparseGrad is not null ? table.SparseGrad.ToDense(vocab) : table.Grad!.ToArray();
+        bool Moved(int item) => grad.AsSpan(item * dim, dim).ContainsAnyExcept(0f);
+        var targets = batch.Categorical["item_id"].ToHashSet();
+        var seq = batch.Sequence("item_seq");
+        var historyOnly = new HashSet<int>();
+        for (int r = 0; r < rows.Length; r++)
+            for (int l = 0; l < Math.Min(seq.Lengths[r], seq.MaxLen); l++)
+                if (!targets.Contains(seq.Items[r * seq.MaxLen + l])) historyOnly.Add(seq.Items[r * seq.MaxLen + l]);
+        Assert.True(historyOnly.Count >= 5, $"only {historyOnly.Count} history-only items");
+        Assert.All(targets, item => Assert.True(Moved(item), $"target item {item} got no gradient"));
+        Assert.Equal(expectHistoryGradient, historyOnly.Any(Moved));
+    }
+
+    /// <summary>train_start: mean — training runs the chain inference runs, so (without dropout) the
+    /// training-mode scores are the served ones; noised starts give other scores.</summary>
+    [Theory]
+    [InlineData("mean", true)]
+    [InlineData("noised", false)]
+    public void MeanStartTrainsOnTheChainInferenceRuns(string start, bool expectEqual)
+    {
+        var m = Create([.. Conditions, $"model.train_start={start}", "model.train_steps=20"]);   // the inference chain's length
+        var batch = new Batch(data.Dataset, 64);
+        batch.Fill(data.Dataset, data.Dataset.Indices(Splits.Test)[..64]);
+        float[] training;
+        using (Tape.Train()) training = m.Forward(batch).Logits.ToArray();
+        m.Eval();
+        float[] served;
+        using (Tape.Inference()) served = m.Forward(batch).Logits.ToArray();
+        bool equal = training.Zip(served).All(p => MathF.Abs(p.First - p.Second) <= 1e-5f + 1e-5f * MathF.Abs(p.Second));
+        Assert.Equal(expectEqual, equal);
     }
 
     /// <summary>With sequence: none the history reaches the score only through the gate (an item outside the
