@@ -278,6 +278,17 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
         Assert.Equal(expectEqual, equal);
     }
 
+    /// <summary>Bad values of the new keys, and a combination without meaning, fail with the key's name.</summary>
+    [Theory]
+    [InlineData("model.x0_gradient=detach", "x0_gradient")]
+    [InlineData("model.train_start=zero", "train_start")]
+    [InlineData("model.train_start=mean,model.train_h=one_step", "train_start")]
+    public void BadPurifierSettingsNameTheirKey(string settings, string key)
+    {
+        var e = Assert.Throws<SharpCtr.Data.Config.ConfigException>(() => Create([.. Conditions, .. settings.Split(',')]));
+        Assert.Contains(key, e.Message);
+    }
+
     /// <summary>With sequence: none the history reaches the score only through the gate (an item outside the
     /// target's category changes nothing); with sequence: mean or attention the whole history does.</summary>
     [Theory]
