@@ -17,18 +17,12 @@ namespace SharpCtr.Models.Diffusion;
 /// category_field (the history side's source), user_field (user_id), query_field (row.query, or
 /// none: then the collaborative condition is user × item only), context_fields (row.context.*,
 /// time.*), scene_fields (row.scene.*).
-/// x0 is layer-normalised (x0_norm: layer | none): the β schedule assumes data of unit scale,
-/// while embeddings start at 1e-4 and would be drowned by ε ~ N(0, I) at every step.
 /// Config: embedding_dim (16), condition_dim (32), condition (full | none | no_collaborative |
 /// no_context_scene | no_moe), interaction (bilinear | hadamard), empty_history (learned |
 /// mean_all), gate (same | overlap), sequence (none | mean | attention), attention_units ([64, 32]),
 /// attention_activation (dice), mlp ([256, 128]), activation (relu), dropout (0), h_dropout (0: dropout
-/// on the purified vector before the prediction network, in training), x0_gradient (pass | stop), fields,
-/// and the purifier's keys.
-/// x0_gradient: stop keeps the loss from reaching the item embeddings through x0. x0 is layer-normalised,
-/// and the normalisation scales the gradient by 1/σ(x0) — about 10⁴ while embeddings are near their
-/// 1e-4 start — so under Adam the h path can decide alone how the shared item table moves. Better
-/// on small logs, worse on MovieLens-1M (docs/results/cdp/choices.md); the default is pass.
+/// on the purified vector before the prediction network, in training), fields, and the purifier's
+/// keys (x0_norm and x0_gradient among them: <see cref="DiffusionPurifier"/>).
 /// sequence: none (the spec) gives the prediction network [h; field embeddings] — the history
 /// reaches it only through h, i.e. only the target category's behaviours; mean adds the whole
 /// history mean-pooled (items and side fields, as DeepFM's `sequence: mean`); attention adds it
@@ -48,7 +42,7 @@ public sealed class Cdp : CtrModel
     readonly string? queryField;
     readonly string[] contextFields, sceneFields;
     readonly string conditionMode;
-    readonly bool bilinear, learnedEmpty, normaliseX0, gateOverlap, stopX0Gradient;
+    readonly bool bilinear, learnedEmpty, gateOverlap;
     readonly Linear? bQU, bQI, bUI;
     readonly Mlp? colMlp, ctxMlp, scnMlp;
     readonly Linear? gate;
@@ -91,8 +85,6 @@ public sealed class Cdp : CtrModel
         bilinear = c.GetChoice("interaction", "bilinear", "bilinear", "hadamard") == "bilinear";
         learnedEmpty = c.GetChoice("empty_history", "learned", "learned", "mean_all") == "learned";
         gateOverlap = c.GetChoice("gate", "same", "same", "overlap") == "overlap";
-        normaliseX0 = c.GetChoice("x0_norm", "layer", "layer", "none") == "layer";
-        stopX0Gradient = c.GetChoice("x0_gradient", "pass", "pass", "stop") == "stop";
         conditionDim = c.GetInt("condition_dim", 32);
 
         bool useCol = conditionMode is "full" or "no_context_scene" or "no_moe";
@@ -211,10 +203,8 @@ public sealed class Cdp : CtrModel
             if (kept == 0 && empty is not null) empty.Data[r] = 1;
             lengths[r] = kept;
         }
-        var x0 = Ops.EmbeddingBag(emb.Table(historySource).Weight, ids, n, len, lengths, mean: true);
-        if (stopX0Gradient) x0 = Ops.StopGradient(x0);
-        if (empty is not null) x0 = Ops.Add(x0, Ops.Mul(empty, emptyHistory!));
-        return normaliseX0 ? Ops.LayerNorm(x0, null, null) : x0;
+        var pooled = Ops.EmbeddingBag(emb.Table(historySource).Weight, ids, n, len, lengths, mean: true);
+        return Purifier.Observed(pooled, empty is null ? null : Ops.Mul(empty, emptyHistory!));
     }
 
     /// <summary>Whether a behaviour's categories (0 = none) include one of row r's target categories.</summary>

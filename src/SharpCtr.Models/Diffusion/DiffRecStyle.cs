@@ -14,14 +14,13 @@ namespace SharpCtr.Models.Diffusion;
 /// deterministic 20-step inference as CDP (<see cref="DiffusionPurifier"/>), and the same
 /// downstream MLP over [h; field embeddings]. An empty history pools to zeros.
 /// Config: embedding_dim (16), mlp ([256, 128]), activation (relu), dropout (0), fields,
-/// x0_norm (layer | none), x0_gradient (pass | stop: as CDP's), and the purifier's keys.
+/// and the purifier's keys (x0_norm and x0_gradient among them).
 /// </summary>
 public sealed class DiffRecStyle : CtrModel
 {
     readonly FeatureEmbeddings emb;
     readonly List<string> fields;
     readonly string sequenceName, historySource;
-    readonly bool normaliseX0, stopX0Gradient;
     public readonly DiffusionPurifier Purifier;
     readonly Mlp mlp;
 
@@ -34,8 +33,6 @@ public sealed class DiffRecStyle : CtrModel
         var seq = ctx.Schema.Sequence ?? throw new ConfigException($"{c.Where}: the DiffRec-style purifier needs a data set with a behaviour sequence");
         sequenceName = seq.Name;
         historySource = seq.Source;
-        normaliseX0 = c.GetChoice("x0_norm", "layer", "layer", "none") == "layer";
-        stopX0Gradient = c.GetChoice("x0_gradient", "pass", "pass", "stop") == "stop";
         Purifier = new DiffusionPurifier(c, dim, conditionDim: 0, ctx.Rng);
         mlp = new Mlp(dim + fields.Count * dim, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
@@ -51,9 +48,7 @@ public sealed class DiffRecStyle : CtrModel
     public override ModelOutput Forward(Batch b)
     {
         var sv = b.Sequence(sequenceName);
-        var x0 = Ops.EmbeddingBag(emb.Table(historySource).Weight, sv.Items, b.Count, sv.MaxLen, sv.Lengths, mean: true);
-        if (stopX0Gradient) x0 = Ops.StopGradient(x0);
-        if (normaliseX0) x0 = Ops.LayerNorm(x0, null, null);
+        var x0 = Purifier.Observed(Ops.EmbeddingBag(emb.Table(historySource).Weight, sv.Items, b.Count, sv.MaxLen, sv.Lengths, mean: true));
         var (h, noiseLoss) = Purifier.Purify(x0, condition: null);
         var parts = new List<Tensor>(fields.Count + 1) { h };
         foreach (var f in fields) parts.Add(emb.Field(b, f));

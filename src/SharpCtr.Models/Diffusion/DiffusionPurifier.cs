@@ -15,9 +15,17 @@ namespace SharpCtr.Models.Diffusion;
 /// sampled x_start, so the prediction network learns on h from noised starts but is served h from
 /// the mean start; mean starts training where inference starts (the chain is then the same
 /// function of x0 in both; the noise loss still trains the denoiser on sampled x_t).
+/// The models hand their pooled history to <see cref="Observed"/>, which owns how x0 enters:
+/// x0_norm: layer normalises it, because the β schedule (ᾱ_100 ≈ 0.47) assumes unit-scale data
+/// while embeddings start at std 1e-4 and would be drowned by ε; x0_gradient: stop keeps the loss
+/// from reaching the pooled embeddings through it — the normalisation scales that gradient by
+/// 1/σ(x0), about 10⁴ near the embeddings' start, so under Adam the h path can decide alone how a
+/// shared item table moves (better on small logs, worse on MovieLens-1M:
+/// docs/results/cdp/choices.md; the default is pass).
 /// Config: diffusion_steps (100), beta_start (0.005), beta_end (0.01), start_step (T),
 /// train_steps (20), inference_steps (20), train_h (reverse_chain | one_step), train_start
-/// (noised | mean), noise_weight (1), denoiser ([64, 64]), step_dim (16).
+/// (noised | mean), noise_weight (1), denoiser ([64, 64]), step_dim (16), x0_norm (layer | none),
+/// x0_gradient (pass | stop).
 /// </summary>
 public sealed class DiffusionPurifier : Module
 {
@@ -32,7 +40,7 @@ public sealed class DiffusionPurifier : Module
         get => inferenceSteps;
         set => inferenceSteps = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"inference steps must be positive, got {value}");
     }
-    public readonly bool OneStepTraining, MeanStartTraining;
+    readonly bool oneStepTraining, meanStartTraining, normaliseX0, stopX0Gradient;
     /// <summary>Whether inference runs the chain as one fused kernel where it can (tests compare it with the op-by-op chain).</summary>
     public bool FusedInference { get; set; } = true;
     readonly float noiseWeight;
@@ -47,9 +55,11 @@ public sealed class DiffusionPurifier : Module
         if (StartStep < 1 || StartStep > steps) throw new ConfigException($"{c.Where}: start_step must be in 1..{steps}, got {StartStep}");
         TrainSteps = Positive(c, "train_steps", 20);
         inferenceSteps = Positive(c, "inference_steps", 20);
-        OneStepTraining = c.GetChoice("train_h", "reverse_chain", "reverse_chain", "one_step") == "one_step";
-        MeanStartTraining = c.GetChoice("train_start", "noised", "noised", "mean") == "mean";
-        if (OneStepTraining && MeanStartTraining) throw new ConfigException($"{c.Where}: train_start: mean applies to train_h: reverse_chain (one_step has no chain start)");
+        oneStepTraining = c.GetChoice("train_h", "reverse_chain", "reverse_chain", "one_step") == "one_step";
+        meanStartTraining = c.GetChoice("train_start", "noised", "noised", "mean") == "mean";
+        normaliseX0 = c.GetChoice("x0_norm", "layer", "layer", "none") == "layer";
+        stopX0Gradient = c.GetChoice("x0_gradient", "pass", "pass", "stop") == "stop";
+        if (oneStepTraining && meanStartTraining) throw new ConfigException($"{c.Where}: train_start: mean applies to train_h: reverse_chain (one_step has no chain start)");
         noiseWeight = (float)c.GetDouble("noise_weight", 1.0);
         Denoiser = new Denoiser(dim, conditionDim, c.GetInt("step_dim", 16), ModelConfig.Ints(c, "denoiser", [64, 64]), steps, rng);
         this.rng = rng.Fork();
@@ -62,6 +72,15 @@ public sealed class DiffusionPurifier : Module
     }
 
     protected override IEnumerable<(string, Module)> Children() { yield return ("denoiser", Denoiser); }
+
+    /// <summary>x0 from a model's pooled history [B, D]: its gradient cut when x0_gradient is stop, then
+    /// <paramref name="offset"/> added (a learned term that keeps its gradient), then layer-normalised.</summary>
+    public Tensor Observed(Tensor pooled, Tensor? offset = null)
+    {
+        var x0 = stopX0Gradient ? Ops.StopGradient(pooled) : pooled;
+        if (offset is not null) x0 = Ops.Add(x0, offset);
+        return normaliseX0 ? Ops.LayerNorm(x0, null, null) : x0;
+    }
 
     /// <summary>h [B, D] from x0 [B, D] and condition [B, C] (or null); the weighted noise loss when training.</summary>
     public (Tensor H, Tensor? NoiseLoss) Purify(Tensor x0, Tensor? condition)
@@ -86,14 +105,14 @@ public sealed class DiffusionPurifier : Module
         var epsHat = Denoiser.Predict(Noised(x0Const, a, eps, s), t, condPart);
         var loss = Ops.MulScalar(Ops.Mse(epsHat, eps), noiseWeight);
 
-        if (OneStepTraining)
+        if (oneStepTraining)
         {
             var xt = Noised(x0, a, eps, s);
             var e = Denoiser.Predict(xt, t, condPart);
             return (Ops.Div(Ops.Sub(xt, Ops.Mul(s, e)), a), loss);
         }
         var (sa, sn) = Schedule.Marginal(StartStep);
-        var start = MeanStartTraining ? Ops.MulScalar(x0, sa) : Ops.Add(Ops.MulScalar(x0, sa), Ops.MulScalar(Normal(n, d), sn));
+        var start = meanStartTraining ? Ops.MulScalar(x0, sa) : Ops.Add(Ops.MulScalar(x0, sa), Ops.MulScalar(Normal(n, d), sn));
         return (Reverse(start, StartStep, TrainSteps, condPart), loss);
     }
 
