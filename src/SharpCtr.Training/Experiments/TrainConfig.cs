@@ -16,6 +16,8 @@ public sealed class TrainConfig
     /// <summary>L2 on the embedding rows a batch touches (mini-batch aware regularisation, DIN paper).</summary>
     public float EmbeddingL2 { get; init; }
     public float ClipNorm { get; init; }
+    /// <summary>Decay of the moving average of the weights that validation, early stopping and the test see (0: the last weights).</summary>
+    public float EmaDecay { get; init; }
     /// <summary>constant | cosine | step (×0.1 at each of `lr_decay_epochs`).</summary>
     public string Schedule { get; init; } = "constant";
     public int[] DecayEpochs { get; init; } = [];
@@ -42,6 +44,7 @@ public sealed class TrainConfig
             WeightDecay = (float)s.GetDouble("weight_decay", 0),
             EmbeddingL2 = (float)s.GetDouble("embedding_l2", 0),
             ClipNorm = (float)s.GetDouble("clip_norm", 0),
+            EmaDecay = EmaDecayOf(s),
             Schedule = s.GetChoice("lr_schedule", "constant", "constant", "cosine", "step", "plateau"),
             DecayEpochs = s.GetDoubleList("lr_decay_epochs", []).Select(v => (int)v).ToArray(),
             Monitor = s.GetChoice("monitor", "auc", "auc", "logloss", "gauc", "uauc", "auc-logloss"),
@@ -51,6 +54,13 @@ public sealed class TrainConfig
             MaxTrainRows = s.GetInt("max_train_rows", 0),
             MaxEvalRows = s.GetInt("max_eval_rows", 0),
         };
+    }
+
+    static float EmaDecayOf(ConfigSection s)
+    {
+        double d = s.GetDouble("ema_decay", 0);
+        return d == 0 || d is > 0 and < 1 ? (float)d
+            : throw new ConfigException($"{s.Where}: ema_decay must be 0 (off) or in (0, 1), e.g. 0.99, got {d.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 
     static int Positive(ConfigSection s, string key, int v) =>

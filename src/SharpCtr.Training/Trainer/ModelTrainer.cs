@@ -31,7 +31,9 @@ public sealed class ModelTrainer
     internal Action<int, int>? AfterStep { get; set; }
     readonly Optimizer optimizer;
     readonly Tensor[] parameters;
-    readonly Tensor[] state;             // parameters and buffers (running statistics): what a checkpoint holds
+    readonly Tensor[] state;             // parameters and buffers (running statistics): what the best weights hold
+    readonly WeightAverage? average;     // ema_decay > 0: validation and test see the averaged weights
+    readonly Tensor[] checkpointState;   // state and the averages: what a checkpoint holds
     readonly int seed;
 
     string CheckpointPath => Path.Combine(outDir, "checkpoint.safetensors");
@@ -52,6 +54,8 @@ public sealed class ModelTrainer
         exp.Validate();
         parameters = Model.Parameters().Select(p => p.Value).ToArray();
         state = parameters.Concat(Model.Buffers().Select(b => b.Value)).ToArray();
+        average = t.EmaDecay > 0 ? new WeightAverage(parameters, t.EmaDecay) : null;
+        checkpointState = average is null ? state : state.Concat(average.Averages).ToArray();
         var dense = parameters.Where(p => p.SparseGrad is null).ToArray();
         var sparse = parameters.Where(p => p.SparseGrad is not null).ToArray();
         var groups = new List<ParamGroup>();
@@ -80,8 +84,9 @@ public sealed class ModelTrainer
         var st = new RunState();
         if (resume && File.Exists(CheckpointPath))
         {
-            var meta = Checkpoint.Load(CheckpointPath, state, optimizer);
+            var meta = Checkpoint.Load(CheckpointPath, checkpointState, optimizer);
             st = RunState.From(meta);
+            if (average is not null) average.Updates = st.AverageUpdates;
             foreach (var (name, rng) in Model.Rngs())
                 if (meta.TryGetValue("rng/" + name, out var saved)) Checkpoint.RestoreRng(rng, saved);
             log.WriteLine($"resumed from {CheckpointPath}: epoch {st.Epoch + 1}, step {st.Step}");
@@ -117,6 +122,7 @@ public sealed class ModelTrainer
             st.TrainSamples += samplesThisRun;
             progress.Finish(train.Length, new LossTerm("loss", st.LossSum / Math.Max(1, st.LossRows)));
 
+            average?.Swap();   // validation and the best weights are the averaged ones; training goes on from the live ones
             var vm = Evaluator.Metrics(data, valid, Evaluator.Predict(Model, data, valid, t.EvalBatchSize));
             double score = vm.Get(t.Monitor);
             st.EpochLosses.Add(st.LossSum / Math.Max(1, st.LossRows));
@@ -135,6 +141,7 @@ public sealed class ModelTrainer
                 st.BadEpochs++;
                 if (t.Schedule == "plateau") st.LrReductions++;
             }
+            average?.Swap();
             st.Epoch++;
             st.Step = 0;
             st.LossSum = 0;
@@ -201,6 +208,7 @@ public sealed class ModelTrainer
         if (t.ClipNorm > 0) GradientClipping.ClipByGlobalNorm(parameters, t.ClipNorm);
         optimizer.Step();
         optimizer.ZeroGrad();
+        average?.Update();
         return ctr;
     }
 
@@ -238,9 +246,10 @@ public sealed class ModelTrainer
 
     void Save(RunState st)
     {
+        st.AverageUpdates = average?.Updates ?? 0;
         var meta = st.ToMetadata();
         foreach (var (name, rng) in Model.Rngs()) meta["rng/" + name] = Checkpoint.RngState(rng);
-        Checkpoint.Save(CheckpointPath, state, optimizer, meta);
+        Checkpoint.Save(CheckpointPath, checkpointState, optimizer, meta);
     }
 
     static int[] Limit(int[] rows, int max) => max > 0 && rows.Length > max ? rows[..max] : rows;
@@ -271,7 +280,7 @@ public sealed class ModelTrainer
         public int Epoch, Step, BestEpoch = -1, BadEpochs, LrReductions;
         public bool Stopped;
         public double BestScore, LossSum, TrainSeconds;
-        public long LossRows, TrainSamples;
+        public long LossRows, TrainSamples, AverageUpdates;
         public List<double> EpochLosses = new();
 
         public Dictionary<string, string> ToMetadata() => new()
@@ -281,6 +290,7 @@ public sealed class ModelTrainer
             ["run/best_score"] = D(BestScore), ["run/loss_sum"] = D(LossSum), ["run/loss_rows"] = I(LossRows),
             ["run/train_seconds"] = D(TrainSeconds), ["run/train_samples"] = I(TrainSamples),
             ["run/epoch_losses"] = string.Join(",", EpochLosses.Select(D)),
+            ["run/average_updates"] = I(AverageUpdates),
         };
 
         public static RunState From(Dictionary<string, string> m)
@@ -295,6 +305,7 @@ public sealed class ModelTrainer
                 Stopped = m["run/stopped"] == "1",
                 BestScore = Dv("run/best_score"), LossSum = Dv("run/loss_sum"), LossRows = Lv("run/loss_rows"),
                 TrainSeconds = Dv("run/train_seconds"), TrainSamples = Lv("run/train_samples"),
+                AverageUpdates = m.ContainsKey("run/average_updates") ? Lv("run/average_updates") : 0,
                 EpochLosses = m["run/epoch_losses"].Length == 0 ? new() : m["run/epoch_losses"].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList(),
             };
         }
