@@ -47,7 +47,9 @@ public sealed class ResumeTests(PlantedDataFixture fixture) : IClassFixture<Plan
         var averagedResult = averaged.Run(resume: false);
         // The same steps are taken (the average does not feed back into training) ...
         Assert.Equal(plainResult.EpochLosses, averagedResult.EpochLosses);
-        // ... but validation sees other weights, and the restored best weights are not the live ones.
+        // ... but validation sees other weights, and the restored best weights are the averages,
+        // not the live weights the plain run restores from the same epoch.
+        Assert.Equal(plainResult.BestEpoch, averagedResult.BestEpoch);
         Assert.NotEqual(plainResult.Valid.LogLoss, averagedResult.Valid.LogLoss);
         var live = plain.Model.Parameters().Select(p => p.Value.ToArray()).ToArray();
         var restored = averaged.Model.Parameters().Select(p => p.Value.ToArray()).ToArray();
