@@ -38,14 +38,11 @@ public sealed class WeightAverage
     /// <summary>How many updates the averages have seen (saved in checkpoints: it sets the warm-up decay).</summary>
     public long Updates { get; set; }
 
-    /// <summary>The decay the next update will use.</summary>
-    public float NextDecay => Math.Min(decay, (1f + (Updates + 1)) / (10f + (Updates + 1)));
-
     /// <summary>Moves every average toward its parameter's current value.</summary>
     public void Update()
     {
-        float amount = 1f - NextDecay;
         Updates++;
+        float amount = 1f - Math.Min(decay, (1f + Updates) / (10f + Updates));
         for (int i = 0; i < parameters.Length; i++)
             TensorPrimitives.Lerp(averages[i].Span, parameters[i].Span, amount, averages[i].Span);
     }

@@ -36,6 +36,7 @@ public sealed class ModelTrainer
     readonly Tensor[] checkpointState;   // state and the averages: what a checkpoint holds
     readonly int seed;
 
+    const string AverageUpdatesKey = "ema/updates";   // beside the averages' tensors (ema/<parameter>), as the RNGs' states are
     string CheckpointPath => Path.Combine(outDir, "checkpoint.safetensors");
     string BestPath => Path.Combine(outDir, "best.safetensors");
 
@@ -86,7 +87,7 @@ public sealed class ModelTrainer
         {
             var meta = Checkpoint.Load(CheckpointPath, checkpointState, optimizer);
             st = RunState.From(meta);
-            if (average is not null) average.Updates = st.AverageUpdates;
+            if (average is not null) average.Updates = long.Parse(meta[AverageUpdatesKey], CultureInfo.InvariantCulture);
             foreach (var (name, rng) in Model.Rngs())
                 if (meta.TryGetValue("rng/" + name, out var saved)) Checkpoint.RestoreRng(rng, saved);
             log.WriteLine($"resumed from {CheckpointPath}: epoch {st.Epoch + 1}, step {st.Step}");
@@ -246,9 +247,9 @@ public sealed class ModelTrainer
 
     void Save(RunState st)
     {
-        st.AverageUpdates = average?.Updates ?? 0;
         var meta = st.ToMetadata();
         foreach (var (name, rng) in Model.Rngs()) meta["rng/" + name] = Checkpoint.RngState(rng);
+        if (average is not null) meta[AverageUpdatesKey] = average.Updates.ToString(CultureInfo.InvariantCulture);
         Checkpoint.Save(CheckpointPath, checkpointState, optimizer, meta);
     }
 
@@ -280,7 +281,7 @@ public sealed class ModelTrainer
         public int Epoch, Step, BestEpoch = -1, BadEpochs, LrReductions;
         public bool Stopped;
         public double BestScore, LossSum, TrainSeconds;
-        public long LossRows, TrainSamples, AverageUpdates;
+        public long LossRows, TrainSamples;
         public List<double> EpochLosses = new();
 
         public Dictionary<string, string> ToMetadata() => new()
@@ -290,7 +291,6 @@ public sealed class ModelTrainer
             ["run/best_score"] = D(BestScore), ["run/loss_sum"] = D(LossSum), ["run/loss_rows"] = I(LossRows),
             ["run/train_seconds"] = D(TrainSeconds), ["run/train_samples"] = I(TrainSamples),
             ["run/epoch_losses"] = string.Join(",", EpochLosses.Select(D)),
-            ["run/average_updates"] = I(AverageUpdates),
         };
 
         public static RunState From(Dictionary<string, string> m)
@@ -305,7 +305,6 @@ public sealed class ModelTrainer
                 Stopped = m["run/stopped"] == "1",
                 BestScore = Dv("run/best_score"), LossSum = Dv("run/loss_sum"), LossRows = Lv("run/loss_rows"),
                 TrainSeconds = Dv("run/train_seconds"), TrainSamples = Lv("run/train_samples"),
-                AverageUpdates = m.ContainsKey("run/average_updates") ? Lv("run/average_updates") : 0,
                 EpochLosses = m["run/epoch_losses"].Length == 0 ? new() : m["run/epoch_losses"].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList(),
             };
         }
