@@ -26,6 +26,7 @@ root.Subcommands.Add(TokenizeCommands.Build());
 ServeCommands.AddTo(root, bench);   // sharpctr export / serve / bench serve
 root.Subcommands.Add(CdpCommands.Build());
 root.Subcommands.Add(VolatilityCommands.Build());
+root.Subcommands.Add(UserPairCommands.Build());
 root.Subcommands.Add(GenCiCommands.Build());
 root.Subcommands.Add(SweepCommands.Build());
 // A user's mistake (a bad config key, a malformed line, a missing data set or file, a bundle or

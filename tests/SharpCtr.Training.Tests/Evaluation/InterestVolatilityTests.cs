@@ -102,5 +102,16 @@ public sealed class InterestVolatilityTests(PlantedDataFixture fixture) : IClass
         Assert.Equal(grouped, r.FastRows + r.SlowRows);
         Assert.True(r.FastRows > 0 && r.SlowRows > 0);
         Assert.All(r.Table.Models[0].ValuesOf("fast_auc"), v => Assert.InRange(v, 0.5, 1.0));
+
+        // the user-pair split of the same runs: its AUC is the run's own, and the two sides mix back into it
+        var pairs = UserPairReport.Run(outDir, [], null, "cross_user_auc", data.Root, TextWriter.Null).Models[0];
+        Assert.Equal(auc, pairs.ValuesOf("auc")[1], 9);
+        for (int i = 0; i < 2; i++)
+        {
+            double share = pairs.ValuesOf("same_user_share")[i];
+            Assert.InRange(share, 1e-6, 1 - 1e-6);
+            Assert.Equal(pairs.ValuesOf("auc")[i],
+                share * pairs.ValuesOf("same_user_auc")[i] + (1 - share) * pairs.ValuesOf("cross_user_auc")[i], 9);
+        }
     }
 }
