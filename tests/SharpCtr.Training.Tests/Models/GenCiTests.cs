@@ -300,6 +300,27 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
         Assert.IsType<GenCi>(model);
     }
 
+    public static TheoryData<string> OtherShippedConfigs()
+    {
+        var rest = new TheoryData<string>();
+        foreach (var f in ShippedMovieLensConfigs("*.yaml"))
+        {
+            var name = Path.GetFileName(f);
+            if (!name.StartsWith("genci", StringComparison.Ordinal) && !name.StartsWith("cdp", StringComparison.Ordinal) && name != "tokenizer.yaml") rest.Add(f);
+        }
+        return rest;
+    }
+
+    /// <summary>Every other shipped MovieLens-1M experiment (baselines, the zoo, the tuned training settings) loads
+    /// with no unknown train key and builds with no unknown or unused model key.</summary>
+    [Theory]
+    [MemberData(nameof(OtherShippedConfigs))]
+    public void EveryOtherShippedMovieLensConfigBuilds(string path)
+    {
+        var exp = Experiment.Load(path);
+        Assert.NotNull(ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1))));
+    }
+
     [Fact]
     public void TheIntentLayoutHasOnePointPerKindAndRowAndIsReproducible()
     {
