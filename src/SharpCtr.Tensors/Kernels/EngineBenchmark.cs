@@ -21,6 +21,10 @@ public static class EngineBenchmark
         new("gemm_1024x320x256_gflops", "GFLOP/s", "GEMM 1024×320·320×256, best backend", r => Best(r, "gemm_1024x320x256_gflops")),
         new("gemm_256x64x32_gflops_blas", "GFLOP/s", "GEMM 256×64·64×32 (a tile of DIN's training unit, one thread), OpenBLAS", _ => GemmGflops(false, 256, 64, 32)),
         new("gemm_256x64x32_gflops_managed", "GFLOP/s", "GEMM 256×64·64×32, managed kernel", _ => GemmGflops(true, 256, 64, 32)),
+        new("gemm_81920x32x32_gflops_blas", "GFLOP/s", "GEMM 81920×32·32×32 (GenCI-small's projections over 1024 histories × 80 tokens), OpenBLAS", _ => SkinnyGflops(true, false)),
+        new("gemm_81920x32x32_gflops", "GFLOP/s", "same as dispatched (SkinnyGemm)", _ => SkinnyGflops(false, false)),
+        new("gemm_tn_32x32x81920_gflops_blas", "GFLOP/s", "GEMM 32×81920·81920×32 (that projection's weight gradient), OpenBLAS", _ => SkinnyGflops(true, true)),
+        new("gemm_tn_32x32x81920_gflops", "GFLOP/s", "same as dispatched (SkinnyGemm)", _ => SkinnyGflops(false, true)),
         new("gemm_batched_1024x50x16x50_gflops_blas", "GFLOP/s", "batched 1024 × (50×16)·(16×50), OpenBLAS per item", _ => BatchedGflops(false)),
         new("gemm_batched_1024x50x16x50_gflops_managed", "GFLOP/s", "batched 1024 × (50×16)·(16×50), managed", _ => BatchedGflops(true)),
         new("gemm_batched_1024x50x16x50_gflops", "GFLOP/s", "batched 1024 × (50×16)·(16×50), as dispatched", _ => BatchedGflops(null)),
@@ -82,6 +86,29 @@ public static class EngineBenchmark
             return 2.0 * m * n * k / s / 1e9;
         }
         finally { Gemm.ForceManaged = saved; }
+    }
+
+    /// <summary>A transformer projection over 81920 tokens at width 32 (transA: its weight gradient, summed over the tokens),
+    /// by OpenBLAS on the kernel threads or as the engine dispatches it.</summary>
+    private static unsafe double? SkinnyGflops(bool blas, bool transA)
+    {
+        if (blas && !Gemm.BlasAvailable) return null;
+        const int rows = 81920, width = 32;
+        int m = transA ? width : rows, k = transA ? rows : width, n = width;
+        var rng = new Random(4);
+        var a = RandomArray(rng, rows * width);
+        var b = RandomArray(rng, (transA ? rows : width) * width);
+        var c = new float[m * n];
+        int lda = transA ? m : k;
+        double s;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            float* xa = pa, xb = pb, xc = pc;
+            s = blas
+                ? BenchTimer.MedianSecondsPerCall(() => OpenBlas.Sgemm(transA, false, m, n, k, 1f, xa, lda, xb, n, 0f, xc, n, KernelThreads.Max), 0.03)
+                : BenchTimer.MedianSecondsPerCall(() => Gemm.Sgemm(transA, false, m, n, k, 1f, a, lda, b, n, 0f, c, n), 0.03);
+        }
+        return 2.0 * m * n * k / s / 1e9;
     }
 
     /// <summary>Attention scores: Q [50×16] · Kᵀ for 1024 sequences (B given transposed, as attention does).</summary>

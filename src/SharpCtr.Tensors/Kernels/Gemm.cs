@@ -3,9 +3,10 @@ namespace SharpCtr.Tensors.Kernels;
 /// <summary>
 /// Row-major single-precision matrix multiply, C = alpha·op(A)·op(B) + beta·C, with
 /// op(X) = X or Xᵀ. Dispatches to OpenBLAS when it is installed and the product is large enough
-/// to pay its call overhead, else to <see cref="ManagedGemm"/>. Threads split M (or the batch),
-/// never K, so results do not depend on the thread count. When beta is 0, C is not read (it may
-/// hold garbage or NaN), as in BLAS.
+/// to pay its call overhead, else to <see cref="ManagedGemm"/>; narrow products with one long
+/// dimension go to <see cref="SkinnyGemm"/> on either. Threads split M (or the batch), or K in
+/// fixed segments summed in order, so results do not depend on the thread count. When beta is 0,
+/// C is not read (it may hold garbage or NaN), as in BLAS.
 /// </summary>
 public static unsafe class Gemm
 {
@@ -158,6 +159,11 @@ public static unsafe class Gemm
     {
         long macs = (long)m * n * k;
         int workers = KernelThreads.For(macs, ParallelMinMacs);
+        if (SkinnyGemm.Takes(transA, transB, m, n, k))
+        {
+            SkinnyGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
+            return;
+        }
         bool blas = UseBlas(macs);
         int threads = Math.Min(workers, KernelThreads.Max);
         if (blas && (threads == 1 || OpenBlas.ThreadsKeepBits))

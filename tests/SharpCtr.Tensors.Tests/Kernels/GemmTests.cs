@@ -86,6 +86,49 @@ public class GemmTests
         CheckOne(m, n, k, ta, tb, 0.75f, 2f, 2, k * 3 + n);
     }
 
+    /// <summary>Narrow products with one long dimension (a transformer's projections over many tokens and their
+    /// weight gradients) go to SkinnyGemm: tails of rows (m mod 4), 8-wide column tails (n mod 16 = 8),
+    /// weight gradients over several segments with a short last one, strides, α and β.</summary>
+    [Theory]
+    [InlineData(2051, 8, 1, false, false)]
+    [InlineData(4099, 24, 33, false, false)]
+    [InlineData(2048, 64, 128, false, true)]
+    [InlineData(2500, 32, 7, false, true)]
+    [InlineData(5, 40, 4097, true, false)]
+    [InlineData(32, 32, 8200, true, false)]
+    [InlineData(64, 64, 2048, true, false)]
+    [InlineData(3, 8, 2049, true, false)]
+    [InlineData(512, 16, 32, false, false)]
+    [InlineData(16, 48, 600, true, false)]
+    public void SkinnyProductsMatchReference(int m, int n, int k, bool ta, bool tb)
+    {
+        if (!System.Runtime.Intrinsics.X86.Fma.IsSupported) return;
+        Assert.True(SkinnyGemm.Takes(ta, tb, m, n, k));
+        CheckOne(m, n, k, ta, tb, 1f, 0f, 0, m + n);
+        CheckOne(m, n, k, ta, tb, 0.5f, -1.5f, 3, m * 7 + k);
+        CheckOne(m, n, k, ta, tb, 1f, 1f, 1, n * 5 + k);
+        WithThreads(2, () => CheckOne(m, n, k, ta, tb, -2f, 0f, 2, k));
+
+        var rng = new Random(m * n);
+        var a = Random(rng, m * k);
+        var b = Random(rng, k * n);
+        var c1 = new float[m * n];
+        var c2 = new float[m * n];
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        WithThreads(1, () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c1, n));
+        WithThreads(2, () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c2, n));
+        AssertBitIdentical(c1, c2, $"skinny {m}×{n}×{k} ta={ta} tb={tb}");
+    }
+
+    [Theory]
+    [InlineData(2048, 12, 32, false, false)]    // n not a multiple of 8
+    [InlineData(2048, 32, 129, false, false)]   // k too long for B to stay packed
+    [InlineData(511, 32, 32, false, false)]     // too few rows to pay
+    [InlineData(65, 32, 4096, true, false)]     // a weight gradient too tall
+    [InlineData(32, 32, 4096, true, true)]
+    public void SkinnyLeavesOtherShapesToTheLibrary(int m, int n, int k, bool ta, bool tb) =>
+        Assert.False(SkinnyGemm.Takes(ta, tb, m, n, k));
+
     [Fact]
     public void AskingOpenBlasThreadsToSleepAfterTheLibraryLoadedChangesNothing()
     {
