@@ -109,7 +109,11 @@ public class GemmTests
         CheckOne(m, n, k, ta, tb, 1f, 1f, 1, n * 5 + k);
         WithThreads(2, () => CheckOne(m, n, k, ta, tb, -2f, 0f, 2, k));
 
-        var rng = new Random(m * n);
+        OneAndTwoThreadsAgree(new Random(m * n), ta, tb, m, n, k, "skinny");
+    }
+
+    private static void OneAndTwoThreadsAgree(Random rng, bool ta, bool tb, int m, int n, int k, string what)
+    {
         var a = Random(rng, m * k);
         var b = Random(rng, k * n);
         var c1 = new float[m * n];
@@ -117,7 +121,7 @@ public class GemmTests
         int lda = ta ? m : k, ldb = tb ? k : n;
         WithThreads(1, () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c1, n));
         WithThreads(2, () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c2, n));
-        AssertBitIdentical(c1, c2, $"skinny {m}×{n}×{k} ta={ta} tb={tb}");
+        AssertBitIdentical(c1, c2, $"{what} ta={ta} tb={tb} {m}×{n}×{k}");
     }
 
     [Theory]
@@ -264,14 +268,7 @@ public class GemmTests
             foreach (int k in new[] { 32, 256 })
             {
                 if ((long)m * n * k < Gemm.ParallelMinMacs) continue;   // one thread either way
-                var a = Random(rng, m * k);
-                var b = Random(rng, k * n);
-                var c1 = new float[m * n];
-                var c2 = new float[m * n];
-                int lda = ta ? m : k, ldb = tb ? k : n;
-                WithThreads(1, () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c1, n));
-                WithThreads(2, () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c2, n));
-                AssertBitIdentical(c1, c2, $"managed={managed} ta={ta} tb={tb} {m}×{n}×{k}");
+                OneAndTwoThreadsAgree(rng, ta, tb, m, n, k, $"managed={managed}");
             }
         }
         finally { Gemm.ForceManaged = saved; }
