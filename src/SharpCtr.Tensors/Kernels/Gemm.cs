@@ -159,7 +159,7 @@ public static unsafe class Gemm
     {
         long macs = (long)m * n * k;
         int workers = KernelThreads.For(macs, ParallelMinMacs);
-        if (SkinnyGemm.Takes(transA, transB, m, n, k))
+        if (alpha != 0 && SkinnyGemm.Takes(transA, transB, m, n, k))   // α = 0: A and B are not read (BLAS)
         {
             SkinnyGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
             return;

@@ -11,8 +11,8 @@ namespace SharpCtr.Tensors.Kernels;
 /// gradients (C = Aᵀ·B summed over all rows). OpenBLAS packs both operands on every call, and at
 /// these widths packing costs about as much as the arithmetic (GenCI-small's 81920×32×32 ran at
 /// ~21 GFLOP/s there). Here the small operand stays in L1 and the long one is read once.
-/// Each output element is one multiply-add chain in row order, whichever thread computes it and
-/// however the rows are cut, so results do not depend on the thread count.
+/// In C = A·B each output element is one multiply-add chain; the weight gradient sums fixed
+/// 4096-row segments, each one chain, in segment order. Neither depends on the thread count.
 /// </summary>
 internal static unsafe class SkinnyGemm
 {
