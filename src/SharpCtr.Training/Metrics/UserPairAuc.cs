@@ -16,21 +16,18 @@ public static class UserPairAuc
     public static UserPairAucResult Compute(ReadOnlySpan<float> scores, ReadOnlySpan<float> labels, ReadOnlySpan<int> users)
     {
         MetricInput.CheckLengths("user-pair AUC", scores.Length, labels.Length, users.Length);
-        long pos = 0;
-        for (int i = 0; i < labels.Length; i++)
-            if (MetricInput.Label("user-pair AUC", labels[i], i) != 0) pos++;
-        long neg = labels.Length - pos;
+        var perUser = GroupAuc.PerGroup(scores, labels, users);   // checks each label and score; counts every user's positives
         double auc = Auc.Compute(scores, labels);
-        var perUser = GroupAuc.PerGroup(scores, labels, users);
-        double sameWins = 0, samePairs = 0;
+        double pos = 0, sameWins = 0, samePairs = 0;
         for (int g = 0; g < perUser.Aucs.Length; g++)
         {
+            pos += perUser.Positives[g];
             if (double.IsNaN(perUser.Aucs[g])) continue;
             double pairs = (double)perUser.Positives[g] * (perUser.Counts[g] - perUser.Positives[g]);
             sameWins += perUser.Aucs[g] * pairs;
             samePairs += pairs;
         }
-        double allPairs = (double)pos * neg, crossPairs = allPairs - samePairs;
+        double allPairs = pos * (labels.Length - pos), crossPairs = allPairs - samePairs;
         return new UserPairAucResult(
             auc,
             samePairs > 0 ? sameWins / samePairs : double.NaN,
