@@ -54,6 +54,18 @@ public sealed class FeatureEmbeddings : Module
         foreach (var (name, l) in dense) yield return ("dense." + name, l);
     }
 
+    /// <summary>Whether field <paramref name="name"/> describes the user (<see cref="EncodedField.IsUserLevel"/>).</summary>
+    public bool IsUserField(string name) =>
+        (schema.Fields.FirstOrDefault(f => f.Name == name) ?? throw new KeyNotFoundException($"data set '{schema.Name}' has no field '{name}'")).IsUserLevel;
+
+    /// <summary>
+    /// The columns holding user fields in a concatenation of <paramref name="fields"/>' embeddings
+    /// ([B, Dim] each) that starts at column <paramref name="offset"/> of a model's MLP input: the
+    /// same in every row of a ranking request (<see cref="Mlp.Forward(Tensor, int[])"/>).
+    /// </summary>
+    public IEnumerable<int> UserColumns(IReadOnlyList<string> fields, int offset = 0) =>
+        Enumerable.Range(0, fields.Count).Where(i => IsUserField(fields[i])).SelectMany(i => Enumerable.Range(offset + i * Dim, Dim));
+
     /// <summary>Names of the non-sequence fields, in schema order.</summary>
     public IEnumerable<string> FieldNames => schema.Fields.Select(f => f.Name);
 

@@ -31,6 +31,19 @@ public sealed class FieldInputs
     /// <summary>Number of [B, D] inputs <see cref="Embed"/> returns.</summary>
     public int Count => Fields.Count + (PoolSequence ? 1 + Embeddings.SequenceSideCount : 0);
 
+    /// <summary>
+    /// The columns of the concatenated <see cref="Embed"/> output, placed at column
+    /// <paramref name="offset"/> of an MLP's input, that hold the user's fields and pooled history:
+    /// the same in every row of a ranking request, so the MLP can fold their share of its first
+    /// layer into one product per request (<see cref="Tensors.Nn.Mlp.Forward(Tensor, int[])"/>).
+    /// </summary>
+    public IEnumerable<int> UserColumns(int offset = 0)
+    {
+        int d = Embeddings.Dim;
+        var pooled = PoolSequence ? Enumerable.Range(offset + Fields.Count * d, (1 + Embeddings.SequenceSideCount) * d) : [];
+        return Embeddings.UserColumns(Fields, offset).Concat(pooled);
+    }
+
     public List<Tensor> Embed(Batch b)
     {
         var list = new List<Tensor>(Count);

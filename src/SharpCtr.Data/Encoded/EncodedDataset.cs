@@ -24,6 +24,8 @@ public sealed class EncodedField
     /// <summary>categorical | multi | dense</summary>
     public required string Kind { get; init; }
     public required string Source { get; init; }
+    /// <summary>Whether the field describes the user (user_id, user.*): one value for every candidate of a ranking request.</summary>
+    public bool IsUserLevel => Source == "user_id" || Source.StartsWith("user.", StringComparison.Ordinal);
     public int VocabSize { get; init; }
     /// <summary>multi: padded width of a batch row (the longest list when not configured); dense: dimension.</summary>
     public int Width { get; init; }

@@ -21,6 +21,7 @@ public sealed class Din : CtrModel
     readonly string[] queryFields;      // the target's fields aligned with the history's [item, sides...]
     readonly ActivationUnit unit;
     readonly Mlp mlp;
+    readonly int[] userColumns;   // of the MLP's input: the user's fields, folded once per request when scoring
     readonly bool useSoftmax;
 
     public Din(ModelContext ctx)
@@ -38,6 +39,7 @@ public sealed class Din : CtrModel
         useSoftmax = c.GetBool("use_softmax", false);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+        userColumns = emb.UserColumns(fields).ToArray();
     }
 
     protected override IEnumerable<(string, Module)> Children()
@@ -70,7 +72,7 @@ public sealed class Din : CtrModel
         if (useSoftmax) scores = SegmentSoftmax(scores, packed.Offsets);
         var pooled = Ops.SegmentWeightedSum(packed.Keys, scores, packed.Offsets, packed.Shared ? packed.RowKey : null);   // [B, K]
         var parts = fields.Select(f => emb.Field(b, f)).Append(pooled).ToArray();
-        var logit = mlp.Forward(Ops.Concat(parts, 1));
+        var logit = mlp.Forward(Ops.Concat(parts, 1), userColumns);
         return new(Ops.Reshape(logit, n));
     }
 

@@ -14,6 +14,7 @@ public sealed class SequenceHead : Module
     readonly FeatureEmbeddings emb;
     readonly List<string> fields;
     readonly Mlp mlp;
+    readonly int[] userColumns;   // of the MLP's input, folded once per request when scoring
 
     public SequenceHead(ConfigSection c, FeatureEmbeddings emb, int sequenceWidth, Rng rng)
     {
@@ -21,6 +22,7 @@ public sealed class SequenceHead : Module
         fields = ModelConfig.Fields(c, emb);
         mlp = new Mlp(fields.Count * emb.Dim + sequenceWidth, ModelConfig.Ints(c, "mlp", [256, 256, 256]), rng,
             Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+        userColumns = emb.UserColumns(fields).ToArray();
     }
 
     protected override IEnumerable<(string, Module)> Children() { yield return ("mlp", mlp); }
@@ -29,6 +31,6 @@ public sealed class SequenceHead : Module
     public Tensor Logits(Batch b, params Tensor[] sequenceFeatures)
     {
         var parts = fields.Select(f => emb.Field(b, f)).Concat(sequenceFeatures).ToArray();
-        return Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), b.Count);
+        return Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1), userColumns), b.Count);
     }
 }

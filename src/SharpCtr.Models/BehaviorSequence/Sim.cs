@@ -31,6 +31,7 @@ public sealed class Sim : CtrModel
     readonly Linear esuQ, esuK;
     readonly float esuScale;
     readonly Mlp mlp;
+    readonly int[] userColumns;   // of the MLP's input, folded once per request when scoring
 
     public Sim(ModelContext ctx)
     {
@@ -63,6 +64,7 @@ public sealed class Sim : CtrModel
         esuScale = 1f / MathF.Sqrt(ad);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+        userColumns = emb.UserColumns(fields).ToArray();
     }
 
     protected override IEnumerable<(string, Module)> Children()
@@ -105,7 +107,7 @@ public sealed class Sim : CtrModel
         int kd = keys.Shape[1];
         var pooled = Ops.Reshape(Ops.MatMul(Ops.Reshape(weights, n, 1, topK), Ops.Reshape(chosen, n, topK, kd)), n, kd);
         var parts = fields.Select(f => emb.Field(b, f)).Append(pooled).ToArray();
-        return new(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), n));
+        return new(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1), userColumns), n));
     }
 
     /// <summary>Every history position's key [B·L, Dim·(1 + sides)] (padding positions are zero rows).</summary>

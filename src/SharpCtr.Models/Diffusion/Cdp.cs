@@ -50,6 +50,7 @@ public sealed class Cdp : CtrModel
     readonly int conditionDim;
     public readonly DiffusionPurifier Purifier;
     readonly Mlp mlp;
+    readonly int[] userColumns;   // of the MLP's input, folded once per request when scoring
     readonly float hDropout;
     readonly Rng? hDropoutRng;
 
@@ -119,6 +120,7 @@ public sealed class Cdp : CtrModel
         }
         mlp = new Mlp(dim + inputs.Count * dim + (historyAttention is null ? 0 : emb.SequenceWidth()), ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+        userColumns = inputs.UserColumns(offset: dim).ToArray();   // after h, which depends on the candidate
         hDropout = (float)c.GetDouble("h_dropout", 0);
         if (hDropout is < 0 or >= 1) throw new ConfigException($"{c.Where}: h_dropout must be in [0, 1), got {hDropout}");
         if (hDropout > 0) hDropoutRng = ctx.Rng.Fork();   // forked last, and only when used: other configs initialise as before
@@ -157,7 +159,7 @@ public sealed class Cdp : CtrModel
         var parts = new List<Tensor>(inputs.Count + 2) { h };
         parts.AddRange(inputs.Embed(b));
         if (historyAttention is not null) parts.Add(historyAttention.Pool(emb.PackedSequence(b), TargetQuery.Embed(emb, b, targetKeyFields), Training));
-        var output = new ModelOutput(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), b.Count));
+        var output = new ModelOutput(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1), userColumns), b.Count));
         if (noiseLoss is not null) output.AuxLosses.Add(("noise", noiseLoss));
         return output;
     }

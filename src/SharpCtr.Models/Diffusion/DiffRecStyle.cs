@@ -23,6 +23,7 @@ public sealed class DiffRecStyle : CtrModel
     readonly string sequenceName, historySource;
     public readonly DiffusionPurifier Purifier;
     readonly Mlp mlp;
+    readonly int[] userColumns;   // of the MLP's input, folded once per request when scoring
 
     public DiffRecStyle(ModelContext ctx)
     {
@@ -36,6 +37,8 @@ public sealed class DiffRecStyle : CtrModel
         Purifier = new DiffusionPurifier(c, dim, conditionDim: 0, ctx.Rng);
         mlp = new Mlp(dim + fields.Count * dim, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+        // h is purified from the history alone (no candidate in its condition): user-level, like the user's fields
+        userColumns = [.. Enumerable.Range(0, dim), .. emb.UserColumns(fields, offset: dim)];
     }
 
     protected override IEnumerable<(string, Module)> Children()
@@ -52,7 +55,7 @@ public sealed class DiffRecStyle : CtrModel
         var (h, noiseLoss) = Purifier.Purify(x0, condition: null);
         var parts = new List<Tensor>(fields.Count + 1) { h };
         foreach (var f in fields) parts.Add(emb.Field(b, f));
-        var output = new ModelOutput(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), b.Count));
+        var output = new ModelOutput(Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1), userColumns), b.Count));
         if (noiseLoss is not null) output.AuxLosses.Add(("noise", noiseLoss));
         return output;
     }

@@ -43,6 +43,7 @@ public sealed class GenCi : CtrModel
     readonly Embedding items;           // cohort and target embeddings, width d_model (a separate table, as the authors')
     readonly CohortIntent intent;
     readonly Mlp mlp;
+    readonly int[] userColumns;   // of the MLP's input, folded once per request when scoring
     readonly DeepFm? srModel;           // co-trained, part of this module
     readonly DeepFm? teacher;           // frozen, not a parameter of this model
     readonly int maxHistory, beam;
@@ -95,6 +96,10 @@ public sealed class GenCi : CtrModel
         int input = (fields.Count + pooled) * dim + (useLt ? dModel : 0) + (useSt ? dModel : 0);
         mlp = new Mlp(input, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0.1), outputDim: 1);
+        // H_LTI, the user's fields and the pooled history are the request's; H_STI attends with the candidate
+        int fieldStart = (useLt ? dModel : 0) + (useSt ? dModel : 0);
+        userColumns = [.. useLt ? Enumerable.Range(0, dModel) : [], .. emb.UserColumns(fields, fieldStart),
+            .. poolSequence ? Enumerable.Range(fieldStart + fields.Count * dim, pooled * dim) : []];
 
         srMode = c.GetChoice("sr", "cotrained", "cotrained", "frozen", "none");
         if (srMode != "none")
@@ -264,7 +269,7 @@ public sealed class GenCi : CtrModel
         if (useSt) parts.Add(intent.Attend(hi.CohortSummary!, hi.CohortKeep!, hi.RowHistory, items.Forward(b.Ids(itemField), n)));
         foreach (var f in fields) parts.Add(emb.Field(b, f));
         if (poolSequence) parts.AddRange(emb.PooledSequence(b));
-        return Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1)), n);
+        return Ops.Reshape(mlp.Forward(Ops.Concat(parts, 1), userColumns), n);
     }
 
     /// <summary>For each row: H_LTI of its history, H_STI for its target, and the target item's embedding — each [B, D] (the paper's Figure 4).</summary>

@@ -46,6 +46,14 @@ public abstract class Module
             foreach (var (rn, rv) in child.Rngs()) yield return (name + "." + rn, rv);
     }
 
+    /// <summary>This module ("") and every module below it, with their paths.</summary>
+    public IEnumerable<(string Name, Module Value)> Modules()
+    {
+        yield return ("", this);
+        foreach (var (name, child) in Children())
+            foreach (var (mn, mv) in child.Modules()) yield return (mn.Length == 0 ? name : name + "." + mn, mv);
+    }
+
     public int ParameterCount()
     {
         int n = 0;

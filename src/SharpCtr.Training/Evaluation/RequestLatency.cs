@@ -95,11 +95,11 @@ public static class RequestLatency
     }
 
     /// <summary>Copies the user's fields and history from <paramref name="user"/> (one row) into every row of <paramref name="batch"/>.</summary>
-    static void ShareUser(EncodedDataset data, Batch user, Batch batch)
+    public static void ShareUser(EncodedDataset data, Batch user, Batch batch)
     {
         foreach (var f in data.Fields)
         {
-            if (!(f.Source == "user_id" || f.Source.StartsWith("user.", StringComparison.Ordinal))) continue;
+            if (!f.IsUserLevel) continue;
             if (f.Kind == "categorical") Array.Fill(batch.Ids(f.Name), user.Ids(f.Name)[0]);
         }
         foreach (var (name, seq) in batch.Sequences)

@@ -104,4 +104,92 @@ public class SmallMlpKernelTests
         finally { KernelThreads.Max = saved; }
         Assert.Equal(one, two);
     }
+
+    /// <summary>An MLP with trained-looking activations, frozen, and a request's input: every row shares
+    /// <paramref name="requestColumns"/> (row 0's values), the other columns differ per row.</summary>
+    static (Mlp Mlp, Tensor X) Request(Activation activation, int rows, int inDim, int[] requestColumns, int seed)
+    {
+        var mlp = new Mlp(inDim, [64, 32], new Rng((ulong)seed), activation, outputDim: 1);
+        var rng = new Random(seed);
+        foreach (var (name, t) in mlp.Parameters().Concat(mlp.Buffers()))
+            if (name.Contains("acts") || name.EndsWith("bias"))
+                for (int i = 0; i < t.Size; i++) t.Data[i] = name.EndsWith("running_var") ? 0.5f + (float)rng.NextDouble() : (float)rng.NextDouble() - 0.5f;
+        mlp.Freeze();
+        var x = Random(rng, rows * inDim);
+        foreach (int c in requestColumns)
+            for (int r = 1; r < rows; r++) x[r * inDim + c] = x[c];
+        return (mlp, Tensor.FromArray(x, rows, inDim));
+    }
+
+    [Theory]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.Dice)]
+    [InlineData(Activation.PRelu)]
+    public void RequestColumnsAreFoldedIntoTheFirstLayer(Activation activation)
+    {
+        // The user's columns in two runs (as DeepFM's fields: user fields first, pooled history last).
+        int[] user = [.. Enumerable.Range(0, 24), .. Enumerable.Range(56, 16)];
+        var (mlp, x) = Request(activation, 37, 72, user, 11);
+        using (Tape.Inference())
+        {
+            Assert.True(mlp.TryForwardRequest(x, user, out var folded));
+            var plain = mlp.Forward(x);
+            Assert.Equal(plain.Shape, folded.Shape);
+            AssertClose(plain.Data.AsSpan(0, plain.Size), folded.Data.AsSpan(0, folded.Size), 1e-5, 1e-5, activation.ToString());
+            mlp.FusedInference = false;
+            var layerByLayer = mlp.Forward(x);
+            AssertClose(layerByLayer.Data.AsSpan(0, layerByLayer.Size), folded.Data.AsSpan(0, folded.Size), 1e-5, 1e-5, activation + " layer by layer");
+        }
+    }
+
+    [Fact]
+    public void RequestPathStepsAsideWhenItDoesNotApply()
+    {
+        int[] user = [.. Enumerable.Range(8, 16)];
+        var (mlp, x) = Request(Activation.Relu, 20, 40, user, 12);
+        using (Tape.Inference())
+        {
+            var plain = mlp.Forward(x);
+            // One row whose user column differs by one bit: not one request, so no folding — and
+            // Forward(x, columns) then gives Forward(x)'s bits.
+            var other = x.Clone();
+            other.Data[5 * 40 + 20] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(other.Data[20]) ^ 1);
+            Assert.False(mlp.TryForwardRequest(other, user, out _));
+            Assert.Equal(mlp.Forward(other).Data.AsSpan(0, 20).ToArray(), mlp.Forward(other, user).Data.AsSpan(0, 20).ToArray());
+            // One row: nothing to share (and a lone row keeps Forward's bits).
+            Assert.False(mlp.TryForwardRequest(Tensor.FromArray(x.Data.AsSpan(0, 40).ToArray(), 1, 40), user, out _));
+            // Every column shared: nothing left for the rows.
+            Assert.False(mlp.TryForwardRequest(x, [.. Enumerable.Range(0, 40)], out _));
+            Assert.True(mlp.TryForwardRequest(x, user, out _));
+        }
+        // Not frozen (evaluation during training), or recording: the ordinary path.
+        mlp.Eval();
+        using (Tape.Inference()) Assert.False(mlp.TryForwardRequest(x, user, out _));
+        mlp.Freeze();
+        using (Tape.Train()) Assert.False(mlp.TryForwardRequest(x, user, out _));
+        // A weight written after freezing (the guard of Linear.Panels) drops the folded copy too.
+        mlp.Layers[0].Weight.Data[0] += 1;
+        using (Tape.Inference()) Assert.False(mlp.TryForwardRequest(x, user, out _));
+        mlp.Freeze();
+        using (Tape.Inference()) Assert.Throws<ArgumentOutOfRangeException>(() => mlp.TryForwardRequest(x, [40], out _));
+    }
+
+    [Fact]
+    public void RequestPathFollowsANewFreeze()
+    {
+        // Weights changed between two freezes (a model trained further, then frozen again): the folded
+        // first layer must be rebuilt from the new weights.
+        int[] user = [.. Enumerable.Range(0, 16)];
+        var (mlp, x) = Request(Activation.Relu, 12, 32, user, 13);
+        using (Tape.Inference()) Assert.True(mlp.TryForwardRequest(x, user, out _));
+        mlp.Eval();
+        for (int i = 0; i < mlp.Layers[0].Weight.Size; i++) mlp.Layers[0].Weight.Data[i] *= -0.5f;
+        mlp.Freeze();
+        using (Tape.Inference())
+        {
+            Assert.True(mlp.TryForwardRequest(x, user, out var folded));
+            var plain = mlp.Forward(x);
+            AssertClose(plain.Data.AsSpan(0, plain.Size), folded.Data.AsSpan(0, folded.Size), 1e-5, 1e-5, "after a second freeze");
+        }
+    }
 }
