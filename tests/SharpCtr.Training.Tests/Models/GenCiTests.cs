@@ -198,26 +198,8 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
         // H_LTI, the user's fields and the pooled history are folded into the MLP's first layer once
         // per request when frozen (Mlp.TryForwardRequest); RequestFoldingTests has the other models.
         var m = Model();
-        var rng = new Random(2);
-        foreach (var table in m.EmbeddingTables())
-            for (int i = 0; i < table.Size; i++) table.Data[i] = (float)rng.NextDouble() - 0.5f;
-        var test = data.Dataset.Indices(Splits.Test);
-        var request = new Batch(data.Dataset, 20);
-        request.Fill(data.Dataset, test[..20]);
-        var user = new Batch(data.Dataset, 1);
-        user.Fill(data.Dataset, [test[^1]]);
-        RequestLatency.ShareUser(data.Dataset, user, request);
-        var mlp = (Mlp)m.Modules().Single(x => x.Name == "mlp").Value;   // GenCI's own head, not the co-trained DeepFM's
-        m.Eval();
-        float[] plain, folded;
-        using (Tape.Inference()) plain = m.Forward(request).Logits.Data.AsSpan(0, 20).ToArray();
-        Assert.Equal(0, mlp.FoldedRequests);
-        m.Freeze();
-        using (Tape.Inference()) folded = m.Forward(request).Logits.Data.AsSpan(0, 20).ToArray();
-        Assert.Equal(1, mlp.FoldedRequests);
-        Assert.True(plain.Max() - plain.Min() > 1e-3, "candidates score alike; the comparison would say nothing");
-        for (int i = 0; i < 20; i++)
-            Assert.True(MathF.Abs(plain[i] - folded[i]) <= 1e-5f * (1 + MathF.Abs(plain[i])), $"candidate {i}: unfolded {plain[i]} vs folded {folded[i]}");
+        var head = (Mlp)m.Modules().Single(x => x.Name == "mlp").Value;   // GenCI's own head, not the co-trained DeepFM's
+        RequestFoldingTests.AssertFoldedMatchesUnfolded(m, RequestFoldingTests.Request(data.Dataset, 20), [head], "genci");
     }
 
     [Fact]

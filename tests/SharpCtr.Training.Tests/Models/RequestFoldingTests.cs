@@ -28,29 +28,42 @@ public sealed class RequestFoldingTests(PlantedDataFixture fixture) : IClassFixt
     {
         var exp = Experiment.Load(data.ExperimentPath, new[] { $"model.name={model}", "model.mlp=[64, 32]" }.Concat(extra));
         var m = ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1)));
-        // Embeddings at a trained scale, so the user's columns weigh in the first layer (initial std is 1e-4).
+        AssertFoldedMatchesUnfolded(m, Request(data.Dataset, 30), m.Modules().Select(x => x.Value).OfType<Mlp>().ToArray(), model);
+    }
+
+    /// <summary>A ranking request: <paramref name="candidates"/> test rows, all given the last test row's user fields and history.</summary>
+    internal static Batch Request(EncodedDataset d, int candidates)
+    {
+        var test = d.Indices(Splits.Test);
+        var request = new Batch(d, candidates);
+        request.Fill(d, test[..candidates]);
+        var user = new Batch(d, 1);
+        user.Fill(d, [test[^1]]);
+        RequestLatency.ShareUser(d, user, request);
+        return request;
+    }
+
+    /// <summary>
+    /// Scores <paramref name="request"/> unfolded (Eval: no packed weights) and folded (Freeze), and
+    /// checks that one of <paramref name="mlps"/> folded it and that the scores agree to rounding.
+    /// Embeddings are first set to a trained scale, so the user's columns weigh in the first layer
+    /// (their initial std is 1e-4).
+    /// </summary>
+    internal static void AssertFoldedMatchesUnfolded(CtrModel m, Batch request, IReadOnlyList<Mlp> mlps, string what)
+    {
         var rng = new Random(2);
         foreach (var table in m.EmbeddingTables())
             for (int i = 0; i < table.Size; i++) table.Data[i] = (float)rng.NextDouble() - 0.5f;
-
-        var test = data.Dataset.Indices(Splits.Test);
-        var request = new Batch(data.Dataset, 30);
-        request.Fill(data.Dataset, test[..30]);
-        var user = new Batch(data.Dataset, 1);
-        user.Fill(data.Dataset, [test[^1]]);
-        RequestLatency.ShareUser(data.Dataset, user, request);
-
-        var mlps = m.Modules().Select(x => x.Value).OfType<Mlp>().ToArray();
-        m.Eval();   // inference, not frozen: no packed weights, so no folding
+        m.Eval();
         var plain = Scores(m, request);
         Assert.Equal(0, mlps.Sum(x => x.FoldedRequests));
         m.Freeze();
         var folded = Scores(m, request);
-        Assert.True(mlps.Sum(x => x.FoldedRequests) >= 1, $"{model}: the request was scored without folding the user's columns");
+        Assert.True(mlps.Sum(x => x.FoldedRequests) >= 1, $"{what}: the request was scored without folding the user's columns");
         double spread = plain.Max() - plain.Min();
-        Assert.True(spread > 1e-3, $"{model}: candidates score alike ({spread}); the comparison would say nothing");
+        Assert.True(spread > 1e-3, $"{what}: candidates score alike ({spread}); the comparison would say nothing");
         for (int i = 0; i < plain.Length; i++)
-            Assert.True(MathF.Abs(plain[i] - folded[i]) <= 1e-5f * (1 + MathF.Abs(plain[i])), $"{model} candidate {i}: unfolded {plain[i]} vs folded {folded[i]}");
+            Assert.True(MathF.Abs(plain[i] - folded[i]) <= 1e-5f * (1 + MathF.Abs(plain[i])), $"{what} candidate {i}: unfolded {plain[i]} vs folded {folded[i]}");
     }
 
     static float[] Scores(CtrModel m, Batch b)
