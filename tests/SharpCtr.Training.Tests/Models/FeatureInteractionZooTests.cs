@@ -2,6 +2,7 @@ using SharpCtr.Data.Batching;
 using SharpCtr.Data.Encoded;
 using SharpCtr.Models;
 using SharpCtr.Tensors;
+using SharpCtr.Tensors.Nn;
 using SharpCtr.Training.Evaluation;
 using SharpCtr.Training.Experiments;
 using SharpCtr.Training.Trainer;
@@ -65,6 +66,20 @@ public sealed class FeatureInteractionZooTests(PlantedDataFixture fixture) : ICl
     {
         var exp = Load(model, overrides);
         return ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1)));
+    }
+
+    [Theory]
+    [InlineData("dcnv2", "structure=parallel")]
+    [InlineData("xdeepfm", "")]
+    [InlineData("autoint_plus", "")]
+    [InlineData("afn_plus", "")]
+    [InlineData("sfg", "")]
+    public void ARequestScoresTheSameWithTheUsersColumnsFolded(string model, string overrides)
+    {
+        // their deep part reads the flat field embeddings: the user's columns fold once per request
+        var m = Create(model, overrides);
+        RequestFoldingTests.AssertFoldedMatchesUnfolded(m, RequestFoldingTests.Request(data.Dataset, 30),
+            m.Modules().Select(x => x.Value).OfType<Mlp>().ToArray(), model);
     }
 
     [Theory]
