@@ -73,6 +73,9 @@ public static class TrainCommands
             var r = SharpCtr.Training.Evaluation.RequestLatency.Measure(model, data, test, parse.GetValue(candidates), parse.GetValue(requests), threads: parse.GetValue(threads));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{exp.Name}: {r.Candidates} candidates, {r.Requests} requests, p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms, mean {r.MeanMs:F3} ms ({parse.GetValue(threads)} thread(s)), {r.AllocatedBytesPerRequest:N0} bytes allocated per request"));
+            // which MLP heads folded the user's columns into one product per request (design note 40)
+            var folded = model.Modules().Where(m => m.Value is SharpCtr.Tensors.Nn.Mlp { FoldedRequests: > 0 }).Select(m => m.Name).ToArray();
+            Console.WriteLine(folded.Length > 0 ? $"  user columns folded once per request in: {string.Join(", ", folded)}" : "  no MLP head folded the user's columns");
             if (r.HistoryPart is { } h && r.CandidatePart is { } c)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  history part (encode + generate, once per request): p50 {h.P50Ms:F3} ms, p99 {h.P99Ms:F3} ms; candidate part: p50 {c.P50Ms:F3} ms, p99 {c.P99Ms:F3} ms"));
