@@ -54,72 +54,9 @@ internal static unsafe class SkinnyGemm
         public float Alpha, Beta;
         public float* A, B, C;
 
-        public readonly void Run(int startBlock, int endBlock)
-        {
-            int end = Math.Min(endBlock * RowBlock, M), r = startBlock * RowBlock;
-            for (; r + 4 <= end; r += 4)
-                for (int j = 0; j < N; j += 8)
-                    if (j + 16 <= N) { Tile4x16(r, j); j += 8; }
-                    else Tile4x8(r, j);
-            for (; r < end; r++)
-                for (int j = 0; j < N; j += 8) Tile1x8(r, j);
-        }
-
-        readonly void Tile4x16(int r, int j)
-        {
-            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-            float* a0 = A + (long)r * Lda, a1 = a0 + Lda, a2 = a1 + Lda, a3 = a2 + Lda, bq = B + j;
-            for (int q = 0; q < K; q++, bq += N)
-            {
-                var b0 = Avx.LoadVector256(bq);
-                var b1 = Avx.LoadVector256(bq + 8);
-                var x = Vector256.Create(a0[q]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
-                x = Vector256.Create(a1[q]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
-                x = Vector256.Create(a2[q]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
-                x = Vector256.Create(a3[q]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
-            }
-            float* cr = C + (long)r * Ldc + j;
-            Store(cr, c00); Store(cr + 8, c01); cr += Ldc;
-            Store(cr, c10); Store(cr + 8, c11); cr += Ldc;
-            Store(cr, c20); Store(cr + 8, c21); cr += Ldc;
-            Store(cr, c30); Store(cr + 8, c31);
-        }
-
-        readonly void Tile4x8(int r, int j)
-        {
-            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-            float* a0 = A + (long)r * Lda, a1 = a0 + Lda, a2 = a1 + Lda, a3 = a2 + Lda, bq = B + j;
-            for (int q = 0; q < K; q++, bq += N)
-            {
-                var b0 = Avx.LoadVector256(bq);
-                c0 = Fma.MultiplyAdd(Vector256.Create(a0[q]), b0, c0);
-                c1 = Fma.MultiplyAdd(Vector256.Create(a1[q]), b0, c1);
-                c2 = Fma.MultiplyAdd(Vector256.Create(a2[q]), b0, c2);
-                c3 = Fma.MultiplyAdd(Vector256.Create(a3[q]), b0, c3);
-            }
-            float* cr = C + (long)r * Ldc + j;
-            Store(cr, c0); Store(cr + Ldc, c1); Store(cr + 2L * Ldc, c2); Store(cr + 3L * Ldc, c3);
-        }
-
-        readonly void Tile1x8(int r, int j)
-        {
-            Vector256<float> acc = default;
-            float* ar = A + (long)r * Lda, bq = B + j;
-            for (int q = 0; q < K; q++, bq += N) acc = Fma.MultiplyAdd(Vector256.Create(ar[q]), Avx.LoadVector256(bq), acc);
-            Store(C + (long)r * Ldc + j, acc);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        readonly void Store(float* c, Vector256<float> acc) => SkinnyGemm.Store(c, acc, Alpha, Beta);
-    }
-
-    /// <summary>c = α·acc + β·c; with β = 0, c is not read (it may hold anything, NaN included).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* c, Vector256<float> acc, float alpha, float beta)
-    {
-        var v = alpha == 1 ? acc : Avx.Multiply(acc, Vector256.Create(alpha));
-        if (beta != 0) v = Avx.Add(v, beta == 1 ? Avx.LoadVector256(c) : Avx.Multiply(Avx.LoadVector256(c), Vector256.Create(beta)));
-        Avx.Store(c, v);
+        // Output row i reads row i of A (a step of 1 along k); B is the packed [k×n].
+        public readonly void Run(int startBlock, int endBlock) =>
+            Tiles(startBlock * RowBlock, Math.Min(endBlock * RowBlock, M), N, A, Lda, 1, B, N, K, C, Ldc, accumulate: false, Alpha, Beta);
     }
 
     // ---- C[m×n] = α·Aᵀ·B + β·C with A [k×m], B [k×n], k long: a weight gradient --------------
@@ -155,80 +92,99 @@ internal static unsafe class SkinnyGemm
         public int M, N, K, Lda, Ldb;
         public float* A, B, Partials;
 
+        const int Chunk = 64;
+
         public readonly void Run(int start, int end)
         {
             for (int s = start; s < end; s++)
             {
                 int r0 = s * Segment, r1 = Math.Min(r0 + Segment, K);
                 float* p = Partials + (long)s * M * N;
-                // Chunks of rows small enough to stay in L1 while every tile of C reads them; a tile's
-                // accumulators go through p between chunks, which leaves each chain's order unchanged.
+                // Chunks of rows small enough to stay in L1 while every tile of the partial reads them;
+                // the accumulators go through p between chunks, which leaves each chain's order unchanged.
+                // Output row i of the partial is column i of A (a step of Lda along k).
                 for (int c0 = r0; c0 < r1; c0 += Chunk)
-                {
-                    int c1 = Math.Min(c0 + Chunk, r1);
-                    bool first = c0 == r0;
-                    int i = 0;
-                    for (; i + 4 <= M; i += 4)
-                        for (int j = 0; j < N; j += 8)
-                            if (j + 16 <= N) { Tile4x16(p, i, j, c0, c1, first); j += 8; }
-                            else Tile4x8(p, i, j, c0, c1, first);
-                    for (; i < M; i++)
-                        for (int j = 0; j < N; j += 8) Tile1x8(p, i, j, c0, c1, first);
-                }
+                    Tiles(0, M, N, A + (long)c0 * Lda, 1, Lda, B + (long)c0 * Ldb, Ldb, Math.Min(c0 + Chunk, r1) - c0, p, N,
+                        accumulate: c0 != r0, 1f, 0f);
             }
         }
+    }
 
-        const int Chunk = 64;
+    // ---- the register tiles both products share ------------------------------------------------
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector256<float> Start(float* p, bool first) => first ? Vector256<float>.Zero : Avx.LoadVector256(p);
+    /// <summary>
+    /// Output rows [i0, i1) × n columns: out[i, j] = Σ_q a[i·aRow + q·aStep] · b[q·bStep + j], q in
+    /// [0, steps), one multiply-add chain per element in q order, stored as α·sum + β·out. With
+    /// <paramref name="accumulate"/> the chains start from out's values (a partial sum carried
+    /// across chunks, with α = 1 and β = 0); otherwise from zero.
+    /// </summary>
+    static void Tiles(int i0, int i1, int n, float* a, long aRow, long aStep, float* b, long bStep, int steps,
+        float* c, long ldc, bool accumulate, float alpha, float beta)
+    {
+        int i = i0;
+        for (; i + 4 <= i1; i += 4)
+            for (int j = 0; j < n; j += 8)
+                if (j + 16 <= n) { Tile4x16(a + i * aRow, aRow, aStep, b + j, bStep, steps, c + i * ldc + j, ldc, accumulate, alpha, beta); j += 8; }
+                else Tile4x8(a + i * aRow, aRow, aStep, b + j, bStep, steps, c + i * ldc + j, ldc, accumulate, alpha, beta);
+        for (; i < i1; i++)
+            for (int j = 0; j < n; j += 8) Tile1x8(a + i * aRow, aStep, b + j, bStep, steps, c + i * ldc + j, accumulate, alpha, beta);
+    }
 
-        // Four rows of C (columns i..i+3 of A) by sixteen columns: 8 accumulators (enough independent
-        // chains to keep both FMA units busy), each the sum over the segment's rows of
-        // A[r, i+t]·B[r, j..j+15]. A segment's A and B rows stay in L2 across the tiles that re-read them.
-        readonly void Tile4x16(float* p, int i, int j, int r0, int r1, bool first)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Start(float* c, bool accumulate) => accumulate ? Avx.LoadVector256(c) : Vector256<float>.Zero;
+
+    // Four output rows by sixteen columns: 8 accumulators, enough independent chains to keep both FMA units busy.
+    static void Tile4x16(float* a, long aRow, long aStep, float* b, long bStep, int steps, float* c, long ldc, bool accumulate, float alpha, float beta)
+    {
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        Vector256<float> c00 = Start(c, accumulate), c01 = Start(c + 8, accumulate), c10 = Start(c1, accumulate), c11 = Start(c1 + 8, accumulate),
+            c20 = Start(c2, accumulate), c21 = Start(c2 + 8, accumulate), c30 = Start(c3, accumulate), c31 = Start(c3 + 8, accumulate);
+        float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
+        for (long q = 0, end = steps * aStep; q < end; q += aStep, b += bStep)
         {
-            float* pr = p + i * N + j;
-            Vector256<float> c00 = Start(pr, first), c01 = Start(pr + 8, first), c10 = Start(pr + N, first), c11 = Start(pr + N + 8, first),
-                c20 = Start(pr + 2 * N, first), c21 = Start(pr + 2 * N + 8, first), c30 = Start(pr + 3 * N, first), c31 = Start(pr + 3 * N + 8, first);
-            float* ar = A + (long)r0 * Lda + i, br = B + (long)r0 * Ldb + j;
-            for (int r = r0; r < r1; r++, ar += Lda, br += Ldb)
-            {
-                var b0 = Avx.LoadVector256(br);
-                var b1 = Avx.LoadVector256(br + 8);
-                var x = Vector256.Create(ar[0]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
-                x = Vector256.Create(ar[1]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
-                x = Vector256.Create(ar[2]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
-                x = Vector256.Create(ar[3]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
-            }
-            Avx.Store(pr, c00); Avx.Store(pr + 8, c01); pr += N;
-            Avx.Store(pr, c10); Avx.Store(pr + 8, c11); pr += N;
-            Avx.Store(pr, c20); Avx.Store(pr + 8, c21); pr += N;
-            Avx.Store(pr, c30); Avx.Store(pr + 8, c31);
+            var b0 = Avx.LoadVector256(b);
+            var b1 = Avx.LoadVector256(b + 8);
+            var x = Vector256.Create(a0[q]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[q]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[q]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[q]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
         }
+        Store(c, c00, alpha, beta); Store(c + 8, c01, alpha, beta);
+        Store(c1, c10, alpha, beta); Store(c1 + 8, c11, alpha, beta);
+        Store(c2, c20, alpha, beta); Store(c2 + 8, c21, alpha, beta);
+        Store(c3, c30, alpha, beta); Store(c3 + 8, c31, alpha, beta);
+    }
 
-        readonly void Tile4x8(float* p, int i, int j, int r0, int r1, bool first)
+    static void Tile4x8(float* a, long aRow, long aStep, float* b, long bStep, int steps, float* c, long ldc, bool accumulate, float alpha, float beta)
+    {
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        Vector256<float> acc0 = Start(c, accumulate), acc1 = Start(c1, accumulate), acc2 = Start(c2, accumulate), acc3 = Start(c3, accumulate);
+        float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
+        for (long q = 0, end = steps * aStep; q < end; q += aStep, b += bStep)
         {
-            float* pr = p + i * N + j;
-            Vector256<float> c0 = Start(pr, first), c1 = Start(pr + N, first), c2 = Start(pr + 2 * N, first), c3 = Start(pr + 3 * N, first);
-            float* ar = A + (long)r0 * Lda + i, br = B + (long)r0 * Ldb + j;
-            for (int r = r0; r < r1; r++, ar += Lda, br += Ldb)
-            {
-                var bv = Avx.LoadVector256(br);
-                c0 = Fma.MultiplyAdd(Vector256.Create(ar[0]), bv, c0);
-                c1 = Fma.MultiplyAdd(Vector256.Create(ar[1]), bv, c1);
-                c2 = Fma.MultiplyAdd(Vector256.Create(ar[2]), bv, c2);
-                c3 = Fma.MultiplyAdd(Vector256.Create(ar[3]), bv, c3);
-            }
-            Avx.Store(pr, c0); Avx.Store(pr + N, c1); Avx.Store(pr + 2 * N, c2); Avx.Store(pr + 3 * N, c3);
+            var bv = Avx.LoadVector256(b);
+            acc0 = Fma.MultiplyAdd(Vector256.Create(a0[q]), bv, acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.Create(a1[q]), bv, acc1);
+            acc2 = Fma.MultiplyAdd(Vector256.Create(a2[q]), bv, acc2);
+            acc3 = Fma.MultiplyAdd(Vector256.Create(a3[q]), bv, acc3);
         }
+        Store(c, acc0, alpha, beta); Store(c1, acc1, alpha, beta);
+        Store(c2, acc2, alpha, beta); Store(c3, acc3, alpha, beta);
+    }
 
-        readonly void Tile1x8(float* p, int i, int j, int r0, int r1, bool first)
-        {
-            Vector256<float> acc = Start(p + i * N + j, first);
-            float* ar = A + (long)r0 * Lda + i, br = B + (long)r0 * Ldb + j;
-            for (int r = r0; r < r1; r++, ar += Lda, br += Ldb) acc = Fma.MultiplyAdd(Vector256.Create(*ar), Avx.LoadVector256(br), acc);
-            Avx.Store(p + i * N + j, acc);
-        }
+    static void Tile1x8(float* a, long aStep, float* b, long bStep, int steps, float* c, bool accumulate, float alpha, float beta)
+    {
+        var acc = Start(c, accumulate);
+        for (long q = 0, end = steps * aStep; q < end; q += aStep, b += bStep) acc = Fma.MultiplyAdd(Vector256.Create(a[q]), Avx.LoadVector256(b), acc);
+        Store(c, acc, alpha, beta);
+    }
+
+    /// <summary>c = α·acc + β·c; with β = 0, c is not read (it may hold anything, NaN included).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* c, Vector256<float> acc, float alpha, float beta)
+    {
+        var v = alpha == 1 ? acc : Avx.Multiply(acc, Vector256.Create(alpha));
+        if (beta != 0) v = Avx.Add(v, beta == 1 ? Avx.LoadVector256(c) : Avx.Multiply(Avx.LoadVector256(c), Vector256.Create(beta)));
+        Avx.Store(c, v);
     }
 }
