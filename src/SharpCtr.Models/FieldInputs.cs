@@ -26,23 +26,20 @@ public sealed class FieldInputs
         Fields = ModelConfig.Fields(c, embeddings);
         Sequence = c.GetChoice("sequence", defaultSequence, ["mean", "none", .. otherSequenceChoices]);
         PoolSequence = Sequence == "mean" && embeddings.HasSequence;
+        int d = embeddings.Dim;
+        UserColumns = [.. embeddings.UserColumns(Fields), .. PoolSequence ? Enumerable.Range(Fields.Count * d, (1 + embeddings.SequenceSideCount) * d) : []];
     }
 
     /// <summary>Number of [B, D] inputs <see cref="Embed"/> returns.</summary>
     public int Count => Fields.Count + (PoolSequence ? 1 + Embeddings.SequenceSideCount : 0);
 
     /// <summary>
-    /// The columns of the concatenated <see cref="Embed"/> output, placed at column
-    /// <paramref name="offset"/> of an MLP's input, that hold the user's fields and pooled history:
-    /// the same in every row of a ranking request, so the MLP can fold their share of its first
-    /// layer into one product per request (<see cref="Tensors.Nn.Mlp.Forward(Tensor, int[])"/>).
+    /// The columns of the concatenated <see cref="Embed"/> output that hold the user's fields and
+    /// pooled history: the same in every row of a ranking request, so an MLP over them can fold
+    /// their share of its first layer into one product per request
+    /// (<see cref="Tensors.Nn.Mlp.Forward(Tensor, int[])"/>, which keys its split on this array).
     /// </summary>
-    public IEnumerable<int> UserColumns(int offset = 0)
-    {
-        int d = Embeddings.Dim;
-        var pooled = PoolSequence ? Enumerable.Range(offset + Fields.Count * d, (1 + Embeddings.SequenceSideCount) * d) : [];
-        return Embeddings.UserColumns(Fields, offset).Concat(pooled);
-    }
+    public int[] UserColumns { get; }
 
     public List<Tensor> Embed(Batch b)
     {

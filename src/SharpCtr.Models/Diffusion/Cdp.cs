@@ -120,7 +120,7 @@ public sealed class Cdp : CtrModel
         }
         mlp = new Mlp(dim + inputs.Count * dim + (historyAttention is null ? 0 : emb.SequenceWidth()), ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
-        userColumns = inputs.UserColumns(offset: dim).ToArray();   // after h, which depends on the candidate
+        userColumns = [.. inputs.UserColumns.Select(column => dim + column)];   // after h, which depends on the candidate
         hDropout = (float)c.GetDouble("h_dropout", 0);
         if (hDropout is < 0 or >= 1) throw new ConfigException($"{c.Where}: h_dropout must be in [0, 1), got {hDropout}");
         if (hDropout > 0) hDropoutRng = ctx.Rng.Fork();   // forked last, and only when used: other configs initialise as before

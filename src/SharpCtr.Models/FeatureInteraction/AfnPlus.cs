@@ -19,7 +19,6 @@ namespace SharpCtr.Models.FeatureInteraction;
 public sealed class AfnPlus : CtrModel
 {
     readonly FieldInputs afnInputs, dnnInputs;
-    readonly int[] userColumns;   // of the deep part's input, folded once per request when scoring
     readonly BatchNorm logNorm, expNorm;
     readonly Linear logarithmic;
     readonly Mlp afnMlp, dnn;
@@ -31,7 +30,6 @@ public sealed class AfnPlus : CtrModel
         int dim = c.GetInt("embedding_dim", 16), neurons = c.GetInt("logarithmic_neurons", 128);
         afnInputs = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         dnnInputs = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
-        userColumns = dnnInputs.UserColumns().ToArray();
         int fields = afnInputs.Count;
         logNorm = new BatchNorm(fields);
         logarithmic = new Linear(fields, neurons, ctx.Rng, bias: false);
@@ -60,7 +58,7 @@ public sealed class AfnPlus : CtrModel
         var perDim = logNorm.Forward(Ops.Transpose(logE));                                 // [B, D, F]
         var products = expNorm.Forward(Ops.Exp(logarithmic.Forward(perDim)));              // [B, D, L]
         var afn = afnMlp.Forward(Ops.Reshape(products, b.Count, -1));                      // [B, 1]
-        var deep = dnn.Forward(Ops.Concat(dnnInputs.Embed(b), 1), userColumns);                       // [B, 1]
+        var deep = dnn.Forward(Ops.Concat(dnnInputs.Embed(b), 1), dnnInputs.UserColumns);                       // [B, 1]
         return new(Ops.Reshape(ensemble.Forward(Ops.Concat([afn, deep], 1)), b.Count));
     }
 }

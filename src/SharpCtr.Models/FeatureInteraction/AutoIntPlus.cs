@@ -16,7 +16,6 @@ namespace SharpCtr.Models.FeatureInteraction;
 public sealed class AutoIntPlus : CtrModel
 {
     readonly FieldInputs factors;
-    readonly int[] userColumns;   // of the deep part's input, folded once per request when scoring
     readonly InteractingLayer[] layers;
     readonly Linear attentionHead;
     readonly Mlp mlp;
@@ -28,7 +27,6 @@ public sealed class AutoIntPlus : CtrModel
         int count = c.GetInt("attention_layers", 3), heads = c.GetInt("heads", 2), headDim = c.GetInt("attention_dim", 32);
         bool scale = c.GetBool("use_scale", false);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
-        userColumns = factors.UserColumns().ToArray();
         layers = new InteractingLayer[count];
         int d = dim;
         for (int i = 0; i < count; i++, d = heads * headDim) layers[i] = new InteractingLayer(d, heads, headDim, scale, ctx.Rng);
@@ -50,7 +48,7 @@ public sealed class AutoIntPlus : CtrModel
         var x = e;
         foreach (var layer in layers) x = layer.Forward(x);
         var attn = attentionHead.Forward(Ops.Reshape(x, b.Count, -1));
-        var deep = mlp.Forward(Ops.Reshape(e, b.Count, -1), userColumns);
+        var deep = mlp.Forward(Ops.Reshape(e, b.Count, -1), factors.UserColumns);
         return new(Ops.Reshape(Ops.Add(attn, deep), b.Count));
     }
 

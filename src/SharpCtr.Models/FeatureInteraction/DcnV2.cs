@@ -17,7 +17,6 @@ namespace SharpCtr.Models.FeatureInteraction;
 public sealed class DcnV2 : CtrModel
 {
     readonly FieldInputs factors;
-    readonly int[] userColumns;   // of the deep part's input, folded once per request when scoring
     readonly string structure;
     readonly CrossLayer[] cross;
     readonly Mlp? mlp;
@@ -30,7 +29,6 @@ public sealed class DcnV2 : CtrModel
         structure = c.GetChoice("structure", "parallel", "parallel", "stacked", "crossnet_only");
         int layers = c.GetInt("cross_layers", 3), rank = c.GetInt("low_rank", 0), experts = c.GetInt("experts", 4);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
-        userColumns = factors.UserColumns().ToArray();
         int width = factors.Count * dim;
         cross = new CrossLayer[layers];
         for (int i = 0; i < layers; i++) cross[i] = new CrossLayer(width, rank, experts, ctx.Rng);
@@ -61,7 +59,7 @@ public sealed class DcnV2 : CtrModel
         var logit = structure switch
         {
             "stacked" => mlp!.Forward(x),
-            "parallel" => head!.Forward(Ops.Concat([x, mlp!.Forward(x0, userColumns)], 1)),
+            "parallel" => head!.Forward(Ops.Concat([x, mlp!.Forward(x0, factors.UserColumns)], 1)),
             _ => head!.Forward(x),
         };
         return new(Ops.Reshape(logit, b.Count));

@@ -14,7 +14,6 @@ public sealed class DeepFm : CtrModel
     readonly FieldInputs linear, factors;
     readonly Tensor bias = Tensor.Parameter("bias", 1);
     readonly Mlp mlp;
-    readonly int[] userColumns;   // of the MLP's input: folded once per request when scoring (Mlp.TryForwardRequest)
 
     public DeepFm(ModelContext ctx)
     {
@@ -25,7 +24,6 @@ public sealed class DeepFm : CtrModel
         mlp = new Mlp(factors.Count * dim, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0),
             c.GetBool("batch_norm", false) ? MlpNorm.Batch : MlpNorm.None, outputDim: 1);
-        userColumns = factors.UserColumns().ToArray();
     }
 
     protected override IEnumerable<(string, Tensor)> LocalParameters() { yield return ("bias", bias); }
@@ -40,7 +38,7 @@ public sealed class DeepFm : CtrModel
     {
         var v = FactorizationMachine.Stack(factors, b);                        // [B, F, D]
         var fm = Ops.Add(LogisticRegression.FirstOrder(linear, bias, b), FactorizationMachine.PairwiseInteractions(v));
-        var deep = mlp.Forward(Ops.Reshape(v, b.Count, -1), userColumns);      // [B, 1]
+        var deep = mlp.Forward(Ops.Reshape(v, b.Count, -1), factors.UserColumns);      // [B, 1]
         return new(Ops.Add(fm, Ops.Reshape(deep, b.Count)));
     }
 }

@@ -21,7 +21,6 @@ namespace SharpCtr.Models.FeatureInteraction;
 public sealed class Sfg : CtrModel
 {
     readonly FieldInputs linear, factors;
-    readonly int[] userColumns;   // of the deep part's input, folded once per request when scoring
     readonly Tensor bias = Tensor.Parameter("bias", 1);
     readonly Linear encoder;
     readonly Tensor decoder, decoderBias;      // [F, D, D] and [F, D]
@@ -37,7 +36,6 @@ public sealed class Sfg : CtrModel
         reluEncoder = c.GetChoice("encoder_activation", "none", "none", "relu") == "relu";
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), c);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
-        userColumns = factors.UserColumns().ToArray();
         int f = factors.Count;
         encoder = new Linear(f * dim, f * dim, ctx.Rng);
         decoder = Tensor.Parameter("decoder", f, dim, dim);
@@ -74,7 +72,7 @@ public sealed class Sfg : CtrModel
         var perField = Ops.Permute(Ops.Reshape(hidden, n, f, dim), 1, 0, 2);            // [F, B, D]
         var generated = Ops.Add(Ops.Permute(Ops.MatMul(perField, decoder), 1, 0, 2), decoderBias);   // [B, F, D]
         var crossed = Ops.Sum(pairs.InnerProducts(generated, e), 1);                     // [B]
-        var deep = Ops.Reshape(mlp.Forward(flat, userColumns), n);
+        var deep = Ops.Reshape(mlp.Forward(flat, factors.UserColumns), n);
         return new(Ops.Add(Ops.Add(LogisticRegression.FirstOrder(linear, bias, b), crossed), deep));
     }
 }

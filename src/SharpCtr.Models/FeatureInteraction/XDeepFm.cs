@@ -18,7 +18,6 @@ namespace SharpCtr.Models.FeatureInteraction;
 public sealed class XDeepFm : CtrModel
 {
     readonly FieldInputs linear, factors;
-    readonly int[] userColumns;   // of the deep part's input, folded once per request when scoring
     readonly Tensor bias = Tensor.Parameter("bias", 1);
     readonly Tensor[] cin;                 // [H_{k−1}·m, H_k] per layer
     readonly Linear cinHead;
@@ -30,7 +29,6 @@ public sealed class XDeepFm : CtrModel
         int dim = c.GetInt("embedding_dim", 16);
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), c);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
-        userColumns = factors.UserColumns().ToArray();
         var sizes = ModelConfig.Ints(c, "cin", [32, 32, 32]);
         int m = factors.Count, h = m, pooled = 0;
         cin = new Tensor[sizes.Length];
@@ -76,7 +74,7 @@ public sealed class XDeepFm : CtrModel
             pooled.Add(Ops.Sum(Ops.Reshape(xk, w.Shape[1], n, d), 2));                      // [H_k, B]
         }
         var cinLogit = cinHead.Forward(Ops.Transpose(Ops.Concat(pooled, 0)));
-        var deep = mlp.Forward(Ops.Reshape(x0, n, -1), userColumns);
+        var deep = mlp.Forward(Ops.Reshape(x0, n, -1), factors.UserColumns);
         var logit = Ops.Add(LogisticRegression.FirstOrder(linear, bias, b), Ops.Reshape(Ops.Add(cinLogit, deep), n));
         return new(logit);
     }
