@@ -112,15 +112,17 @@ public sealed class Mlp : Module
         if (split.RowColumns.Length == 0 || !split.SameInEveryRow(x.Data, x.Rows, InputDim)) return false;
 
         var first = form.Hidden[0];
-        var bias = new float[first.Out];
-        if (first.Bias is { } b) b.CopyTo(bias, 0);
+        var biasArray = Tensor.Temp([first.Out]).Data;   // pooled for the scope like the other temporaries (may be longer than Out)
+        var bias = biasArray.AsSpan(0, first.Out);
+        if (first.Bias is { } b) b.CopyTo(bias);
+        else bias.Clear();
         for (int s = 0; s < requestColumns.Length; s++)
         {
             float v = x.Data[requestColumns[s]];
             if (v != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(split.RequestWeight.AsSpan(s * first.Out, first.Out), v, bias, bias);
         }
         var hidden = (Kernels.InferenceLayer[])form.Hidden.Clone();
-        hidden[0] = first with { Weight = split.RowWeight, In = split.RowColumns.Length, Panels = split.RowPanels, Bias = bias };
+        hidden[0] = first with { Weight = split.RowWeight, In = split.RowColumns.Length, Panels = split.RowPanels, Bias = biasArray };
         var rowInput = split.Gather(x.Data, x.Rows, InputDim);
         y = Tensor.Temp([x.Rows, OutputDim]);
         Kernels.SmallMlpKernel.Forward(rowInput.Data, x.Rows, split.RowColumns.Length, hidden, form.Output, y.Data);
