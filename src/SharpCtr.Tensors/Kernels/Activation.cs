@@ -30,34 +30,44 @@ internal interface IActivationOp
 
 internal struct IdentityOp : IActivationOp
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) => z;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Derivative(Vector512<float> z, Vector512<float> y, Vector512<float> slope) => VectorMath.One;
 }
 
 internal struct ReluOp : IActivationOp
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) => VectorMath.Relu(z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Derivative(Vector512<float> z, Vector512<float> y, Vector512<float> slope) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), VectorMath.One, Vector512<float>.Zero);
 }
 
 internal struct LeakyReluOp : IActivationOp
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * slope);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Derivative(Vector512<float> z, Vector512<float> y, Vector512<float> slope) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), VectorMath.One, slope);
 }
 
 internal struct SigmoidOp : IActivationOp
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) => VectorMath.Sigmoid(z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Derivative(Vector512<float> z, Vector512<float> y, Vector512<float> slope) => y * (VectorMath.One - y);
 }
 
 internal struct TanhOp : IActivationOp
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) => VectorMath.Tanh(z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Derivative(Vector512<float> z, Vector512<float> y, Vector512<float> slope) => VectorMath.One - y * y;
 }
 
@@ -66,10 +76,12 @@ internal struct GeluErfOp : IActivationOp
     private static readonly Vector512<float> InvSqrt2 = Vector512.Create(0.70710678118654752f);
     private static readonly Vector512<float> InvSqrt2Pi = Vector512.Create(0.39894228040143268f);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) =>
         VectorMath.Half * z * (VectorMath.One + VectorMath.Erf(z * InvSqrt2));
 
     // d/dz z·Φ(z) = Φ(z) + z·φ(z)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Derivative(Vector512<float> z, Vector512<float> y, Vector512<float> slope) =>
         VectorMath.Half * (VectorMath.One + VectorMath.Erf(z * InvSqrt2)) + z * InvSqrt2Pi * VectorMath.Exp(-VectorMath.Half * z * z);
 }
@@ -80,9 +92,11 @@ internal struct GeluTanhOp : IActivationOp
     private static readonly Vector512<float> C = Vector512.Create(0.044715f);
     private static readonly Vector512<float> C3 = Vector512.Create(3f * 0.044715f);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Forward(Vector512<float> z, Vector512<float> slope) =>
         VectorMath.Half * z * (VectorMath.One + VectorMath.Tanh(Sqrt2OverPi * (z + C * z * z * z)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Derivative(Vector512<float> z, Vector512<float> y, Vector512<float> slope)
     {
         var t = VectorMath.Tanh(Sqrt2OverPi * (z + C * z * z * z));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SharpCtr.Tensors.Kernels;
@@ -76,6 +77,9 @@ public static unsafe class BiasActivation
             }
         }
 
+        // Its own method, not inlined into Run's switch: seven inlined copies exhaust the JIT's inlining
+        // budget, and the vector helpers of the last ones are then called out of line in the loop.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private readonly void Rows<TOp>(int start, int end) where TOp : struct, IActivationOp
         {
             var slope = Vector512.Create(Slope);
@@ -123,6 +127,9 @@ public static unsafe class BiasActivation
             }
         }
 
+        // Its own method, not inlined into Run's switch: seven inlined copies exhaust the JIT's inlining
+        // budget, and the vector helpers of the last ones are then called out of line in the loop.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private readonly void Chunks<TOp>(int chunkStart, int chunkEnd) where TOp : struct, IActivationOp
         {
             var slope = Vector512.Create(Slope);

@@ -25,6 +25,8 @@ public static class EngineBenchmark
         new("gemm_81920x32x32_gflops", "GFLOP/s", "same as dispatched (SkinnyGemm)", _ => SkinnyGflops(false, false)),
         new("gemm_tn_32x32x81920_gflops_blas", "GFLOP/s", "GEMM 32×81920·81920×32 (that projection's weight gradient), OpenBLAS", _ => SkinnyGflops(true, true)),
         new("gemm_tn_32x32x81920_gflops", "GFLOP/s", "same as dispatched (SkinnyGemm)", _ => SkinnyGflops(false, true)),
+        new("din_tile_products_blas_us", "µs", "the six products of one DIN training tile (256 rows, input 64, Dice [64, 32]: two forward, four backward), OpenBLAS on one thread", _ => DinTileProductsUs(blas: true)),
+        new("din_tile_products_skinny_us", "µs", "same through SkinnyGemm on one thread", _ => DinTileProductsUs(blas: false)),
         new("gemm_batched_1024x50x16x50_gflops_blas", "GFLOP/s", "batched 1024 × (50×16)·(16×50), OpenBLAS per item", _ => BatchedGflops(false)),
         new("gemm_batched_1024x50x16x50_gflops_managed", "GFLOP/s", "batched 1024 × (50×16)·(16×50), managed", _ => BatchedGflops(true)),
         new("gemm_batched_1024x50x16x50_gflops", "GFLOP/s", "batched 1024 × (50×16)·(16×50), as dispatched", _ => BatchedGflops(null)),
@@ -46,6 +48,7 @@ public static class EngineBenchmark
         new("add_1m_gbps", "GB/s", "y = a + b, 1M floats (12 MB moved)", _ => AddGbps()),
         new("relu_1m_gbps", "GB/s", "y = relu(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Relu)),
         new("sigmoid_1m_gbps", "GB/s", "y = sigmoid(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Sigmoid)),
+        new("dice_1024x200_fwd_bwd_us", "µs", "Dice layer in training (batch statistics), 1024×200 (DIN's first MLP layer), forward+backward on the kernel threads", _ => DiceUs()),
         new("bias_gelu_1024x256_gbps", "GB/s", "y = gelu_erf(x + b), 1024×256", _ => BiasGeluGbps()),
         new("tiny_op_fwd_us", "µs", "1024×16 add forward with recording on (tape scope included)", _ => TinyOpUs(1024, backward: false)),
         new("tiny_op_fwd_bwd_us", "µs", "1024×16 add forward+backward (tape scope included)", _ => TinyOpUs(1024, backward: true)),
@@ -109,6 +112,41 @@ public static class EngineBenchmark
                 : BenchTimer.MedianSecondsPerCall(() => Gemm.Sgemm(transA, false, m, n, k, 1f, a, lda, b, n, 0f, c, n), 0.03);
         }
         return 2.0 * m * n * k / s / 1e9;
+    }
+
+    /// <summary>The products <see cref="Nn.DiceUnit"/>'s training tiles make, at DIN's sizes.</summary>
+    private static unsafe double? DinTileProductsUs(bool blas)
+    {
+        if (blas && !Gemm.BlasAvailable) return null;
+        const int m = 256, k2 = 64, w0 = 64, w1 = 32;
+        var rng = new Random(9);
+        var x = RandomArray(rng, m * k2);
+        var wIn = RandomArray(rng, k2 * w0);
+        var h0 = RandomArray(rng, m * w0);
+        var wHid = RandomArray(rng, w0 * w1);
+        var h1 = RandomArray(rng, m * w1);
+        var gW0 = new float[k2 * w0];
+        var gW1 = new float[w0 * w1];
+        var dx = new float[m * k2];
+        var da = new float[m * w0];
+        fixed (float* px = x, pwIn = wIn, ph0 = h0, pwHid = wHid, ph1 = h1, pgW0 = gW0, pgW1 = gW1, pdx = dx, pda = da)
+        {
+            float* xx = px, xwIn = pwIn, xh0 = ph0, xwHid = pwHid, xh1 = ph1, xgW0 = pgW0, xgW1 = pgW1, xdx = pdx, xda = pda;
+            void Product(bool transA, bool transB, int mm, int n, int k, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+            {
+                if (blas) OpenBlas.Sgemm(transA, transB, mm, n, k, 1f, a, lda, b, ldb, beta, c, ldc, 1);
+                else SkinnyGemm.Run(transA, transB, mm, n, k, 1f, a, lda, b, ldb, beta, c, ldc, 1);
+            }
+            return BenchTimer.MedianSecondsPerCall(() =>
+            {
+                Product(false, false, m, w0, k2, xx, k2, xwIn, w0, 1f, xh0, w0);        // H0 += x·W0
+                Product(false, false, m, w1, w0, xh0, w0, xwHid, w1, 1f, xh1, w1);      // H1 += a·W1
+                Product(true, false, w0, w1, m, xh0, w0, xh1, w1, 0f, xgW1, w1);        // dW1 = aᵀ·dh
+                Product(false, true, m, w0, w1, xh1, w1, xwHid, w1, 0f, xda, w0);       // da = dh·W1ᵀ
+                Product(true, false, k2, w0, m, xx, k2, xh0, w0, 0f, xgW0, w0);         // dW0 = xᵀ·dh
+                Product(false, true, m, k2, w0, xh0, w0, xwIn, w0, 0f, xdx, k2);        // dx = dh·W0ᵀ
+            }) * 1e6;
+        }
     }
 
     /// <summary>Attention scores: Q [50×16] · Kᵀ for 1024 sequences (B given transposed, as attention does).</summary>
@@ -347,6 +385,26 @@ public static class EngineBenchmark
         var y = new float[rows * cols];
         double s = BenchTimer.MedianSecondsPerCall(() => BiasActivation.Forward(x, bias, rows, cols, Activation.GeluErf, y));
         return 2.0 * rows * cols * sizeof(float) / s / 1e9;
+    }
+
+    private static double DiceUs()
+    {
+        const int rows = 1024, cols = 200;
+        var rng = new Rng(8);
+        var dice = new Nn.Dice(cols);
+        var x = Tensor.Parameter("x", rows, cols);
+        for (int i = 0; i < x.Size; i++) { x.Data[i] = rng.NextFloat() * 2 - 1; }
+        for (int i = 0; i < cols; i++) dice.Alpha.Data[i] = 0.25f;
+        var seed = Tensor.Full(0.01f, rows, cols);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            using var tape = Tape.Train();
+            var y = dice.Forward(x);
+            y.Grad = seed;
+            tape.BackwardFrom(y);
+            x.Grad = null;
+            dice.Alpha.Grad = null;
+        }) * 1e6;
     }
 
     private static double AdamKernelUs()

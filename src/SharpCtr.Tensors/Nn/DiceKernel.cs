@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using SharpCtr.Tensors.Kernels;
 
@@ -109,7 +110,11 @@ static unsafe class DiceKernel
                     for (int j = 0; j < D; j += 16)
                     {
                         int c = Math.Min(16, D - j);
-                        var (g, gxv, pv, av, nv) = Terms(o, j, c);
+                        var g = VectorMath.LoadPartial(Gy + o + j, c);
+                        var xv = VectorMath.LoadPartial(X + o + j, c);
+                        var gxv = g * xv;
+                        var pv = VectorMath.LoadPartial(P + o + j, c);
+                        var av = VectorMath.LoadPartial(Alpha + j, c);
                         // dα += dy·x·(1 − p)
                         VectorMath.StorePartial(VectorMath.LoadPartial(ga + j, c) + gxv * (one - pv), ga + j, c);
                         if (Gx == null) continue;
@@ -117,6 +122,7 @@ static unsafe class DiceKernel
                         if (BatchStats)
                         {
                             VectorMath.StorePartial(VectorMath.LoadPartial(sumDn + j, c) + dn, sumDn + j, c);
+                            var nv = (xv - VectorMath.LoadPartial(Mean + j, c)) * VectorMath.LoadPartial(Inv + j, c);
                             VectorMath.StorePartial(VectorMath.LoadPartial(sumDnN + j, c) + dn * nv, sumDnN + j, c);
                             continue;   // dx is written in the second pass, once the sums are known
                         }
@@ -129,20 +135,13 @@ static unsafe class DiceKernel
             }
         }
 
-        /// <summary>At row offset o, columns j..j+c: dy, dy·x, p, α and n = (x − mean)·invStd (unused when running statistics apply).</summary>
-        readonly (Vector512<float> G, Vector512<float> Gx, Vector512<float> P, Vector512<float> Alpha, Vector512<float> N) Terms(long o, int j, int c)
-        {
-            var g = VectorMath.LoadPartial(Gy + o + j, c);
-            var xv = VectorMath.LoadPartial(X + o + j, c);
-            var nv = (xv - VectorMath.LoadPartial(Mean + j, c)) * VectorMath.LoadPartial(Inv + j, c);
-            return (g, g * xv, VectorMath.LoadPartial(P + o + j, c), VectorMath.LoadPartial(Alpha + j, c), nv);
-        }
-
         /// <summary>Through p: dn = dy·x·(1 − α)·p·(1 − p).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static Vector512<float> Dn(Vector512<float> gx, Vector512<float> p, Vector512<float> alpha) =>
             gx * (VectorMath.One - alpha) * p * (VectorMath.One - p);
 
         /// <summary>The direct path: dy·(α + p·(1 − α)).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static Vector512<float> Direct(Vector512<float> g, Vector512<float> p, Vector512<float> alpha) =>
             g * (alpha + p * (VectorMath.One - alpha));
 
@@ -157,12 +156,17 @@ static unsafe class DiceKernel
                 for (int j = 0; j < D; j += 16)
                 {
                     int c = Math.Min(16, D - j);
-                    var (g, gxv, pv, av, nv) = Terms(o, j, c);
-                    var dn = Dn(gxv, pv, av);
+                    var g = VectorMath.LoadPartial(Gy + o + j, c);
+                    var xv = VectorMath.LoadPartial(X + o + j, c);
+                    var pv = VectorMath.LoadPartial(P + o + j, c);
+                    var av = VectorMath.LoadPartial(Alpha + j, c);
+                    var inv = VectorMath.LoadPartial(Inv + j, c);
+                    var nv = (xv - VectorMath.LoadPartial(Mean + j, c)) * inv;
+                    var dn = Dn(g * xv, pv, av);
                     var direct = Direct(g, pv, av);
                     var t = dn - VectorMath.LoadPartial(sumDn + j, c) * invN - nv * VectorMath.LoadPartial(sumDnN + j, c) * invN;
                     var prior = Overwrite ? direct : VectorMath.LoadPartial(Gx + o + j, c) + direct;
-                    VectorMath.StorePartial(prior + t * VectorMath.LoadPartial(Inv + j, c), Gx + o + j, c);
+                    VectorMath.StorePartial(prior + t * inv, Gx + o + j, c);
                 }
             }
         }
