@@ -14,6 +14,6 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
       /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); r=d['request_100']; print('peer', d['model'], 'train', round(d['train_samples_per_second']), 'samples/s, request p50', round(r['p50_ms'], 3), 'p99', round(r['p99_ms'], 3), 'ms')"
     echo "== round $round $m sharpctr $(date -u +%H:%M:%S)"
     ./sharpctr bench train configs/movielens-1m/$m.yaml | tail -1
-    ./sharpctr bench request configs/movielens-1m/$m.yaml | tail -1
+    ./sharpctr bench request configs/movielens-1m/$m.yaml | grep " p50 "
   done
 done
