@@ -48,7 +48,7 @@ public static class EngineBenchmark
         new("add_1m_gbps", "GB/s", "y = a + b, 1M floats (12 MB moved)", _ => AddGbps()),
         new("relu_1m_gbps", "GB/s", "y = relu(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Relu)),
         new("sigmoid_1m_gbps", "GB/s", "y = sigmoid(x), 1M floats (8 MB moved)", _ => ActivationGbps(Activation.Sigmoid)),
-        new("dice_1024x200_fwd_bwd_us", "µs", "Dice layer in training (batch statistics), 1024×200 (DIN's first MLP layer), forward+backward on the kernel threads", _ => DiceUs()),
+        new("dice_1024x200_fwd_bwd_us", "µs", "Dice layer in training (batch statistics), 1024 rows × 200 features (a Dice MLP layer at batch 1024), forward+backward on the kernel threads", _ => DiceUs()),
         new("bias_gelu_1024x256_gbps", "GB/s", "y = gelu_erf(x + b), 1024×256", _ => BiasGeluGbps()),
         new("tiny_op_fwd_us", "µs", "1024×16 add forward with recording on (tape scope included)", _ => TinyOpUs(1024, backward: false)),
         new("tiny_op_fwd_bwd_us", "µs", "1024×16 add forward+backward (tape scope included)", _ => TinyOpUs(1024, backward: true)),
