@@ -96,6 +96,9 @@ static unsafe class DiceKernel
             else Chunks(start, end);
         }
 
+        // The loops load their terms themselves: a helper that returned them as a tuple of vectors
+        // was not inlined, and without AVX-512 every row then went through calls (design note 41).
+
         /// <summary>dα, the direct path (and, with running statistics, the path through n) and the chunk sums.</summary>
         readonly void Chunks(int chunkStart, int chunkEnd)
         {
