@@ -86,8 +86,8 @@ public sealed class DataConfig
         var split = s.Section("split");
         var neg = s.Section("negatives");
         var vocab = s.Section("vocab");
-        int minCount = vocab.GetInt("min_count", 1);
-        int hashBuckets = vocab.GetInt("hash_buckets", 0);
+        int minCount = vocab.GetInt("min_count", 1, min: 0);
+        int hashBuckets = vocab.GetInt("hash_buckets", 0, min: 0);
         var fields = new List<FieldSpec>();
         foreach (var f in s.SectionList("fields")) fields.Add(ReadField(f, minCount, hashBuckets, "categorical", "multi", "dense"));
         var seq = s.Section("sequence");
@@ -117,17 +117,17 @@ public sealed class DataConfig
             LabelKind = label.GetChoice("kind", "rating", "rating", "implicit", "clicked"),
             PositiveAbove = label.GetDouble("positive_above", 3),
             NegativeBelow = label.GetDouble("negative_below", 3),
-            MinUserInteractions = filter.GetInt("min_user_interactions", 0),
-            MinItemInteractions = filter.GetInt("min_item_interactions", 0),
+            MinUserInteractions = filter.GetInt("min_user_interactions", 0, min: 0),
+            MinItemInteractions = filter.GetInt("min_item_interactions", 0, min: 0),
             SplitKind = split.GetChoice("kind", "ratio_per_user", "ratio_per_user", "leave_one_out", "global_time", "random"),
             SplitRatios = ratios,
             SplitSeed = split.GetInt("seed", 42),
-            NegativesPerPositive = neg.GetInt("per_positive", 0),
+            NegativesPerPositive = neg.GetInt("per_positive", 0, min: 0),
             NegativeSeed = neg.GetInt("seed", 42),
             Fields = fields,
             SequenceName = seqName,
             SequenceSource = seq.GetString("source", "item_id"),
-            SequenceMaxLen = seq.GetInt("max_len", 50),
+            SequenceMaxLen = seq.GetInt("max_len", 50, min: 1),
             SequenceFrom = seq.GetChoice("from", "positives", "positives", "all"),
             SequenceSides = sides,
             MinCount = minCount,
@@ -143,7 +143,7 @@ public sealed class DataConfig
         var name = f.GetString("name");
         var kind = f.GetChoice("kind", "categorical", kinds);
         var source = f.GetString("source", name);
-        var spec = new FieldSpec(name, kind, source, f.GetInt("max_len", 0), f.GetInt("min_count", minCount), f.GetInt("hash_buckets", hashBuckets));
+        var spec = new FieldSpec(name, kind, source, f.GetInt("max_len", 0, min: 0), f.GetInt("min_count", minCount, min: 0), f.GetInt("hash_buckets", hashBuckets, min: 0));
         f.Validate(); // a misspelt key explains a wrong source better than the source check would
         if (!(source is "user_id" or "item_id" or "time.hour" or "time.weekday") &&
             !source.StartsWith("user.", StringComparison.Ordinal) && !source.StartsWith("item.", StringComparison.Ordinal) && !source.StartsWith("row.", StringComparison.Ordinal))

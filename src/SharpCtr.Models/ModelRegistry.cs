@@ -45,7 +45,14 @@ public static class ModelRegistry
             var near = EditDistance.Closest(name, constructors.Keys);
             throw new ConfigException($"{ctx.Config.Where}: unknown model '{name}'{(near is null ? "" : $" (did you mean '{near}'?)")}; known: {string.Join(", ", Names)}");
         }
-        var model = make(ctx);
+        CtrModel model;
+        try { model = make(ctx); }
+        catch (ArgumentException e)
+        {
+            // Each key is range-checked where it is read; what is left is a combination of valid values
+            // no layer can take (a head count that does not divide a width, a table too large for an array).
+            throw new ConfigException($"{ctx.Config.Where}: model '{name}' cannot be built from this configuration: {e.Message}");
+        }
         ctx.Config.Validate();
         // Checkpoints address tensors by name: give every parameter and buffer its path in the module tree.
         foreach (var (path, p) in model.Parameters()) p.Name = path;
@@ -57,8 +64,8 @@ public static class ModelRegistry
 /// <summary>Reading model hyper-parameters shared by several models.</summary>
 public static class ModelConfig
 {
-    public static int[] Ints(ConfigSection c, string key, int[] @default) =>
-        c.GetDoubleList(key, @default.Select(v => (double)v).ToArray()).Select(v => (int)v).ToArray();
+    /// <summary>A list of layer widths (`mlp: [256, 128]`): each a positive integer.</summary>
+    public static int[] Ints(ConfigSection c, string key, int[] @default) => c.GetIntList(key, @default, min: 1).ToArray();
 
     /// <summary>The non-sequence fields a model uses: `fields:` if given, else all of the schema's.</summary>
     public static List<string> Fields(ConfigSection c, FeatureEmbeddings emb) =>

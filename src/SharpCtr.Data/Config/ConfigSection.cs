@@ -98,6 +98,24 @@ public sealed class ConfigSection
         return v;
     }
 
+    /// <summary>An integer in [min, max] (a size, a count): out of range is an error at the value's line.</summary>
+    public int GetInt(string key, int @default, int min, int max = int.MaxValue)
+    {
+        var n = Raw(key);
+        int v = n == null ? @default : ParseInt(key, n);
+        if (v < min || v > max) throw new ConfigException($"{n?.Where ?? _node.Where}: '{Name(key)}' must be {IntRange(min, max)}, got {v}");
+        Record(key, v);
+        return v;
+    }
+
+    static string IntRange(int min, int max) => (min, max) switch
+    {
+        (1, int.MaxValue) => "a positive integer",
+        (0, int.MaxValue) => "a non-negative integer",
+        (_, int.MaxValue) => $"an integer ≥ {min}",
+        _ => $"an integer from {min} to {max}",
+    };
+
     public long GetLong(string key, long @default)
     {
         var n = Raw(key);
@@ -119,6 +137,22 @@ public sealed class ConfigSection
         Record(key, v);
         return v;
     }
+
+    /// <summary>A number with min ≤ v &lt; below (a rate, a weight; a dropout probability: 0, 1): out of range is an error at the value's line.</summary>
+    public double GetDouble(string key, double @default, double min, double below = double.PositiveInfinity)
+    {
+        var n = Raw(key);
+        double v = n == null ? @default : ParseDouble(key, n);
+        if (!(v >= min && v < below))
+        {
+            string range = double.IsPositiveInfinity(below) ? $"≥ {Text(min)}" : $"in [{Text(min)}, {Text(below)})";
+            throw new ConfigException($"{n?.Where ?? _node.Where}: '{Name(key)}' must be {range}, got {Text(v)}");
+        }
+        Record(key, v);
+        return v;
+    }
+
+    static string Text(double v) => v.ToString(CultureInfo.InvariantCulture);
 
     double ParseDouble(string key, ConfigNode n)
     {
@@ -187,6 +221,25 @@ public sealed class ConfigSection
         if (n == null) v = @default.ToList();
         else if (n.IsList) v = n.List!.Select(c => ParseDouble(key, c)).ToList();
         else throw new ConfigException($"{n.Where}: '{Name(key)}' must be a list of numbers");
+        Record(key, v);
+        return v;
+    }
+
+    /// <summary>A list of integers, each ≥ min (layer widths: 1); a fraction or an item out of range is an error at the item's line.</summary>
+    public List<int> GetIntList(string key, IReadOnlyList<int> @default, int min)
+    {
+        var n = Raw(key);
+        List<int> v;
+        if (n == null) v = @default.ToList();
+        else if (n.IsList)
+            v = n.List!.Select(c =>
+            {
+                var s = c.IsScalar ? c.Scalar : null;
+                if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) || x < min)
+                    throw new ConfigException($"{c.Where}: each item of '{Name(key)}' must be {IntRange(min, int.MaxValue)}, got '{s ?? (c.IsMap ? "a mapping" : "a list")}'");
+                return x;
+            }).ToList();
+        else throw new ConfigException($"{n.Where}: '{Name(key)}' must be a list of integers");
         Record(key, v);
         return v;
     }
@@ -282,6 +335,9 @@ public sealed class ConfigSection
                 break;
             case List<string> strings:
                 sb.Append(" [").Append(string.Join(", ", strings.Select(Quote))).Append("]\n");
+                break;
+            case List<int> ints:
+                sb.Append(" [").Append(string.Join(", ", ints.Select(i => i.ToString(CultureInfo.InvariantCulture)))).Append("]\n");
                 break;
             case List<double> numbers:
                 sb.Append(" [").Append(string.Join(", ", numbers.Select(d => d.ToString("R", CultureInfo.InvariantCulture)))).Append("]\n");

@@ -38,17 +38,17 @@ public sealed class Dien : CtrModel
     public Dien(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "DIEN");
         maxLen = ctx.Schema.Sequence!.MaxLen;
         int kd = emb.SequenceWidth();
-        int hidden = c.GetInt("hidden", kd);
+        int hidden = c.GetInt("hidden", kd, min: 1);
         extractor = new Gru(kd, hidden, ctx.Rng);
         evolution = new Augru(hidden, hidden, ctx.Rng);
         attention = new Linear(kd, hidden, ctx.Rng, bias: false);
         aux = new Linear(hidden, dim, ctx.Rng, bias: false);
-        auxWeight = (float)c.GetDouble("aux_weight", 1.0);
+        auxWeight = (float)c.GetDouble("aux_weight", 1.0, min: 0);
         head = new SequenceHead(c, emb, hidden + kd, ctx.Rng);
         itemTable = emb.Table(ctx.Schema.Sequence!.Source);
         itemVocab = itemTable.Vocab;

@@ -27,7 +27,7 @@ public sealed class Din : CtrModel
     public Din(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
         fields = ModelConfig.Fields(c, emb);
         queryFields = TargetQuery.Fields(ctx, "DIN");
@@ -38,7 +38,7 @@ public sealed class Din : CtrModel
         unit.UseTiled = c.GetBool("tiled_training", true);
         useSoftmax = c.GetBool("use_softmax", false);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
-            Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+            Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0, min: 0, below: 1), outputDim: 1);
         userColumns = emb.UserColumns(fields).ToArray();
     }
 

@@ -31,14 +31,14 @@ public sealed class Hstu : CtrModel
     public Hstu(ModelContext ctx)
     {
         var c = ctx.Config;
-        emb = new FeatureEmbeddings(ctx.Schema, c.GetInt("embedding_dim", 16), ctx.Rng);
+        emb = new FeatureEmbeddings(ctx.Schema, c.GetInt("embedding_dim", 16, min: 1), ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "HSTU");
         maxLen = ctx.Schema.Sequence!.MaxLen;
         int d = emb.SequenceWidth();
-        int heads = c.GetInt("heads", 2), att = c.GetInt("attention_dim", d);
+        int heads = c.GetInt("heads", 2, min: 1), att = c.GetInt("attention_dim", d, min: 1);
         if (att % heads != 0) throw new Data.Config.ConfigException($"{c.Where}: attention_dim {att} is not divisible by {heads} heads");
         int maxDistance = ctx.Schema.Sequence!.MaxLen + 1;
-        for (int i = c.GetInt("layers", 2); i > 0; i--) units.Add(new Unit(d, heads, att / heads, maxDistance, ctx.Rng));
+        for (int i = c.GetInt("layers", 2, min: 1); i > 0; i--) units.Add(new Unit(d, heads, att / heads, maxDistance, ctx.Rng));
         head = new SequenceHead(c, emb, d, ctx.Rng);
     }
 

@@ -45,10 +45,10 @@ public sealed class Mirrn : CtrModel
     public Mirrn(ModelContext ctx)
     {
         var c = ctx.Config;
-        emb = new FeatureEmbeddings(ctx.Schema, c.GetInt("embedding_dim", 16), ctx.Rng);
+        emb = new FeatureEmbeddings(ctx.Schema, c.GetInt("embedding_dim", 16, min: 1), ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "MIRRN");
         windows = ModelConfig.Ints(c, "windows", [5, 20]);
-        topK = c.GetInt("top_k", 16);
+        topK = c.GetInt("top_k", 16, min: 1);
         width = emb.SequenceWidth();
         maxLen = ctx.Schema.Sequence!.MaxLen;
         position = Tensor.Parameter("position", maxLen + 1, width);
@@ -68,8 +68,8 @@ public sealed class Mirrn : CtrModel
             }
         cos = Tensor.FromArray(cs, topK, topK);
         sin = Tensor.FromArray(sn, topK, topK);
-        ffn = new Mlp(width, [c.GetInt("ffn_dim", 2 * width)], ctx.Rng, Activation.Relu, outputDim: width);
-        attention = new MultiHeadAttention(width, c.GetInt("heads", 2), ctx.Rng);
+        ffn = new Mlp(width, [c.GetInt("ffn_dim", 2 * width, min: 1)], ctx.Rng, Activation.Relu, outputDim: width);
+        attention = new MultiHeadAttention(width, c.GetInt("heads", 2, min: 1), ctx.Rng);
         head = new SequenceHead(c, emb, Granularities * width, ctx.Rng);
     }
 

@@ -35,16 +35,16 @@ public sealed class Qin : CtrModel
     public Qin(ModelContext ctx)
     {
         var c = ctx.Config;
-        dim = c.GetInt("embedding_dim", 16);
+        dim = c.GetInt("embedding_dim", 16, min: 1);
         emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "QIN");
         maxLen = ctx.Schema.Sequence!.MaxLen;
         queryField = c.Has("query_field") ? c.GetString("query_field") : null;
         if (queryField is not null && ctx.Schema.Fields.All(f => f.Name != queryField))
             throw new Data.Config.ConfigException($"{c.Where}: query_field '{queryField}' is not a field of data set '{ctx.Schema.Name}'");
-        topQuery = c.GetInt("top_k_query", 30);
-        topTarget = c.GetInt("top_k_target", 10);
-        attDim = c.GetInt("attention_dim", 16);
+        topQuery = c.GetInt("top_k_query", 30, min: 1);
+        topTarget = c.GetInt("top_k_target", 10, min: 1);
+        attDim = c.GetInt("attention_dim", 16, min: 1);
         int kd = emb.SequenceWidth();
         hasSides = kd > dim;
         queryQ = new Linear(dim, attDim, ctx.Rng, bias: false);

@@ -21,7 +21,7 @@ public sealed class SequenceHead : Module
         this.emb = emb;
         fields = ModelConfig.Fields(c, emb);
         mlp = new Mlp(fields.Count * emb.Dim + sequenceWidth, ModelConfig.Ints(c, "mlp", [256, 256, 256]), rng,
-            Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+            Activations.Parse(c.GetString("activation", "dice")), (float)c.GetDouble("dropout", 0, min: 0, below: 1), outputDim: 1);
         userColumns = emb.UserColumns(fields).ToArray();
     }
 

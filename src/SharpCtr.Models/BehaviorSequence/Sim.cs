@@ -37,7 +37,7 @@ public sealed class Sim : CtrModel
     {
         var c = ctx.Config;
         var schema = ctx.Schema;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         emb = new FeatureEmbeddings(schema, dim, ctx.Rng);
         fields = ModelConfig.Fields(c, emb);
         var seq = schema.Sequence ?? throw new ConfigException($"{c.Where}: SIM needs a data set with a behaviour sequence");
@@ -49,21 +49,20 @@ public sealed class Sim : CtrModel
         if (!soft && seq.Sides.Count == 0) throw new ConfigException($"{c.Where}: hard search needs a history side field with each item's category");
         categorySide = seq.Sides.Count > 0 ? seq.Sides[0].Name : "";
         categoryField = seq.Sides.Count > 0 ? queryFields[1] : "";
-        topK = c.GetInt("top_k", 10);
-        if (topK < 1) throw new ConfigException($"{c.Where}: top_k must be positive, got {topK}");
+        topK = c.GetInt("top_k", 10, min: 1);
         int kd = emb.SequenceWidth();
         if (soft)
         {
-            int sd = c.GetInt("search_dim", 16);
+            int sd = c.GetInt("search_dim", 16, min: 1);
             gsuQ = new Linear(kd, sd, ctx.Rng, bias: false);
             gsuK = new Linear(kd, sd, ctx.Rng, bias: false);
         }
-        int ad = c.GetInt("attention_dim", 32);
+        int ad = c.GetInt("attention_dim", 32, min: 1);
         esuQ = new Linear(kd, ad, ctx.Rng, bias: false);
         esuK = new Linear(kd, ad, ctx.Rng, bias: false);
         esuScale = 1f / MathF.Sqrt(ad);
         mlp = new Mlp(fields.Count * dim + kd, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
-            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0, min: 0, below: 1), outputDim: 1);
         userColumns = emb.UserColumns(fields).ToArray();
     }
 

@@ -29,15 +29,15 @@ public sealed class Twin : CtrModel
     public Twin(ModelContext ctx)
     {
         var c = ctx.Config;
-        emb = new FeatureEmbeddings(ctx.Schema, c.GetInt("embedding_dim", 16), ctx.Rng);
+        emb = new FeatureEmbeddings(ctx.Schema, c.GetInt("embedding_dim", 16, min: 1), ctx.Rng);
         queryFields = TargetQuery.Fields(ctx, "TWIN");
         maxLen = ctx.Schema.Sequence!.MaxLen;
         int kd = emb.SequenceWidth();
-        heads = c.GetInt("heads", 4);
-        int att = c.GetInt("attention_dim", kd);
+        heads = c.GetInt("heads", 4, min: 1);
+        int att = c.GetInt("attention_dim", kd, min: 1);
         if (att % heads != 0) throw new Data.Config.ConfigException($"{c.Where}: attention_dim {att} is not divisible by {heads} heads");
         headDim = att / heads;
-        topK = c.GetInt("top_k", 20);
+        topK = c.GetInt("top_k", 20, min: 1);
         wq = new Linear(kd, att, ctx.Rng, bias: false);
         wk = new Linear(kd, att, ctx.Rng, bias: false);
         wv = new Linear(kd, att, ctx.Rng, bias: false);

@@ -58,7 +58,7 @@ public sealed class Cdp : CtrModel
     {
         var c = ctx.Config;
         var schema = ctx.Schema;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         emb = new FeatureEmbeddings(schema, dim, ctx.Rng);
         inputs = new FieldInputs(emb, c, defaultSequence: "none", "attention");
         var seq = schema.Sequence ?? throw new ConfigException($"{c.Where}: CDP needs a data set with a behaviour sequence");
@@ -86,7 +86,7 @@ public sealed class Cdp : CtrModel
         bilinear = c.GetChoice("interaction", "bilinear", "bilinear", "hadamard") == "bilinear";
         learnedEmpty = c.GetChoice("empty_history", "learned", "learned", "mean_all") == "learned";
         gateOverlap = c.GetChoice("gate", "same", "same", "overlap") == "overlap";
-        conditionDim = c.GetInt("condition_dim", 32);
+        conditionDim = c.GetInt("condition_dim", 32, min: 1);
 
         bool useCol = conditionMode is "full" or "no_context_scene" or "no_moe";
         bool useCtxScn = conditionMode is "full" or "no_collaborative" or "no_moe";
@@ -119,9 +119,9 @@ public sealed class Cdp : CtrModel
             historyAttention = ActivationUnit.FromConfig(c, emb.SequenceWidth(), ctx.Rng);
         }
         mlp = new Mlp(dim + inputs.Count * dim + (historyAttention is null ? 0 : emb.SequenceWidth()), ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
-            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0, min: 0, below: 1), outputDim: 1);
         userColumns = [.. inputs.UserColumns.Select(column => dim + column)];   // after h, which depends on the candidate
-        hDropout = (float)c.GetDouble("h_dropout", 0);
+        hDropout = (float)c.GetDouble("h_dropout", 0, min: 0, below: 1);
         if (hDropout is < 0 or >= 1) throw new ConfigException($"{c.Where}: h_dropout must be in [0, 1), got {hDropout}");
         if (hDropout > 0) hDropoutRng = ctx.Rng.Fork();   // forked last, and only when used: other configs initialise as before
     }

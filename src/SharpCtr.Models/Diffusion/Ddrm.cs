@@ -41,16 +41,16 @@ public sealed class Ddrm : CtrModel
     public Ddrm(ModelContext ctx)
     {
         var c = ctx.Config;
-        dim = c.GetInt("embedding_dim", 16);
+        dim = c.GetInt("embedding_dim", 16, min: 1);
         emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
         userField = c.GetString("user_field", "user_id");
         queryFields = TargetQuery.Fields(ctx, "DDRM");
         itemField = queryFields[0];
         if (ctx.Schema.Fields.All(f => f.Name != userField))
             throw new Data.Config.ConfigException($"{c.Where}: user_field '{userField}' is not a field of data set '{ctx.Schema.Name}'");
-        steps = c.GetInt("steps", 10);
-        inferenceSteps = Math.Min(c.GetInt("inference_steps", 5), steps);
-        double scale = c.GetDouble("noise_scale", 0.1), lo = c.GetDouble("noise_min", 1e-4), hi = c.GetDouble("noise_max", 0.02);
+        steps = c.GetInt("steps", 10, min: 1);
+        inferenceSteps = Math.Min(c.GetInt("inference_steps", 5, min: 1), steps);
+        double scale = c.GetDouble("noise_scale", 0.1, min: 0), lo = c.GetDouble("noise_min", 1e-4, min: 0), hi = c.GetDouble("noise_max", 0.02, min: 0);
         alphaBar = new float[steps + 1];
         alphaBar[0] = 1f;
         for (int t = 1; t <= steps; t++)
@@ -69,7 +69,7 @@ public sealed class Ddrm : CtrModel
         var units = ModelConfig.Ints(c, "denoiser_units", [64]);
         userDenoiser = new Mlp(3 * dim, units, ctx.Rng, Activation.Tanh, outputDim: dim);
         itemDenoiser = new Mlp(3 * dim, units, ctx.Rng, Activation.Tanh, outputDim: dim);
-        denoiseWeight = (float)c.GetDouble("denoise_weight", 1.0);
+        denoiseWeight = (float)c.GetDouble("denoise_weight", 1.0, min: 0);
         head = new SequenceHead(c, emb, 3 * dim + 1 + emb.SequenceWidth(), ctx.Rng);
         noise = ctx.Rng.Fork();
     }

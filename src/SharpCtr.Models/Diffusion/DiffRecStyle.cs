@@ -28,7 +28,7 @@ public sealed class DiffRecStyle : CtrModel
     public DiffRecStyle(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         emb = new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng);
         fields = ModelConfig.Fields(c, emb);
         var seq = ctx.Schema.Sequence ?? throw new ConfigException($"{c.Where}: the DiffRec-style purifier needs a data set with a behaviour sequence");
@@ -36,7 +36,7 @@ public sealed class DiffRecStyle : CtrModel
         historySource = seq.Source;
         Purifier = new DiffusionPurifier(c, dim, conditionDim: 0, ctx.Rng);
         mlp = new Mlp(dim + fields.Count * dim, ModelConfig.Ints(c, "mlp", [256, 128]), ctx.Rng,
-            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0), outputDim: 1);
+            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0, min: 0, below: 1), outputDim: 1);
         // h is purified from the history alone (no candidate in its condition): user-level, like the user's fields
         userColumns = [.. Enumerable.Range(0, dim), .. emb.UserColumns(fields, offset: dim)];
     }

@@ -49,26 +49,19 @@ public sealed class DiffusionPurifier : Module
 
     public DiffusionPurifier(ConfigSection c, int dim, int conditionDim, Rng rng)
     {
-        int steps = c.GetInt("diffusion_steps", 100);
-        Schedule = new DiffusionSchedule(steps, c.GetDouble("beta_start", 0.005), c.GetDouble("beta_end", 0.01));
-        StartStep = c.GetInt("start_step", steps);
-        if (StartStep < 1 || StartStep > steps) throw new ConfigException($"{c.Where}: start_step must be in 1..{steps}, got {StartStep}");
-        TrainSteps = Positive(c, "train_steps", 20);
-        inferenceSteps = Positive(c, "inference_steps", 20);
+        int steps = c.GetInt("diffusion_steps", 100, min: 1);
+        Schedule = new DiffusionSchedule(steps, c.GetDouble("beta_start", 0.005, min: 0, below: 1), c.GetDouble("beta_end", 0.01, min: 0, below: 1));
+        StartStep = c.GetInt("start_step", steps, min: 1, max: steps);
+        TrainSteps = c.GetInt("train_steps", 20, min: 1);
+        inferenceSteps = c.GetInt("inference_steps", 20, min: 1);
         oneStepTraining = c.GetChoice("train_h", "reverse_chain", "reverse_chain", "one_step") == "one_step";
         meanStartTraining = c.GetChoice("train_start", "noised", "noised", "mean") == "mean";
         normaliseX0 = c.GetChoice("x0_norm", "layer", "layer", "none") == "layer";
         stopX0Gradient = c.GetChoice("x0_gradient", "pass", "pass", "stop") == "stop";
         if (oneStepTraining && meanStartTraining) throw new ConfigException($"{c.Where}: train_start: mean applies to train_h: reverse_chain (one_step has no chain start)");
-        noiseWeight = (float)c.GetDouble("noise_weight", 1.0);
-        Denoiser = new Denoiser(dim, conditionDim, c.GetInt("step_dim", 16), ModelConfig.Ints(c, "denoiser", [64, 64]), steps, rng);
+        noiseWeight = (float)c.GetDouble("noise_weight", 1.0, min: 0);
+        Denoiser = new Denoiser(dim, conditionDim, c.GetInt("step_dim", 16, min: 1), ModelConfig.Ints(c, "denoiser", [64, 64]), steps, rng);
         this.rng = rng.Fork();
-    }
-
-    static int Positive(ConfigSection c, string key, int @default)
-    {
-        int v = c.GetInt(key, @default);
-        return v > 0 ? v : throw new ConfigException($"{c.Where}: {key} must be positive, got {v}");
     }
 
     protected override IEnumerable<(string, Module)> Children() { yield return ("denoiser", Denoiser); }

@@ -27,7 +27,7 @@ public sealed class AfnPlus : CtrModel
     public AfnPlus(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16), neurons = c.GetInt("logarithmic_neurons", 128);
+        int dim = c.GetInt("embedding_dim", 16, min: 1), neurons = c.GetInt("logarithmic_neurons", 128, min: 1);
         afnInputs = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         dnnInputs = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         int fields = afnInputs.Count;

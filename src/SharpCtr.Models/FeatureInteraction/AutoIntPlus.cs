@@ -23,8 +23,8 @@ public sealed class AutoIntPlus : CtrModel
     public AutoIntPlus(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
-        int count = c.GetInt("attention_layers", 3), heads = c.GetInt("heads", 2), headDim = c.GetInt("attention_dim", 32);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
+        int count = c.GetInt("attention_layers", 3, min: 1), heads = c.GetInt("heads", 2, min: 1), headDim = c.GetInt("attention_dim", 32, min: 1);
         bool scale = c.GetBool("use_scale", false);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         layers = new InteractingLayer[count];

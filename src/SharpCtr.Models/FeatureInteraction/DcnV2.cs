@@ -25,9 +25,9 @@ public sealed class DcnV2 : CtrModel
     public DcnV2(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         structure = c.GetChoice("structure", "parallel", "parallel", "stacked", "crossnet_only");
-        int layers = c.GetInt("cross_layers", 3), rank = c.GetInt("low_rank", 0), experts = c.GetInt("experts", 4);
+        int layers = c.GetInt("cross_layers", 3, min: 1), rank = c.GetInt("low_rank", 0, min: 0), experts = c.GetInt("experts", 4, min: 1);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         int width = factors.Count * dim;
         cross = new CrossLayer[layers];

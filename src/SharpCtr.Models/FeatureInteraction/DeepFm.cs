@@ -18,11 +18,11 @@ public sealed class DeepFm : CtrModel
     public DeepFm(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), c);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         mlp = new Mlp(factors.Count * dim, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
-            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0),
+            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0, min: 0, below: 1),
             c.GetBool("batch_norm", false) ? MlpNorm.Batch : MlpNorm.None, outputDim: 1);
     }
 

@@ -28,8 +28,8 @@ public sealed class FiGnn : CtrModel
     public FiGnn(ModelContext ctx)
     {
         var c = ctx.Config;
-        dim = c.GetInt("embedding_dim", 16);
-        steps = c.GetInt("steps", 3);
+        dim = c.GetInt("embedding_dim", 16, min: 1);
+        steps = c.GetInt("steps", 3, min: 1);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         fields = factors.Count;
         attnSource = new Linear(dim, 1, ctx.Rng, bias: false);

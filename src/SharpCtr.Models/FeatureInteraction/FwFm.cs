@@ -22,7 +22,7 @@ public sealed class FwFm : CtrModel
 
     public FwFm(ModelContext ctx)
     {
-        int dim = ctx.Config.GetInt("embedding_dim", 16);
+        int dim = ctx.Config.GetInt("embedding_dim", 16, min: 1);
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), ctx.Config);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), ctx.Config);
         pairs = new FieldPairs(factors.Count);

@@ -22,7 +22,7 @@ public sealed class Nfm : CtrModel
     public Nfm(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), c);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         mlp = ZooMlp.Build(c, dim, ctx.Rng, defaultBatchNorm: true);

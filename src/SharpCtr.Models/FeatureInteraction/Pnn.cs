@@ -24,7 +24,7 @@ public sealed class Pnn : CtrModel
     public Pnn(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         outer = c.GetChoice("product", "inner", "inner", "outer") == "outer";
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         pairs = new FieldPairs(factors.Count);

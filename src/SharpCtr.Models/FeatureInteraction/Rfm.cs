@@ -33,8 +33,8 @@ public sealed class Rfm : CtrModel
     public Rfm(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16), count = c.GetInt("layers", 2);
-        rotationDim = c.GetInt("rotation_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1), count = c.GetInt("layers", 2, min: 1);
+        rotationDim = c.GetInt("rotation_dim", 16, min: 1);
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), c);
         angles = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         int f = angles.Count;

@@ -32,7 +32,7 @@ public sealed class Sfg : CtrModel
     public Sfg(ModelContext ctx)
     {
         var c = ctx.Config;
-        dim = c.GetInt("embedding_dim", 16);
+        dim = c.GetInt("embedding_dim", 16, min: 1);
         reluEncoder = c.GetChoice("encoder_activation", "none", "none", "relu") == "relu";
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), c);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);

@@ -26,7 +26,7 @@ public sealed class XDeepFm : CtrModel
     public XDeepFm(ModelContext ctx)
     {
         var c = ctx.Config;
-        int dim = c.GetInt("embedding_dim", 16);
+        int dim = c.GetInt("embedding_dim", 16, min: 1);
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), c);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
         var sizes = ModelConfig.Ints(c, "cin", [32, 32, 32]);

@@ -64,12 +64,12 @@ public sealed class GenCi : CtrModel
                 .OrderBy(f => int.Parse(f.Source["item.semantic_id.".Length..], CultureInfo.InvariantCulture)).Select(f => f.Name).ToList();
         codes = SemanticCodes.FromSchema(schema, itemField, semanticFields, c.Where);
 
-        int dim = c.GetInt("embedding_dim", 16), dModel = c.GetInt("d_model", 64);
+        int dim = c.GetInt("embedding_dim", 16, min: 1), dModel = c.GetInt("d_model", 64, min: 1);
         emb = new FeatureEmbeddings(schema, dim, ctx.Rng);
         fields = c.Has("fields") ? c.GetStringList("fields") : emb.FieldNames.Where(f => !semanticFields.Contains(f)).ToList();
-        generator = new SemanticIdGenerator(codes, dModel, c.GetInt("heads", 8), c.GetInt("head_dim", 32), c.GetInt("d_ff", 64),
-            c.GetInt("encoder_layers", 2), c.GetInt("decoder_layers", 3), (float)c.GetDouble("t5_dropout", 0), ctx.Rng);
-        cohorts = new CohortIndex(codes, c.GetInt("cohort_levels", Math.Min(3, codes.Levels)), c.GetChoice("cohorts", "level", "level", "prefix") == "prefix");
+        generator = new SemanticIdGenerator(codes, dModel, c.GetInt("heads", 8, min: 1), c.GetInt("head_dim", 32, min: 1), c.GetInt("d_ff", 64, min: 1),
+            c.GetInt("encoder_layers", 2, min: 1), c.GetInt("decoder_layers", 3, min: 1), (float)c.GetDouble("t5_dropout", 0, min: 0, below: 1), ctx.Rng);
+        cohorts = new CohortIndex(codes, c.GetInt("cohort_levels", Math.Min(3, codes.Levels), min: 1), c.GetChoice("cohorts", "level", "level", "prefix") == "prefix");
         codeTable = Tensor.Zeros(codes.ItemVocab, codes.Levels);
         for (int item = 0; item < codes.ItemVocab; item++)
             for (int l = 0; l < codes.Levels; l++) codeTable.Data[item * codes.Levels + l] = item < 2 ? 0 : codes.Code(item, l);
@@ -80,14 +80,14 @@ public sealed class GenCi : CtrModel
             "intent-mean" => IntentVariant.IntentMean,
             _ => IntentVariant.Hcaim,
         };
-        intent = new CohortIntent(dModel, c.GetInt("cohort_heads", 2), (float)c.GetDouble("cohort_dropout", 0.2), variant, ctx.Rng);
-        maxHistory = c.GetInt("max_history", 50);
-        beam = c.GetInt("beam", 1);
+        intent = new CohortIntent(dModel, c.GetInt("cohort_heads", 2, min: 1), (float)c.GetDouble("cohort_dropout", 0.2, min: 0, below: 1), variant, ctx.Rng);
+        maxHistory = c.GetInt("max_history", 50, min: 1);
+        beam = c.GetInt("beam", 1, min: 1);
         trie = c.GetBool("trie", false);
         useSt = c.GetBool("st_intent", true);
         useLt = c.GetBool("lt_intent", true);
-        mu = (float)c.GetDouble("mu", 1);
-        eta = (float)c.GetDouble("eta", 1);
+        mu = (float)c.GetDouble("mu", 1, min: 0);
+        eta = (float)c.GetDouble("eta", 1, min: 0);
         ntpPositivesOnly = c.GetChoice("ntp", "all", "all", "positives") == "positives";
         // The authors' MovieLens fields include item_seq: the history enters the MLP pooled, as in
         // their DeepFM and ours, besides through the encoder (H_LTI) and the cohorts (H_STI).
@@ -95,7 +95,7 @@ public sealed class GenCi : CtrModel
         int pooled = poolSequence ? 1 + emb.SequenceSideCount : 0;
         int input = (fields.Count + pooled) * dim + (useLt ? dModel : 0) + (useSt ? dModel : 0);
         mlp = new Mlp(input, ModelConfig.Ints(c, "mlp", [256, 256, 256]), ctx.Rng,
-            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0.1), outputDim: 1);
+            Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0.1, min: 0, below: 1), outputDim: 1);
         // H_LTI, the user's fields and the pooled history are the request's; H_STI attends with the candidate
         int fieldStart = (useLt ? dModel : 0) + (useSt ? dModel : 0);
         userColumns = [.. useLt ? Enumerable.Range(0, dModel) : [], .. emb.UserColumns(fields, fieldStart),
@@ -104,8 +104,8 @@ public sealed class GenCi : CtrModel
         srMode = c.GetChoice("sr", "cotrained", "cotrained", "frozen", "none");
         if (srMode != "none")
         {
-            var yaml = $"embedding_dim: {c.GetInt("sr_embedding_dim", 16)}\nmlp: [{string.Join(", ", ModelConfig.Ints(c, "sr_mlp", [128, 128, 128]))}]\n" +
-                       $"dropout: {c.GetDouble("sr_dropout", 0.3).ToString(CultureInfo.InvariantCulture)}\nfields: [{string.Join(", ", fields)}]\n";
+            var yaml = $"embedding_dim: {c.GetInt("sr_embedding_dim", 16, min: 1)}\nmlp: [{string.Join(", ", ModelConfig.Ints(c, "sr_mlp", [128, 128, 128]))}]\n" +
+                       $"dropout: {c.GetDouble("sr_dropout", 0.3, min: 0, below: 1).ToString(CultureInfo.InvariantCulture)}\nfields: [{string.Join(", ", fields)}]\n";
             var dfmConfig = ConfigLoader.LoadText(yaml, $"{c.Where} (self-regularisation DeepFM)");
             var dfm = new DeepFm(new ModelContext(schema, dfmConfig, ctx.Rng.Fork()));
             dfmConfig.Validate();
@@ -132,7 +132,7 @@ public sealed class GenCi : CtrModel
         else
         {
             // SR switched off (the w/o-SR ablation over genci.yaml): its settings stay valid keys, unused
-            c.GetString("sr_checkpoint", ""); c.GetInt("sr_embedding_dim", 16); ModelConfig.Ints(c, "sr_mlp", [128, 128, 128]); c.GetDouble("sr_dropout", 0.3);
+            c.GetString("sr_checkpoint", ""); c.GetInt("sr_embedding_dim", 16, min: 1); ModelConfig.Ints(c, "sr_mlp", [128, 128, 128]); c.GetDouble("sr_dropout", 0.3, min: 0, below: 1);
         }
     }
 

@@ -31,33 +31,30 @@ public sealed class TokenizerConfig
     {
         var v = root.Section("vectors");
         var source = v.GetChoice("source", "text", "text", "cooccurrence", "hybrid", "file");
-        int dim = v.GetInt("dim", 128);
-        int oversample = v.GetInt("oversample", 10);
-        int power = v.GetInt("power_iterations", 4);
+        int dim = v.GetInt("dim", 128, min: 1);
+        int oversample = v.GetInt("oversample", 10, min: 1);
+        int power = v.GetInt("power_iterations", 4, min: 0);
         ulong seed = (ulong)v.GetLong("seed", 2024);
         var t = v.Section("text");
         var w = t.Section("weights");
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var f in ItemDocuments.Fields) weights[f] = w.GetDouble(f, 1);
-        var text = new TextVectorOptions(dim, t.GetInt("min_df", 1), t.GetBool("sublinear_tf", false), t.GetInt("year_bucket", 1),
+        var text = new TextVectorOptions(dim, t.GetInt("min_df", 1, min: 0), t.GetBool("sublinear_tf", false), t.GetInt("year_bucket", 1, min: 1),
             oversample, power, seed, weights);
         var c = v.Section("cooccurrence");
-        var co = new CooccurrenceOptions(dim, c.GetInt("window", 10), oversample, power, seed);
+        var co = new CooccurrenceOptions(dim, c.GetInt("window", 10, min: 1), oversample, power, seed);
         var file = v.GetOptionalString("file");
         if (source == "file" && file == null) throw new ConfigException($"{v.Where}: 'vectors.source: file' needs 'vectors.file' (a TSV or .npy of item vectors)");
         if (dim < 1) throw new ConfigException($"{v.Where}: 'vectors.dim' must be ≥ 1");
 
         var r = root.Section("rqvae");
-        var hidden = r.GetDoubleList("hidden", new double[] { 512, 256, 128 }).Select(x => (int)x).ToArray();
-        var model = new RqVaeOptions(hidden, r.GetInt("latent_dim", 32), r.GetInt("levels", 3), r.GetInt("codebook_size", 256),
-            (float)r.GetDouble("beta", 0.25), r.GetChoice("codebook_update", "ema", "ema", "gradient") == "ema", (float)r.GetDouble("ema_decay", 0.99));
-        var train = new RqVaeTrainOptions(r.GetInt("epochs", 500), r.GetInt("batch_size", 1024), (float)r.GetDouble("learning_rate", 1e-3),
+        var hidden = r.GetIntList("hidden", [512, 256, 128], min: 1).ToArray();
+        var model = new RqVaeOptions(hidden, r.GetInt("latent_dim", 32, min: 1), r.GetInt("levels", 3, min: 1), r.GetInt("codebook_size", 256, min: 2),
+            (float)r.GetDouble("beta", 0.25, min: 0), r.GetChoice("codebook_update", "ema", "ema", "gradient") == "ema", (float)r.GetDouble("ema_decay", 0.99, min: 0, below: 1));
+        var train = new RqVaeTrainOptions(r.GetInt("epochs", 500, min: 1), r.GetInt("batch_size", 1024, min: 1), (float)r.GetDouble("learning_rate", 1e-3, min: 0),
             r.GetChoice("optimizer", "adam", "adam", "adagrad"), r.GetChoice("kmeans_init", "all", "all", "first_batch") == "all",
-            r.GetInt("kmeans_iterations", 20), r.GetBool("dead_code_reset", true), (ulong)r.GetLong("seed", 2024));
-        if (model.Levels < 1 || model.CodebookSize < 2 || model.LatentDim < 1 || hidden.Any(h => h < 1))
-            throw new ConfigException($"{r.Where}: rqvae needs levels ≥ 1, codebook_size ≥ 2, latent_dim ≥ 1 and positive hidden widths");
-        if (train.Epochs < 1 || train.BatchSize < 1 || !(train.LearningRate > 0) || model.EmaDecay is < 0 or >= 1)
-            throw new ConfigException($"{r.Where}: rqvae needs epochs ≥ 1, batch_size ≥ 1, learning_rate > 0 and ema_decay in [0, 1)");
+            r.GetInt("kmeans_iterations", 20, min: 0), r.GetBool("dead_code_reset", true), (ulong)r.GetLong("seed", 2024));
+        if (!(train.LearningRate > 0)) throw new ConfigException($"{r.Where}: rqvae.learning_rate must be positive");
 
         DataConfig? data = root.Has("data") ? DataConfig.FromSection(root.Section("data")) : null;
         if (data == null && source != "file") throw new ConfigException($"{root.Where}: 'data' (a data config naming the items) is required for vectors.source: {source}");
@@ -70,7 +67,7 @@ public sealed class TokenizerConfig
             VectorFile = file,
             Model = model,
             Train = train,
-            CollisionStart = root.GetInt("collision_start", 0),
+            CollisionStart = root.GetInt("collision_start", 0, min: 0),
             Out = root.GetString("out", Path.Combine(".build", "semantic-ids", (data?.Name ?? "items") + ".json")),
         };
         root.Validate();

@@ -32,27 +32,27 @@ public sealed class TrainConfig
 
     public static TrainConfig Read(ConfigSection s)
     {
-        float lr = (float)s.GetDouble("learning_rate", 1e-3);
+        float lr = (float)s.GetDouble("learning_rate", 1e-3, min: 0);
         return new TrainConfig
         {
-            Epochs = Positive(s, "epochs", s.GetInt("epochs", 10)),
-            BatchSize = Positive(s, "batch_size", s.GetInt("batch_size", 1024)),
-            EvalBatchSize = Positive(s, "eval_batch_size", s.GetInt("eval_batch_size", 4096)),
+            Epochs = s.GetInt("epochs", 10, min: 1),
+            BatchSize = s.GetInt("batch_size", 1024, min: 1),
+            EvalBatchSize = s.GetInt("eval_batch_size", 4096, min: 1),
             Optimizer = s.GetChoice("optimizer", "adam", "adam", "adamw", "adagrad", "sgd"),
             LearningRate = lr,
-            EmbeddingLearningRate = (float)s.GetDouble("embedding_learning_rate", lr),
-            WeightDecay = (float)s.GetDouble("weight_decay", 0),
-            EmbeddingL2 = (float)s.GetDouble("embedding_l2", 0),
-            ClipNorm = (float)s.GetDouble("clip_norm", 0),
+            EmbeddingLearningRate = (float)s.GetDouble("embedding_learning_rate", lr, min: 0),
+            WeightDecay = (float)s.GetDouble("weight_decay", 0, min: 0),
+            EmbeddingL2 = (float)s.GetDouble("embedding_l2", 0, min: 0),
+            ClipNorm = (float)s.GetDouble("clip_norm", 0, min: 0),
             EmaDecay = EmaDecayOf(s),
             Schedule = s.GetChoice("lr_schedule", "constant", "constant", "cosine", "step", "plateau"),
-            DecayEpochs = s.GetDoubleList("lr_decay_epochs", []).Select(v => (int)v).ToArray(),
+            DecayEpochs = s.GetIntList("lr_decay_epochs", [], min: 1).ToArray(),
             Monitor = s.GetChoice("monitor", "auc", "auc", "logloss", "gauc", "uauc", "auc-logloss"),
-            Patience = s.GetInt("patience", 2),
+            Patience = s.GetInt("patience", 2, min: 0),
             Seed = s.GetInt("seed", 2024),
-            CheckpointEverySteps = s.GetInt("checkpoint_every_steps", 0),
-            MaxTrainRows = s.GetInt("max_train_rows", 0),
-            MaxEvalRows = s.GetInt("max_eval_rows", 0),
+            CheckpointEverySteps = s.GetInt("checkpoint_every_steps", 0, min: 0),
+            MaxTrainRows = s.GetInt("max_train_rows", 0, min: 0),
+            MaxEvalRows = s.GetInt("max_eval_rows", 0, min: 0),
         };
     }
 
@@ -62,7 +62,4 @@ public sealed class TrainConfig
         return d == 0 || d is > 0 and < 1 ? (float)d
             : throw new ConfigException($"{s.Where}: ema_decay must be 0 (off) or in (0, 1), e.g. 0.99, got {d.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
-
-    static int Positive(ConfigSection s, string key, int v) =>
-        v > 0 ? v : throw new ConfigException($"{s.Where}: {key} must be positive, got {v}");
 }

@@ -37,6 +37,32 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void RangesAreCheckedAtTheValuesLine()
+    {
+        var root = ConfigLoader.LoadText("dim: 0\nlayers: 3\ndropout: 1\nrate: -0.5\nmlp:\n  - 256\n  - 2.5\nwidths: [4, -1]\n", "x.yaml");
+        var e = Assert.Throws<ConfigException>(() => root.GetInt("dim", 16, min: 1));
+        Assert.Equal("x.yaml:1: 'dim' must be a positive integer, got 0", e.Message);
+        e = Assert.Throws<ConfigException>(() => root.GetInt("layers", 1, min: 0, max: 2));
+        Assert.Equal("x.yaml:2: 'layers' must be an integer from 0 to 2, got 3", e.Message);
+        e = Assert.Throws<ConfigException>(() => root.GetDouble("dropout", 0, min: 0, below: 1));
+        Assert.Equal("x.yaml:3: 'dropout' must be in [0, 1), got 1", e.Message);
+        e = Assert.Throws<ConfigException>(() => root.GetDouble("rate", 1e-3, min: 0));
+        Assert.Equal("x.yaml:4: 'rate' must be ≥ 0, got -0.5", e.Message);
+        e = Assert.Throws<ConfigException>(() => root.GetIntList("mlp", [1], min: 1));
+        Assert.Equal("x.yaml:7: each item of 'mlp' must be a positive integer, got '2.5'", e.Message);
+        e = Assert.Throws<ConfigException>(() => root.GetIntList("widths", [1], min: 0));
+        Assert.Contains("x.yaml:8: each item of 'widths' must be a non-negative integer, got '-1'", e.Message);
+        // In range, and defaults (which are not checked against a file line) pass through.
+        Assert.Equal(3, root.GetInt("layers", 1, min: 0));
+        Assert.Equal(7, root.GetInt("absent", 7, min: 1));
+        Assert.Equal(0.25, root.GetDouble("absent_rate", 0.25, min: 0, below: 1));
+        Assert.Equal([64, 32], root.GetIntList("absent_list", [64, 32], min: 1));
+        var over = ConfigLoader.LoadText("a: 1\n", "x.yaml", ["a=-4"]);
+        e = Assert.Throws<ConfigException>(() => over.GetInt("a", 1, min: 1));
+        Assert.Equal("--set a=-4: 'a' must be a positive integer, got -4", e.Message);
+    }
+
+    [Fact]
     public void OverridesApplyBeforeValidationAndCreateSections()
     {
         var root = ConfigLoader.LoadText("a:\n  b: 1\n", "x.yaml", new[] { "a.b=7", "c.d=[1, 2]", "e=hello" });

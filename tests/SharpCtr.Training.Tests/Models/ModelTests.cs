@@ -137,6 +137,34 @@ public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<Plant
         Assert.Equal(a.Test.Auc, b.Test.Auc);
         Assert.Equal(a.Test.LogLoss, b.Test.LogLoss);
     }
+
+    /// <summary>A size or rate out of range fails when the model is built, naming the key (and, through
+    /// <c>--set</c>, the override); a combination no layer can take fails as a configuration error too,
+    /// not as an exception from deep inside a layer.</summary>
+    [Theory]
+    [InlineData("deepfm", "model.mlp=[64,0]", "each item of 'model.mlp' must be a positive integer, got '0'")]
+    [InlineData("deepfm", "model.mlp=[2.5]", "each item of 'model.mlp' must be a positive integer, got '2.5'")]
+    [InlineData("deepfm", "model.embedding_dim=0", "'model.embedding_dim' must be a positive integer, got 0")]
+    [InlineData("din", "model.attention_units=[64,-1]", "each item of 'model.attention_units' must be a positive integer, got '-1'")]
+    [InlineData("din", "model.dropout=1", "'model.dropout' must be in [0, 1), got 1")]
+    [InlineData("deepfm", "model.embedding_dim=2000000000", "model 'deepfm' cannot be built from this configuration: tensor of shape")]
+    public void OutOfRangeModelSettingsAreConfigurationErrors(string model, string setting, string expected)
+    {
+        var exp = Load(model, setting);
+        var e = Assert.Throws<SharpCtr.Data.Config.ConfigException>(() => ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1))));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("train.learning_rate=-0.1", "'train.learning_rate' must be ≥ 0, got -0.1")]
+    [InlineData("train.patience=-1", "'train.patience' must be a non-negative integer, got -1")]
+    [InlineData("train.lr_decay_epochs=[3,0]", "each item of 'train.lr_decay_epochs' must be a positive integer, got '0'")]
+    public void OutOfRangeTrainingSettingsAreConfigurationErrors(string setting, string expected)
+    {
+        var e = Assert.Throws<SharpCtr.Data.Config.ConfigException>(() => Load("lr", setting));
+        Assert.Contains("--set " + setting, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
 }
 
 public sealed class PlantedDataFixture : IDisposable
