@@ -18,7 +18,7 @@ public static class BenchCommands
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var only = new Option<string?>("--only") { Description = "Run only the measurements whose key contains this text (e.g. gemm, din_unit)" };
-        var threads = new Option<int?>("--threads") { Description = "kernel threads (default: up to 2 cores)" };
+        var threads = new Option<int?>("--threads") { Description = "kernel threads (default: up to 2 cores)" }.AtLeast(1);
         var kernels = new Command("kernels", "GEMM GFLOP/s, elementwise GB/s and engine op costs on this machine");
         kernels.Options.Add(json);
         kernels.Options.Add(only);

@@ -11,7 +11,7 @@ public static class CompareCommands
     public static Command Build()
     {
         var configs = new Argument<string[]>("configs") { Description = "experiment YAML files", Arity = ArgumentArity.OneOrMore };
-        var seeds = new Option<int>("--seeds") { Description = "seeds per config (train.seed, +1, …)", DefaultValueFactory = _ => 3 };
+        var seeds = new Option<int>("--seeds") { Description = "seeds per config (train.seed, +1, …)", DefaultValueFactory = _ => 3 }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "output folder (results.md/.csv/.json and one folder per run)", DefaultValueFactory = _ => Path.Combine("runs", "compare") };
         var set = new Option<string[]>("--set") { Description = "override applied to every config (repeatable)" };
         var baseModel = new Option<string>("--base") { Description = "experiment RelaImpr is measured against", DefaultValueFactory = _ => "lr" };

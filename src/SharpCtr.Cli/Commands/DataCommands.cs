@@ -64,7 +64,7 @@ public static class DataCommands
     {
         var config = new Argument<string>("config") { Description = "Data config", DefaultValueFactory = _ => "configs/movielens-1m/data.yaml" };
         var dataDir = DataDirOption(); var set = SetOption();
-        var repeats = new Option<int>("--repeats") { Description = "Repetitions of each timed step (best is reported)", DefaultValueFactory = _ => 3 };
+        var repeats = new Option<int>("--repeats") { Description = "Repetitions of each timed step (best is reported)", DefaultValueFactory = _ => 3 }.AtLeast(1);
         var cmd = new Command("data", "Data layer: raw parse rows/s, cache load time, encoded memory, batches/s") { config, dataDir, set, repeats };
         cmd.SetAction(p =>
         {

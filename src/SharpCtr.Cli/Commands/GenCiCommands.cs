@@ -21,8 +21,8 @@ public static class GenCiCommands
     static Command BuildIntents()
     {
         var run = new Argument<string>("run-dir") { Description = "a GenCI run folder (config.yaml, best.safetensors)" };
-        var rows = new Option<int>("--rows") { Description = "users (one clicked test row each)", DefaultValueFactory = _ => 500 };
-        var perplexity = new Option<double>("--perplexity") { DefaultValueFactory = _ => 30 };
+        var rows = new Option<int>("--rows") { Description = "users (one clicked test row each)", DefaultValueFactory = _ => 500 }.AtLeast(1);
+        var perplexity = new Option<double>("--perplexity") { DefaultValueFactory = _ => 30 }.Above(0);
         var seed = new Option<ulong>("--seed") { Description = "draws the users and t-SNE's start", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "folder for intents.svg and intents.md (default: the run folder)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "data root" };

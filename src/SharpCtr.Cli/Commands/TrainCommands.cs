@@ -38,7 +38,7 @@ public static class TrainCommands
     {
         var config = new Argument<string>("config") { Description = "experiment YAML" };
         var set = new Option<string[]>("--set") { Description = "override a config value (repeatable)" };
-        var steps = new Option<int>("--steps") { Description = "measured steps (after 20 warm-up steps)", DefaultValueFactory = _ => 200 };
+        var steps = new Option<int>("--steps") { Description = "measured steps (after 20 warm-up steps)", DefaultValueFactory = _ => 200 }.AtLeast(1);
         var dataDir = new Option<string?>("--data-dir") { Description = "data root" };
         var cmd = new Command("train", "Training throughput of one experiment (samples/s, bytes allocated per step)") { config, set, steps, dataDir };
         cmd.SetAction(parse =>
@@ -59,10 +59,10 @@ public static class TrainCommands
     {
         var config = new Argument<string>("config") { Description = "experiment YAML" };
         var set = new Option<string[]>("--set") { Description = "override a config value (repeatable)" };
-        var candidates = new Option<int>("--candidates") { Description = "candidates per request", DefaultValueFactory = _ => 100 };
-        var requests = new Option<int>("--requests") { Description = "timed requests (after 30 warm-up)", DefaultValueFactory = _ => 1000 };
+        var candidates = new Option<int>("--candidates") { Description = "candidates per request", DefaultValueFactory = _ => 100 }.AtLeast(1);
+        var requests = new Option<int>("--requests") { Description = "timed requests (after 30 warm-up)", DefaultValueFactory = _ => 1000 }.AtLeast(1);
         var dataDir = new Option<string?>("--data-dir") { Description = "data root" };
-        var threads = new Option<int>("--threads") { Description = "kernel threads for the request (the service gives a lone request 2)", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "kernel threads for the request (the service gives a lone request 2)", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var cmd = new Command("request", "Latency of scoring one request (one user, N candidates) on one thread; untrained weights, same cost") { config, set, candidates, requests, dataDir, threads };
         cmd.SetAction(parse =>
         {
