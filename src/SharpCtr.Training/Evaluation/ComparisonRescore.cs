@@ -22,13 +22,17 @@ public static class ComparisonRescore
         if (!Directory.Exists(compareDir)) throw new DirectoryNotFoundException($"{compareDir}: no such comparison folder");
         var names = models.Count > 0 ? models.ToList()
             : Directory.GetDirectories(compareDir).Where(d => SeedDirs(d).Length > 0).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToList();
-        if (names.Count == 0) throw new ArgumentException($"{compareDir}: no model folder with finished seed runs");
+        // Missing folders and unfinished runs are the user's to fix: exceptions the command line reports as one line.
+        if (names.Count == 0) throw new FileNotFoundException($"{compareDir}: no model folder with finished seed runs");
         var datasets = new Dictionary<string, EncodedDataset>();
         var runs = new List<ModelRuns>();
         foreach (var name in names)
         {
-            var dirs = SeedDirs(Path.Combine(compareDir, name));
-            if (dirs.Length == 0) throw new ArgumentException($"{Path.Combine(compareDir, name)}: no finished seed runs (seedN folders with best.safetensors)");
+            var modelDir = Path.Combine(compareDir, name);
+            if (!Directory.Exists(modelDir))
+                throw new DirectoryNotFoundException($"{modelDir}: no such model folder; {compareDir} holds: {string.Join(", ", Directory.GetDirectories(compareDir).Select(Path.GetFileName).Order(StringComparer.Ordinal))}");
+            var dirs = SeedDirs(modelDir);
+            if (dirs.Length == 0) throw new FileNotFoundException($"{modelDir}: no finished seed runs (seedN folders with best.safetensors)");
             var seeds = new List<int>();
             var values = columns.ToDictionary(c => c.Key, _ => new double[dirs.Length]);
             for (int i = 0; i < dirs.Length; i++)

@@ -113,5 +113,15 @@ public sealed class InterestVolatilityTests(PlantedDataFixture fixture) : IClass
             Assert.Equal(pairs.ValuesOf("auc")[i],
                 share * pairs.ValuesOf("same_user_auc")[i] + (1 - share) * pairs.ValuesOf("cross_user_auc")[i], 9);
         }
+
+        // A model the folder does not hold is named with what it does hold; a folder without finished runs says so.
+        var missing = Assert.Throws<DirectoryNotFoundException>(() => UserPairReport.Run(outDir, ["deepfm"], null, "cross_user_auc", data.Root, TextWriter.Null));
+        Assert.Contains("deepfm: no such model folder", missing.Message);
+        Assert.Contains("holds: lr", missing.Message);
+        var unfinished = Path.Combine(data.Root, "vol-unfinished");
+        Directory.CreateDirectory(Path.Combine(unfinished, "lr", "seed7"));
+        var empty = Assert.Throws<FileNotFoundException>(() => VolatilityReport.Run(unfinished, ["lr"], "genre", null, data.Root, TextWriter.Null));
+        Assert.Contains("no finished seed runs", empty.Message);
+        Assert.Throws<FileNotFoundException>(() => VolatilityReport.Run(unfinished, [], "genre", null, data.Root, TextWriter.Null));
     }
 }
