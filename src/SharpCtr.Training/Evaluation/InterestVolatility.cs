@@ -1,3 +1,4 @@
+using SharpCtr.Data.Config;
 using SharpCtr.Data.Encoded;
 
 namespace SharpCtr.Training.Evaluation;
@@ -40,7 +41,7 @@ public static class InterestVolatility
     public static double[] PerUser(EncodedDataset data, string field)
     {
         var f = data.Fields.FirstOrDefault(x => x.Name == field)
-            ?? throw new ArgumentException($"data set '{data.Name}' has no field '{field}' (fields: {string.Join(", ", data.Fields.Select(x => x.Name))})");
+            ?? throw new ConfigException($"data set '{data.Name}' has no field '{field}' (fields: {string.Join(", ", data.Fields.Select(x => x.Name))})");
         int users = data.UserCount > 0 ? data.UserCount : data.User.Max() + 1;
         var sum = new double[users];
         var pairs = new int[users];
@@ -62,7 +63,7 @@ public static class InterestVolatility
     {
         "multi" => f.Ids.AsSpan(f.Offsets[row], f.Offsets[row + 1] - f.Offsets[row]),
         "categorical" => f.Ids.AsSpan(row, 1),
-        _ => throw new ArgumentException($"field '{f.Name}' is {f.Kind}; volatility needs a categorical or multi-valued field"),
+        _ => throw new ConfigException($"field '{f.Name}' is {f.Kind}; volatility needs a categorical or multi-valued field"),
     };
 
     /// <summary>Cuts users at the median volatility.</summary>

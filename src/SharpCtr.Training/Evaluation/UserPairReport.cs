@@ -1,3 +1,4 @@
+using SharpCtr.Data.Config;
 using SharpCtr.Training.Metrics;
 using SharpCtr.Training.Reports;
 
@@ -21,7 +22,7 @@ public static class UserPairReport
     public static ResultsTable Run(string compareDir, IReadOnlyList<string> models, string? reference, string tested, string dataRoot, TextWriter log)
     {
         if (!Columns.Any(c => c.Key == tested && c.Key != "same_user_share"))
-            throw new ArgumentException($"--test '{tested}': expected auc, same_user_auc or cross_user_auc");
+            throw new ConfigException($"--test '{tested}': expected auc, same_user_auc or cross_user_auc");
         var runs = ComparisonRescore.Run(compareDir, models, dataRoot, Columns, (run, test, scores) =>
         {
             var labels = new float[test.Length];

@@ -1,3 +1,4 @@
+using SharpCtr.Data.Config;
 using SharpCtr.Data.Encoded;
 using SharpCtr.Training.Reports;
 
@@ -31,7 +32,7 @@ public static class VolatilityReport
             if (!cuts.TryGetValue(run.Data, out var cut)) cuts[run.Data] = cut = InterestVolatility.Split(InterestVolatility.PerUser(run.Data, field));
             groups ??= cut;
             if (cut.Threshold != groups.Threshold || cut.FastUsers != groups.FastUsers)
-                throw new ArgumentException($"{run.Dir}: its data set cuts users at {cut.Threshold:F4} ({cut.FastUsers} fast) but the first run's at " +
+                throw new ConfigException($"{run.Dir}: its data set cuts users at {cut.Threshold:F4} ({cut.FastUsers} fast) but the first run's at " +
                     $"{groups.Threshold:F4} ({groups.FastUsers} fast) — the runs of one volatility table must share their rows and split");
             var (fast, slow) = InterestVolatility.Evaluate(run.Data, test, scores, cut);
             (fastRows, slowRows) = (fast.Rows, slow.Rows);

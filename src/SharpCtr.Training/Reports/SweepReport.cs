@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SharpCtr.Data.Config;
 
 namespace SharpCtr.Training.Reports;
 
@@ -30,7 +31,7 @@ public static class SweepReport
             var models = doc.RootElement.GetProperty("models").EnumerateArray().ToList();
             var row = model is null ? models.FirstOrDefault() : models.FirstOrDefault(m => m.GetProperty("model").GetString() == model);
             if (row.ValueKind == JsonValueKind.Undefined)
-                throw new ArgumentException($"{path}: no model '{model}' (has: {string.Join(", ", models.Select(m => m.GetProperty("model").GetString()))})");
+                throw new ConfigException($"{path}: no model '{model}' (has: {string.Join(", ", models.Select(m => m.GetProperty("model").GetString()))})");
             var metrics = new Dictionary<string, (double, double)>();
             foreach (var m in row.GetProperty("metrics").EnumerateObject())
                 metrics[m.Name] = (Number(m.Value.GetProperty("mean")), Number(m.Value.GetProperty("std")));
@@ -70,7 +71,7 @@ public static class SweepReport
         bool numeric = points.All(p => double.TryParse(p.X, NumberStyles.Float, inv, out _));
         var x = points.Select((p, i) => numeric ? double.Parse(p.X, inv) : i + 1).ToArray();
         var y = points.Select(p => p.Metrics.TryGetValue(metric, out var v) ? v.Mean
-            : throw new ArgumentException($"sweep value {p.X} has no metric '{metric}'")).ToArray();
+            : throw new ConfigException($"sweep value {p.X} has no metric '{metric}'")).ToArray();
         return new SvgChart { Title = title, XLabel = xLabel, YLabel = header, Kind = ChartKind.Bar, Series = [new ChartSeries(header, x, y)] };
     }
 }

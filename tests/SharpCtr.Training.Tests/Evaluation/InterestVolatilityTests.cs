@@ -75,7 +75,7 @@ public sealed class InterestVolatilityTests(PlantedDataFixture fixture) : IClass
     [Fact]
     public void AFieldThatIsNotThereIsNamed()
     {
-        var e = Assert.Throws<ArgumentException>(() => InterestVolatility.PerUser(ThreeUsers(), "genres"));
+        var e = Assert.Throws<SharpCtr.Data.Config.ConfigException>(() => InterestVolatility.PerUser(ThreeUsers(), "genres"));
         Assert.Contains("'genres'", e.Message);
         Assert.Contains("genre", e.Message);
     }

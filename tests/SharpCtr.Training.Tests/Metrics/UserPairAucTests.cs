@@ -81,7 +81,7 @@ public class UserPairAucTests
     [Fact]
     public void The_report_names_a_tested_column_it_does_not_have()
     {
-        var e = Assert.Throws<ArgumentException>(() => UserPairReport.Run("no-such-folder", [], "din", "gauc", ".", TextWriter.Null));
+        var e = Assert.Throws<SharpCtr.Data.Config.ConfigException>(() => UserPairReport.Run("no-such-folder", [], "din", "gauc", ".", TextWriter.Null));
         Assert.Contains("--test 'gauc'", e.Message);
         Assert.Contains("cross_user_auc", e.Message);
     }

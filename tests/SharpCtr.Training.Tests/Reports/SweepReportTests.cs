@@ -43,7 +43,7 @@ public sealed class SweepReportTests : IDisposable
     {
         var e = Assert.Throws<FileNotFoundException>(() => SweepReport.Load([("2", Path.Combine(root, "none"))], null));
         Assert.Contains("sweep value 2", e.Message);
-        var m = Assert.Throws<ArgumentException>(() => SweepReport.Load([("1", Folder("d", [0.8]))], "din"));
+        var m = Assert.Throws<SharpCtr.Data.Config.ConfigException>(() => SweepReport.Load([("1", Folder("d", [0.8]))], "din"));
         Assert.Contains("no model 'din' (has: genci)", m.Message);
     }
 }
