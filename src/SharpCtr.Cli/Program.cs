@@ -30,14 +30,14 @@ root.Subcommands.Add(UserPairCommands.Build());
 root.Subcommands.Add(GenCiCommands.Build());
 root.Subcommands.Add(SweepCommands.Build());
 // A user's mistake (a bad config key, a malformed line, a missing data set or file, a bundle or
-// checkpoint that does not fit) is one clear line and exit code 2; anything else is a bug and
-// keeps its stack trace.
+// checkpoint that does not fit or is damaged) is one clear line and exit code 2; anything else is
+// a bug and keeps its stack trace.
 try
 {
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is ConfigException or DataFormatException or DataSetMissingException or FileNotFoundException
-                              or DirectoryNotFoundException or BundleException or CheckpointMismatchException)
+                              or DirectoryNotFoundException or BundleException or CheckpointMismatchException or InvalidDataException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;

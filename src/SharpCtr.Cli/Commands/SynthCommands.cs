@@ -17,25 +17,17 @@ public static class SynthCommands
         var synth = new Command("synth", "Generate a synthetic search log with its ground truth") { config, output, seed };
         synth.SetAction(parse =>
         {
-            try
-            {
-                var options = SyntheticSearchConfig.Load(parse.GetValue(config)!.FullName);
-                if (parse.GetValue(seed) is { } s) options.Seed = s;
-                var clock = Stopwatch.StartNew();
-                var log = SearchLogGenerator.Generate(options);
-                var dir = parse.GetValue(output)!.FullName;
-                SearchLogWriter.Write(log, dir);
-                Console.WriteLine($"wrote {dir} (seed {options.Seed}) in {clock.Elapsed.TotalSeconds:F1} s");
-                Console.WriteLine(SyntheticLogStats.Compute(log));
-                var (all, last) = OracleAuc(log);
-                Console.WriteLine($"oracle AUC (the generator's click probability, true intent known): all impressions {all:F4}, each user's last 10 % of requests {last:F4}");
-                return 0;
-            }
-            catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
-            }
+            var options = SyntheticSearchConfig.Load(parse.GetValue(config)!.FullName);
+            if (parse.GetValue(seed) is { } s) options.Seed = s;
+            var clock = Stopwatch.StartNew();
+            var log = SearchLogGenerator.Generate(options);
+            var dir = parse.GetValue(output)!.FullName;
+            SearchLogWriter.Write(log, dir);
+            Console.WriteLine($"wrote {dir} (seed {options.Seed}) in {clock.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine(SyntheticLogStats.Compute(log));
+            var (all, last) = OracleAuc(log);
+            Console.WriteLine($"oracle AUC (the generator's click probability, true intent known): all impressions {all:F4}, each user's last 10 % of requests {last:F4}");
+            return 0;
         });
         return synth;
     }
