@@ -45,7 +45,6 @@ public sealed class TokenizerConfig
         var co = new CooccurrenceOptions(dim, c.GetInt("window", 10, min: 1), oversample, power, seed);
         var file = v.GetOptionalString("file");
         if (source == "file" && file == null) throw new ConfigException($"{v.Where}: 'vectors.source: file' needs 'vectors.file' (a TSV or .npy of item vectors)");
-        if (dim < 1) throw new ConfigException($"{v.Where}: 'vectors.dim' must be ≥ 1");
 
         var r = root.Section("rqvae");
         var hidden = r.GetIntList("hidden", [512, 256, 128], min: 1).ToArray();

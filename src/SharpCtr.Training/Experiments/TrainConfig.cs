@@ -44,7 +44,7 @@ public sealed class TrainConfig
             WeightDecay = (float)s.GetDouble("weight_decay", 0, min: 0),
             EmbeddingL2 = (float)s.GetDouble("embedding_l2", 0, min: 0),
             ClipNorm = (float)s.GetDouble("clip_norm", 0, min: 0),
-            EmaDecay = EmaDecayOf(s),
+            EmaDecay = (float)s.GetDouble("ema_decay", 0, min: 0, below: 1),   // 0: off
             Schedule = s.GetChoice("lr_schedule", "constant", "constant", "cosine", "step", "plateau"),
             DecayEpochs = s.GetIntList("lr_decay_epochs", [], min: 1).ToArray(),
             Monitor = s.GetChoice("monitor", "auc", "auc", "logloss", "gauc", "uauc", "auc-logloss"),
@@ -54,12 +54,5 @@ public sealed class TrainConfig
             MaxTrainRows = s.GetInt("max_train_rows", 0, min: 0),
             MaxEvalRows = s.GetInt("max_eval_rows", 0, min: 0),
         };
-    }
-
-    static float EmaDecayOf(ConfigSection s)
-    {
-        double d = s.GetDouble("ema_decay", 0);
-        return d == 0 || d is > 0 and < 1 ? (float)d
-            : throw new ConfigException($"{s.Where}: ema_decay must be 0 (off) or in (0, 1), e.g. 0.99, got {d.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 }
