@@ -236,7 +236,7 @@ public sealed class ConfigSection
             {
                 var s = c.IsScalar ? c.Scalar : null;
                 if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) || x < min)
-                    throw new ConfigException($"{c.Where}: each item of '{Name(key)}' must be {IntRange(min, int.MaxValue)}, got '{s ?? (c.IsMap ? "a mapping" : "a list")}'");
+                    throw new ConfigException($"{c.Where}: each item of '{Name(key)}' must be {IntRange(min, int.MaxValue)}, got {(s is null ? (c.IsMap ? "a mapping" : c.IsList ? "a list" : "an empty value") : $"'{s}'")}");
                 return x;
             }).ToList();
         else throw new ConfigException($"{n.Where}: '{Name(key)}' must be a list of integers");

@@ -51,7 +51,10 @@ public class ConfigLoaderTests
         e = Assert.Throws<ConfigException>(() => root.GetIntList("mlp", [1], min: 1));
         Assert.Equal("x.yaml:7: each item of 'mlp' must be a positive integer, got '2.5'", e.Message);
         e = Assert.Throws<ConfigException>(() => root.GetIntList("widths", [1], min: 0));
-        Assert.Contains("x.yaml:8: each item of 'widths' must be a non-negative integer, got '-1'", e.Message);
+        Assert.Equal("x.yaml:8: each item of 'widths' must be a non-negative integer, got '-1'", e.Message);
+        var nested = ConfigLoader.LoadText("mlp: [[1, 2]]\nempty: [~]\n", "y.yaml");
+        Assert.EndsWith("got a list", Assert.Throws<ConfigException>(() => nested.GetIntList("mlp", [1], min: 1)).Message);
+        Assert.EndsWith("got an empty value", Assert.Throws<ConfigException>(() => nested.GetIntList("empty", [1], min: 1)).Message);
         // In range, and defaults (which are not checked against a file line) pass through.
         Assert.Equal(3, root.GetInt("layers", 1, min: 0));
         Assert.Equal(7, root.GetInt("absent", 7, min: 1));
