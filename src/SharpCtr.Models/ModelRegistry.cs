@@ -65,7 +65,7 @@ public static class ModelRegistry
 public static class ModelConfig
 {
     /// <summary>A list of layer widths (`mlp: [256, 128]`): each a positive integer.</summary>
-    public static int[] Ints(ConfigSection c, string key, int[] @default) => c.GetIntList(key, @default, min: 1).ToArray();
+    public static int[] Ints(ConfigSection c, string key, int[] @default, int minCount = 0) => c.GetIntList(key, @default, min: 1, minCount).ToArray();
 
     /// <summary>The non-sequence fields a model uses: `fields:` if given, else all of the schema's.</summary>
     public static List<string> Fields(ConfigSection c, FeatureEmbeddings emb) =>

@@ -225,8 +225,9 @@ public sealed class ConfigSection
         return v;
     }
 
-    /// <summary>A list of integers, each ≥ min (layer widths: 1); a fraction or an item out of range is an error at the item's line.</summary>
-    public List<int> GetIntList(string key, IReadOnlyList<int> @default, int min)
+    /// <summary>A list of integers, each ≥ min (layer widths: 1); a fraction or an item out of range is an error at the item's line,
+    /// a list shorter than <paramref name="minCount"/> (a module that needs at least one layer) one at the list's.</summary>
+    public List<int> GetIntList(string key, IReadOnlyList<int> @default, int min, int minCount = 0)
     {
         var n = Raw(key);
         List<int> v;
@@ -240,6 +241,8 @@ public sealed class ConfigSection
                 return x;
             }).ToList();
         else throw new ConfigException($"{n.Where}: '{Name(key)}' must be a list of integers");
+        if (v.Count < minCount)
+            throw new ConfigException($"{n?.Where ?? _node.Where}: '{Name(key)}' must list at least {minCount} {(minCount == 1 ? "integer" : "integers")}, got {(v.Count == 0 ? "an empty list" : $"{v.Count}")}");
         Record(key, v);
         return v;
     }

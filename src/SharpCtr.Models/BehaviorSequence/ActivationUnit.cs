@@ -37,7 +37,7 @@ public sealed class ActivationUnit : Module
 
     /// <summary>The unit a model config describes: attention_units ([64, 32]) and attention_activation (dice).</summary>
     public static ActivationUnit FromConfig(ConfigSection c, int keyWidth, Rng rng) =>
-        new(keyWidth, ModelConfig.Ints(c, "attention_units", [64, 32]), Activations.Parse(c.GetString("attention_activation", "dice")), rng);
+        new(keyWidth, ModelConfig.Ints(c, "attention_units", [64, 32], minCount: 1), Activations.Parse(c.GetString("attention_activation", "dice")), rng);
 
     /// <summary>The unit's modules under DIN's parameter names (att_q, att_k, att_p, att_act, att_mlp).</summary>
     public IEnumerable<(string, Module)> NamedParts()

@@ -60,7 +60,7 @@ public sealed class DiffusionPurifier : Module
         stopX0Gradient = c.GetChoice("x0_gradient", "pass", "pass", "stop") == "stop";
         if (oneStepTraining && meanStartTraining) throw new ConfigException($"{c.Where}: train_start: mean applies to train_h: reverse_chain (one_step has no chain start)");
         noiseWeight = (float)c.GetDouble("noise_weight", 1.0, min: 0);
-        Denoiser = new Denoiser(dim, conditionDim, c.GetInt("step_dim", 16, min: 1), ModelConfig.Ints(c, "denoiser", [64, 64]), steps, rng);
+        Denoiser = new Denoiser(dim, conditionDim, c.GetInt("step_dim", 16, min: 1), ModelConfig.Ints(c, "denoiser", [64, 64], minCount: 1), steps, rng);
         this.rng = rng.Fork();
     }
 

@@ -29,7 +29,7 @@ public sealed class XDeepFm : CtrModel
         int dim = c.GetInt("embedding_dim", 16, min: 1);
         linear = new FieldInputs(new FeatureEmbeddings(ctx.Schema, 1, ctx.Rng), c);
         factors = new FieldInputs(new FeatureEmbeddings(ctx.Schema, dim, ctx.Rng), c);
-        var sizes = ModelConfig.Ints(c, "cin", [32, 32, 32]);
+        var sizes = ModelConfig.Ints(c, "cin", [32, 32, 32], minCount: 1);
         int m = factors.Count, h = m, pooled = 0;
         cin = new Tensor[sizes.Length];
         for (int k = 0; k < sizes.Length; k++)

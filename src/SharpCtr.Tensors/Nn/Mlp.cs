@@ -98,12 +98,13 @@ public sealed class Mlp : Module
     /// the rows run the fused MLP over the other columns only (DeepFM on MovieLens-1M: 48 of its
     /// 144 inputs are the candidate's). Returns false, computing nothing, when any condition fails.
     /// The first layer then sums its inputs in another order than <see cref="Forward(Tensor)"/>:
-    /// the scores agree to rounding, not bit for bit.
+    /// the scores agree to rounding, not bit for bit. An MLP without hidden layers (`mlp: []`, a
+    /// linear deep part) has no first layer to fold into and always declines.
     /// </summary>
     public bool TryForwardRequest(Tensor x, int[] requestColumns, out Tensor y)
     {
         y = null!;
-        if (!FusedInference || Training || Tape.IsRecording || x.Rank != 2 || x.Cols != InputDim || x.Rows < 2 || x.Rows > Kernels.SmallMlpKernel.MaxRows)
+        if (Layers.Length == 0 || !FusedInference || Training || Tape.IsRecording || x.Rank != 2 || x.Cols != InputDim || x.Rows < 2 || x.Rows > Kernels.SmallMlpKernel.MaxRows)
             return false;
         if (Layers[0].Panels is null || InferenceForm.Of(this) is not { } form) return false;   // Panels: frozen, weights unchanged
         var split = requestSplit;

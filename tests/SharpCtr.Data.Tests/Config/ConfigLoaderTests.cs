@@ -55,6 +55,10 @@ public class ConfigLoaderTests
         var nested = ConfigLoader.LoadText("mlp: [[1, 2]]\nempty: [~]\n", "y.yaml");
         Assert.EndsWith("got a list", Assert.Throws<ConfigException>(() => nested.GetIntList("mlp", [1], min: 1)).Message);
         Assert.EndsWith("got an empty value", Assert.Throws<ConfigException>(() => nested.GetIntList("empty", [1], min: 1)).Message);
+        var none = ConfigLoader.LoadText("units: []\n", "z.yaml");
+        Assert.Equal("z.yaml:1: 'units' must list at least 1 integer, got an empty list",
+            Assert.Throws<ConfigException>(() => none.GetIntList("units", [1], min: 1, minCount: 1)).Message);
+        Assert.Empty(none.GetIntList("units", [1], min: 1));   // an empty list is a list where a module allows none (mlp: [])
         // In range, and defaults (which are not checked against a file line) pass through.
         Assert.Equal(3, root.GetInt("layers", 1, min: 0));
         Assert.Equal(7, root.GetInt("absent", 7, min: 1));

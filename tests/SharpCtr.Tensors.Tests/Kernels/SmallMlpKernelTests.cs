@@ -175,6 +175,24 @@ public class SmallMlpKernelTests
     }
 
     [Fact]
+    public void AnMlpWithoutHiddenLayersScoresARequestThroughTheOrdinaryPath()
+    {
+        // `mlp: []` (a linear deep part): there is no first layer to fold the user's columns into.
+        // This threw IndexOutOfRangeException from the request path before it declined.
+        var mlp = new Mlp(40, [], new Rng(5), Activation.Relu, outputDim: 1);
+        mlp.Freeze();
+        var rng = new Random(5);
+        var x = Random(rng, 12 * 40);
+        for (int r = 1; r < 12; r++) for (int c = 8; c < 24; c++) x[r * 40 + c] = x[c];
+        var t = Tensor.FromArray(x, 12, 40);
+        using (Tape.Inference())
+        {
+            Assert.False(mlp.TryForwardRequest(t, [.. Enumerable.Range(8, 16)], out _));
+            Assert.Equal(mlp.Forward(t).ToArray(), mlp.Forward(t, [.. Enumerable.Range(8, 16)]).ToArray());
+        }
+    }
+
+    [Fact]
     public void RequestPathFollowsANewFreeze()
     {
         // Weights changed between two freezes (a model trained further, then frozen again): the folded

@@ -147,6 +147,8 @@ public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<Plant
     [InlineData("deepfm", "model.embedding_dim=0", "'model.embedding_dim' must be a positive integer, got 0")]
     [InlineData("din", "model.attention_units=[64,-1]", "each item of 'model.attention_units' must be a positive integer, got '-1'")]
     [InlineData("din", "model.dropout=1", "'model.dropout' must be in [0, 1), got 1")]
+    [InlineData("din", "model.attention_units=[]", "'model.attention_units' must list at least 1 integer, got an empty list")]
+    [InlineData("xdeepfm", "model.cin=[]", "'model.cin' must list at least 1 integer, got an empty list")]
     [InlineData("deepfm", "model.embedding_dim=2000000000", "model 'deepfm' cannot be built from this configuration: tensor of shape")]
     public void OutOfRangeModelSettingsAreConfigurationErrors(string model, string setting, string expected)
     {

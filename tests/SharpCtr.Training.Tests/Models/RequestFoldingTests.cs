@@ -31,6 +31,23 @@ public sealed class RequestFoldingTests(PlantedDataFixture fixture) : IClassFixt
         AssertFoldedMatchesUnfolded(m, Request(data.Dataset, 30), m.Modules().Select(x => x.Value).OfType<Mlp>().ToArray(), model);
     }
 
+    /// <summary>`mlp: []` (a linear deep part) leaves no first layer to fold into: the request is scored
+    /// the ordinary way, as in evaluation. Before the check it threw from the request path.</summary>
+    [Theory]
+    [InlineData("deepfm")]
+    [InlineData("din")]
+    public void AModelWithoutHiddenLayersScoresARequestUnfolded(string model)
+    {
+        var exp = Experiment.Load(data.ExperimentPath, [$"model.name={model}", "model.mlp=[]"]);
+        var m = ModelRegistry.Create(new ModelContext(data.Dataset, exp.Model, new Rng(1)));
+        var request = Request(data.Dataset, 30);
+        m.Eval();
+        var plain = Scores(m, request);
+        m.Freeze();
+        Assert.Equal(plain, Scores(m, request));
+        Assert.Equal(0, m.Modules().Select(x => x.Value).OfType<Mlp>().Sum(x => x.FoldedRequests));
+    }
+
     /// <summary>A ranking request: <paramref name="candidates"/> test rows, all given the last test row's user fields and history.</summary>
     internal static Batch Request(EncodedDataset d, int candidates)
     {
