@@ -80,7 +80,10 @@ public sealed class GenCi : CtrModel
             "intent-mean" => IntentVariant.IntentMean,
             _ => IntentVariant.Hcaim,
         };
-        intent = new CohortIntent(dModel, c.GetInt("cohort_heads", 2, min: 1), (float)c.GetDouble("cohort_dropout", 0.2, min: 0, below: 1), variant, ctx.Rng);
+        int cohortHeads = c.GetInt("cohort_heads", 2, min: 1);
+        if (dModel % cohortHeads != 0)
+            throw new Data.Config.ConfigException($"{c.Where}: d_model {dModel} is not divisible by cohort_heads {cohortHeads} (the cohort attention splits d_model over its heads)");
+        intent = new CohortIntent(dModel, cohortHeads, (float)c.GetDouble("cohort_dropout", 0.2, min: 0, below: 1), variant, ctx.Rng);
         maxHistory = c.GetInt("max_history", 50, min: 1);
         beam = c.GetInt("beam", 1, min: 1);
         trie = c.GetBool("trie", false);

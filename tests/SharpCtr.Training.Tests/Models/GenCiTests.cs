@@ -81,6 +81,13 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
         return b;
     }
 
+    [Fact]
+    public void ACohortAttentionThatCannotSplitDModelIsAConfigurationError()
+    {
+        var e = Assert.Throws<SharpCtr.Data.Config.ConfigException>(() => Model("model.cohort_heads=3"));
+        Assert.Contains("d_model 16 is not divisible by cohort_heads 3", e.Message);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(4)]
