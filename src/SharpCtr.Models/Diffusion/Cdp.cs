@@ -122,6 +122,7 @@ public sealed class Cdp : CtrModel
             Activations.Parse(c.GetString("activation", "relu")), (float)c.GetDouble("dropout", 0, min: 0, below: 1), outputDim: 1);
         userColumns = [.. inputs.UserColumns.Select(column => dim + column)];   // after h, which depends on the candidate
         hDropout = (float)c.GetDouble("h_dropout", 0, min: 0, below: 1);
+        // Checked again as float: a value just below 1 (0.99999999999) rounds to 1f, a keep-probability of 0.
         if (hDropout is < 0 or >= 1) throw new ConfigException($"{c.Where}: h_dropout must be in [0, 1), got {hDropout}");
         if (hDropout > 0) hDropoutRng = ctx.Rng.Fork();   // forked last, and only when used: other configs initialise as before
     }
