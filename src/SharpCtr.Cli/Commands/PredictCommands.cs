@@ -41,13 +41,19 @@ public static class PredictCommands
         return cmd;
     }
 
-    /// <summary>The split's AUC in the run's metrics.json, where it recorded one (valid and test).</summary>
+    /// <summary>The split's AUC in the run's metrics.json, where it recorded one (valid and test); a file
+    /// that does not parse is no record (the check is a courtesy, the scores stand without it).</summary>
     static double? RecordedAuc(string dir, string split)
     {
         var path = Path.Combine(dir, "metrics.json");
         if (!File.Exists(path)) return null;
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        return json.RootElement.TryGetProperty(split, out var m) && m.ValueKind == JsonValueKind.Object && m.TryGetProperty("auc", out var auc)
-            && auc.ValueKind == JsonValueKind.Number ? auc.GetDouble() : null;
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty(split, out var m)
+                && m.ValueKind == JsonValueKind.Object && m.TryGetProperty("auc", out var auc) && auc.ValueKind == JsonValueKind.Number
+                ? auc.GetDouble() : null;
+        }
+        catch (JsonException) { return null; }
     }
 }

@@ -23,7 +23,7 @@ public sealed record Predictions(byte Split, int[] Samples, float[] Scores, Spli
 
     /// <summary>
     /// One line per row: its position in the split, the raw user and item ids (where the data set
-    /// has user_id / item_id fields; empty for a value outside the vocabulary), the request id of
+    /// has user_id / item_id fields that are not hashed; empty for a value outside the vocabulary), the request id of
     /// an impression log, the label and the score (shortest text that reads back to the same float).
     /// Written atomically.
     /// </summary>
@@ -57,12 +57,14 @@ public sealed record Predictions(byte Split, int[] Samples, float[] Scores, Spli
         });
     }
 
-    /// <summary>Row → raw value of the categorical field read from <paramref name="source"/>, or null when the data set has none.</summary>
+    /// <summary>Row → raw value of the categorical field read from <paramref name="source"/>; null when the
+    /// data set has none, or hashes it (a hashed vocabulary keeps no raw values to give back).</summary>
     static Func<int, string>? RawIds(EncodedDataset data, string source)
     {
         var field = data.Fields.Find(f => f.Source == source && f.Kind == "categorical");
         if (field is null) return null;
         var vocabulary = data.Vocabulary(source);
+        if (vocabulary.HashBuckets > 0) return null;
         return i => Csv(vocabulary.Token(field.Ids[i]) ?? "");
     }
 

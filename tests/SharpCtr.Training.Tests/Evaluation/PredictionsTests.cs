@@ -76,5 +76,15 @@ public sealed class PredictionsTests(PlantedDataFixture fixture) : IClassFixture
         Assert.Equal(
             ["row,item_id,request_id,label,score", "0,\"a,b\",17,1,0.75", "1,\"say \"\"hi\"\"\",17,0,0.1", "2,,42,0,1E-07"],
             File.ReadAllLines(csv));
+
+        // a hashed id space keeps no raw values: the column is left out rather than written empty
+        var hashed = new EncodedDataset
+        {
+            Name = data.Name, Count = data.Count, Labels = data.Labels, User = data.User, Group = data.Group, Split = data.Split,
+            GroupRequestIds = data.GroupRequestIds, Fields = data.Fields,
+            Vocabularies = [new Vocabulary("item_id", [], 1, hashBuckets: 2)], UserCount = 1,
+        };
+        p.WriteCsv(hashed, csv);
+        Assert.Equal("row,request_id,label,score", File.ReadLines(csv).First());
     }
 }
