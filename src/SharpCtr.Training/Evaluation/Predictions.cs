@@ -3,6 +3,7 @@ using System.Text;
 using SharpCtr.Data.Encoded;
 using SharpCtr.Tensors.IO;
 using SharpCtr.Training.Experiments;
+using SharpCtr.Training.Reports;
 
 namespace SharpCtr.Training.Evaluation;
 
@@ -65,10 +66,6 @@ public sealed record Predictions(byte Split, int[] Samples, float[] Scores, Spli
         if (field is null) return null;
         var vocabulary = data.Vocabulary(source);
         if (vocabulary.HashBuckets > 0) return null;
-        return i => Csv(vocabulary.Token(field.Ids[i]) ?? "");
+        return i => CsvReport.Field(vocabulary.Token(field.Ids[i]) ?? "");
     }
-
-    /// <summary>A value quoted when it holds a comma, quote or line break (RFC 4180).</summary>
-    static string Csv(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";
 }

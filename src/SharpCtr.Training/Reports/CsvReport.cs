@@ -37,6 +37,6 @@ public static class CsvReport
     static string Number(double x) => double.IsNaN(x) ? "" : x.ToString("R", Inv);
 
     /// <summary>Quotes a field when it holds a comma, quote or newline (RFC 4180).</summary>
-    static string Field(string s) =>
+    internal static string Field(string s) =>
         s.IndexOfAny([',', '"', '\n', '\r']) < 0 ? s : "\"" + s.Replace("\"", "\"\"") + "\"";
 }
