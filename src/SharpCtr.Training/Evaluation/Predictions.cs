@@ -13,13 +13,13 @@ namespace SharpCtr.Training.Evaluation;
 /// user, chronological): the order the run's own metrics were computed in, so the metrics here
 /// are the run's (unless the data or the code changed since).
 /// </summary>
-public sealed record Predictions(byte Split, int[] Samples, float[] Scores, SplitMetrics Metrics)
+public sealed record Predictions(int[] Samples, float[] Scores, SplitMetrics Metrics)
 {
     public static Predictions Of(TrainedRun run, byte split)
     {
         var samples = run.Data.Indices(split);
         var scores = Evaluator.Predict(run.Model, run.Data, samples, run.Experiment.Train.EvalBatchSize);
-        return new Predictions(split, samples, scores, Evaluator.Metrics(run.Data, samples, scores));
+        return new Predictions(samples, scores, Evaluator.Metrics(run.Data, samples, scores));
     }
 
     /// <summary>

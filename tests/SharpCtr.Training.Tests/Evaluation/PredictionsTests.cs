@@ -70,7 +70,7 @@ public sealed class PredictionsTests(PlantedDataFixture fixture) : IClassFixture
         };
         var samples = data.Indices(Splits.Test);
         float[] scores = [0.75f, 0.1f, 1e-7f];
-        var p = new Predictions(Splits.Test, samples, scores, Evaluator.Metrics(data, samples, scores));
+        var p = new Predictions(samples, scores, Evaluator.Metrics(data, samples, scores));
         var csv = Path.Combine(fixture.Data.Root, "impressions.csv");
         p.WriteCsv(data, csv);
         Assert.Equal(
