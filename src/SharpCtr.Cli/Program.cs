@@ -23,6 +23,7 @@ root.Subcommands.Add(data);
 root.Subcommands.Add(TrainCommands.Build());
 root.Subcommands.Add(CompareCommands.Build());
 root.Subcommands.Add(PredictCommands.Build());
+root.Subcommands.Add(ScoreCommands.Build());
 root.Subcommands.Add(TokenizeCommands.Build());
 ServeCommands.AddTo(root, bench);   // sharpctr export / serve / bench serve
 root.Subcommands.Add(CdpCommands.Build());

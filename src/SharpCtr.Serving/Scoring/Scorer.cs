@@ -22,4 +22,15 @@ public static class Scorer
         }
         return scores;
     }
+
+    /// <summary>A request may name the model or bundle version it expects; another one is a 404.</summary>
+    public static void CheckModel(ModelBundle bundle, ScoreRequest request)
+    {
+        if (request.Model is { } wanted && wanted != bundle.ModelName && wanted != bundle.Version)
+            throw new RequestException(404, "unknown model", $"field 'model': '{wanted}' is not loaded (serving {bundle.ModelName} version {bundle.Version})");
+    }
+
+    /// <summary>History positions the model read: the request's (or store's) events, up to the sequence length.</summary>
+    public static int HistoryLength(ModelBundle bundle, ScoreInput input) =>
+        bundle.Schema.Sequence is { } s ? Math.Min(input.History?.Count ?? 0, s.MaxLen) : 0;
 }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -22,11 +21,6 @@ namespace SharpCtr.Serving.Service;
 /// </summary>
 public static class ServiceApp
 {
-    static readonly JsonSerializerOptions StrictJson = new()
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,   // a misspelt top-level field is an error, not ignored
-    };
-
     /// <param name="configure">extra builder setup (tests plug the in-memory test server in here).</param>
     public static WebApplication Create(ServingOptions options, IHistoryStore store, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
@@ -67,8 +61,7 @@ public static class ServiceApp
                 var stages = metrics.Stages;
                 long t = Stopwatch.GetTimestamp();
                 var request = await ReadJson<ScoreRequest>(ctx, options);
-                if (request.Model is { } wanted && wanted != bundle.ModelName && wanted != bundle.Version)
-                    throw new RequestException(404, "unknown model", $"field 'model': '{wanted}' is not loaded (serving {bundle.ModelName} version {bundle.Version})");
+                Scorer.CheckModel(bundle, request);
                 var input = ScoreInput.From(request, options.MaxCandidates);
                 t = stages.Add(StageTimes.Stage.Parse, t);
                 if (bundle.Schema.Sequence is { } seq && input.History is null)
@@ -95,8 +88,7 @@ public static class ServiceApp
                 }
                 finally { scoring.Release(); }
                 metrics.AddScored(scores.Length);
-                int historyLength = bundle.Schema.Sequence is { } s ? Math.Min(input.History?.Count ?? 0, s.MaxLen) : 0;
-                var body = JsonSerializer.SerializeToUtf8Bytes(new ScoreResponse(bundle.ModelName, bundle.Version, scores, historyLength));
+                var body = JsonSerializer.SerializeToUtf8Bytes(new ScoreResponse(bundle.ModelName, bundle.Version, scores, Scorer.HistoryLength(bundle, input)));
                 stages.Add(StageTimes.Stage.Write, t);
                 stages.CountRequest();
                 return Results.Bytes(body, "application/json; charset=utf-8");
@@ -197,16 +189,7 @@ public static class ServiceApp
                 }
             }
             catch (BadHttpRequestException e) when (e.StatusCode == 413) { throw TooLarge(options); }
-            if (length == 0) throw new RequestException(400, "malformed JSON", "the request body is empty");
-            try
-            {
-                return JsonSerializer.Deserialize<T>(buffer.AsSpan(0, length), StrictJson)
-                    ?? throw new RequestException(400, "malformed JSON", "the request body must be a JSON object, not null");
-            }
-            catch (JsonException e)
-            {
-                throw new RequestException(400, "malformed JSON", $"line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}{(string.IsNullOrEmpty(e.Path) ? "" : $", at {e.Path}")}: {e.Message.Split(" Path:")[0]}");
-            }
+            return RequestJson.Parse<T>(buffer.AsSpan(0, length));
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
