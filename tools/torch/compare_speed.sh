@@ -4,6 +4,9 @@
 # interleaved ROUNDS times (default 2) so that a noisy host's phases hit both sides.
 # Ends with a table of the ratios per round (issue 4: training ≥ 5×, request p50 ≤ 1/3).
 # Needs SHARPCTR_DATA (the folder holding ml-1m) and Debian's python3-torch + python3-sklearn.
+# TRAINED=DIR times our requests with trained weights, DIR/<model>/seed2024 (a `compare --out DIR`
+# folder): a ReLU MLP skips the all-zero positions trained ReLUs leave, so untrained weights (the
+# default, the configs) overstate DeepFM's request; the peer's dense products cost the same either way.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${SHARPCTR_DATA:?set SHARPCTR_DATA to the folder that holds ml-1m}"
@@ -18,7 +21,9 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     echo "peer $m train $peer_train samples/s, request p50 $peer_p50 p99 $peer_p99 ms"
     echo "== round $round $m sharpctr $(date -u +%H:%M:%S)"
     train="$(./sharpctr bench train configs/movielens-1m/$m.yaml | tail -1)"
-    request="$(./sharpctr bench request configs/movielens-1m/$m.yaml | grep " p50 ")"
+    weights="configs/movielens-1m/$m.yaml"
+    if [[ -n "${TRAINED:-}" ]]; then weights="$TRAINED/$m/seed2024"; fi
+    request="$(./sharpctr bench request "$weights" | grep " p50 ")"
     echo "$train"; echo "$request"
     ours_train="$(grep -oE '^[a-z0-9_-]+: [0-9,]+ samples/s' <<<"$train" | grep -oE '[0-9,]+' | tr -d ,)"
     ours_p50="$(grep -oE 'p50 [0-9.]+' <<<"$request" | cut -d' ' -f2)"

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpCtr.Data;
+using SharpCtr.Data.Config;
+using SharpCtr.Data.Encoded;
 using SharpCtr.Training.Experiments;
 using SharpCtr.Training.Trainer;
 
@@ -57,18 +59,33 @@ public static class TrainCommands
     /// <summary>`sharpctr bench request &lt;config&gt;`: p50/p99 of scoring one 100-candidate request on one thread.</summary>
     public static Command BuildRequestBench()
     {
-        var config = new Argument<string>("config") { Description = "experiment YAML" };
-        var set = new Option<string[]>("--set") { Description = "override a config value (repeatable)" };
+        var config = new Argument<string>("config") { Description = "experiment YAML (untrained weights), or a finished run folder (its best weights)" };
+        var set = new Option<string[]>("--set") { Description = "override a config value (repeatable; not with a run folder)" };
         var candidates = new Option<int>("--candidates") { Description = "candidates per request", DefaultValueFactory = _ => 100 }.AtLeast(1);
         var requests = new Option<int>("--requests") { Description = "timed requests (after 30 warm-up)", DefaultValueFactory = _ => 1000 }.AtLeast(1);
         var dataDir = new Option<string?>("--data-dir") { Description = "data root" };
         var threads = new Option<int>("--threads") { Description = "kernel threads for the request (the service gives a lone request 2)", DefaultValueFactory = _ => 1 }.AtLeast(1);
-        var cmd = new Command("request", "Latency of scoring one request (one user, N candidates) on one thread; untrained weights, same cost") { config, set, candidates, requests, dataDir, threads };
+        // A run folder's trained weights can cost less than untrained ones: a ReLU MLP skips the
+        // positions where a block of candidates is all 0, and trained ReLUs leave more of them.
+        var cmd = new Command("request", "Latency of scoring one request (one user, N candidates) on one thread, with untrained weights (a config) or a run's best weights (a run folder)") { config, set, candidates, requests, dataDir, threads };
         cmd.SetAction(parse =>
         {
-            var exp = Experiment.Load(parse.GetValue(config)!, parse.GetValue(set) ?? []);
-            var data = DatasetLoader.Load(exp.Data, DataRoot.Resolve(parse.GetValue(dataDir))).Dataset;
-            var model = SharpCtr.Models.ModelRegistry.Create(new SharpCtr.Models.ModelContext(data, exp.Model, new SharpCtr.Tensors.Rng((ulong)exp.Train.Seed)));
+            var source = parse.GetValue(config)!;
+            Experiment exp;
+            EncodedDataset data;
+            SharpCtr.Models.CtrModel model;
+            if (Directory.Exists(source))
+            {
+                if (parse.GetValue(set) is { Length: > 0 }) throw new ConfigException($"{source}: --set does not apply to a finished run (it scores with the run's own config)");
+                var run = TrainedRun.Load(source, DataRoot.Resolve(parse.GetValue(dataDir)));
+                (exp, data, model) = (run.Experiment, run.Data, run.Model);
+            }
+            else
+            {
+                exp = Experiment.Load(source, parse.GetValue(set) ?? []);
+                data = DatasetLoader.Load(exp.Data, DataRoot.Resolve(parse.GetValue(dataDir))).Dataset;
+                model = SharpCtr.Models.ModelRegistry.Create(new SharpCtr.Models.ModelContext(data, exp.Model, new SharpCtr.Tensors.Rng((ulong)exp.Train.Seed)));
+            }
             var test = data.Indices(SharpCtr.Data.Encoded.Splits.Test);
             var r = SharpCtr.Training.Evaluation.RequestLatency.Measure(model, data, test, parse.GetValue(candidates), parse.GetValue(requests), threads: parse.GetValue(threads));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

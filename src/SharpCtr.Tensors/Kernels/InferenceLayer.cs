@@ -25,14 +25,39 @@ public sealed unsafe record InferenceLayer(float[] Weight, float[]? Bias, int In
             fixed (float* pw = Weight) SmallMatMul.Rows4(a, rows, In, pw, Out, c);
     }
 
+    [ThreadStatic] static int[]? activeScratch;
+    [ThreadStatic] static float[]? packedScratch;
+
+    /// <summary>
+    /// <see cref="Multiply"/> for an x that a ReLU produced: the products skip the positions where
+    /// a whole 4-row block of x is 0 (<see cref="SmallMatMul.ActivePositions"/>), which gives the
+    /// same values. When fewer than a tenth of the positions would be skipped, the dense product.
+    /// </summary>
+    void MultiplySkippingZeros(float* a, int rows, float* c)
+    {
+        int blocks = rows / 4, need = blocks * (In + 1);
+        if (activeScratch is null || activeScratch.Length < need) activeScratch = new int[need];
+        if (packedScratch is null || packedScratch.Length < rows * In) packedScratch = new float[rows * In];
+        fixed (int* lists = activeScratch)
+        fixed (float* pa = packedScratch, pp = Panels)
+        {
+            int* counts = lists + blocks * In;
+            int active = SmallMatMul.ActivePositions(a, rows, In, lists, counts, pa);
+            if (active * 10L > blocks * (long)In * 9) SmallMatMul.RowsPacked(a, rows, In, pp, Out, c);
+            else SmallMatMul.RowsPackedActive(pa, rows, In, pp, Out, c, lists, counts);
+        }
+    }
+
     /// <summary>
     /// y [rows, Out] = act(x·Weight + Bias) for the fused kernels: the product over
     /// <paramref name="padded"/> rows (a multiple of 4; rows past <paramref name="rows"/> are
-    /// computed and ignored), then bias and activation on the real rows.
+    /// computed and ignored), then bias and activation on the real rows. <paramref name="afterRelu"/>:
+    /// x is the output of a ReLU, so whole zero positions may be skipped (same values).
     /// </summary>
-    internal void Forward(float* x, int padded, int rows, float* y)
+    internal void Forward(float* x, int padded, int rows, float* y, bool afterRelu = false)
     {
-        Multiply(x, padded, y);
+        if (afterRelu && Panels is not null) MultiplySkippingZeros(x, padded, y);
+        else Multiply(x, padded, y);
         if (Bias is { } bias)
             fixed (float* pb = bias)
                 for (int i = 0; i < rows; i++)

@@ -83,9 +83,11 @@ public static unsafe class SmallMlpKernel
             new Span<float>(input + rows * inDim, (padded - rows) * inDim).Clear();   // pad rows: computed, never stored
             float* cur = input, next = bufA;
             int width = inDim;
+            bool afterRelu = false;   // the first layer's input is embeddings, never ReLU output
             foreach (var layer in hidden)
             {
-                layer.Forward(cur, padded, rows, next);
+                layer.Forward(cur, padded, rows, next, afterRelu);
+                afterRelu = layer.Act == InferenceActivation.Relu;
                 width = layer.Out;
                 cur = next;
                 next = next == bufA ? bufB : bufA;
@@ -95,7 +97,7 @@ public static unsafe class SmallMlpKernel
             {
                 if (outDim % 16 == 0)
                 {
-                    output.Forward(cur, padded, rows, next);   // the output layer's activation is the identity
+                    output.Forward(cur, padded, rows, next, afterRelu);   // the output layer's activation is the identity
                     Buffer.MemoryCopy(next, py, (long)rows * outDim * 4, (long)rows * outDim * 4);
                 }
                 else

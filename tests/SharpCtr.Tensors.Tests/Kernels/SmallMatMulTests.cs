@@ -53,6 +53,79 @@ public unsafe class SmallMatMulTests
         AssertClose(reference, fromPanels, 1e-4, 1e-4, $"rows={rows} k={k} n={n}");
     }
 
+    /// <summary>ReLU-like rows: a share of the positions zero in all 4 rows of a block (some as −0),
+    /// other values zero in some rows only, the rest random.</summary>
+    static float[] ReluLike(Random rng, int rows, int k, double blockZeroShare)
+    {
+        var a = Random(rng, rows * k);
+        for (int i = 0; i < rows * k; i++) if (a[i] < 0) a[i] = 0;
+        for (int block = 0; block < rows / 4; block++)
+            for (int p = 0; p < k; p++)
+                if (rng.NextDouble() < blockZeroShare)
+                    for (int r = 0; r < 4; r++) a[(block * 4 + r) * k + p] = rng.Next(2) == 0 ? 0f : -0f;
+        return a;
+    }
+
+    [Theory]
+    [InlineData(100, 256, 256, 0.45)]  // DeepFM's second and third layers on a request
+    [InlineData(8, 37, 112, 0.5)]      // k not a multiple of 8 (the scalar tail); 64 + 32 + 16 blocks
+    [InlineData(12, 16, 48, 1.0)]      // every position zero: nothing to add
+    [InlineData(4, 9, 16, 0.0)]        // none skipped
+    public void SkippingAllZeroPositionsGivesTheDenseProductsValues(int rows, int k, int n, double blockZeroShare)
+    {
+        var rng = new Random(rows + k * 7 + n * 13);
+        var a = ReluLike(rng, rows, k, blockZeroShare);
+        var b = Random(rng, k * n);
+        int blocks = rows / 4;
+        var lists = new int[blocks * k];
+        var counts = new int[blocks];
+        var packedA = new float[rows * k];
+        foreach (bool wide in new[] { true, false })
+        {
+            var panels = SmallMatMul.Pack(b, k, n, wide)!;
+            var dense = new float[rows * n];
+            var skipping = Enumerable.Repeat(float.NaN, rows * n).ToArray();   // every output must be written
+            int total;
+            fixed (float* pa = a, pp = panels, pd = dense, ps = skipping, pk = packedA)
+            fixed (int* pl = lists, pc = counts)
+            {
+                SmallMatMul.RowsPacked(pa, rows, k, pp, n, pd, wide);
+                total = SmallMatMul.ActivePositions(pa, rows, k, pl, pc, pk);
+                SmallMatMul.RowsPackedActive(pk, rows, k, pp, n, ps, pl, pc, wide);
+            }
+            Assert.Equal(dense, skipping);   // equal values (a zero's sign aside: −0 equals 0)
+            // the lists: exactly the positions where some row of the block is not ±0, in order; the packed values are theirs
+            int expectedTotal = 0;
+            for (int block = 0; block < blocks; block++)
+            {
+                var expected = Enumerable.Range(0, k).Where(p => Enumerable.Range(0, 4).Any(r => a[(block * 4 + r) * k + p] != 0)).ToArray();
+                Assert.Equal(expected, lists.AsSpan(block * k, counts[block]).ToArray());
+                for (int t = 0; t < expected.Length; t++)
+                    for (int r = 0; r < 4; r++) Assert.Equal(a[(block * 4 + r) * k + expected[t]], packedA[block * 4 * k + 4 * t + r]);
+                expectedTotal += expected.Length;
+            }
+            Assert.Equal(expectedTotal, total);
+        }
+    }
+
+    [Fact]
+    public void ANaNOrADenormalIsNotSkipped()
+    {
+        // Only ±0 may be left out: 0·w adds nothing, but NaN must reach the sum, and a denormal is a value.
+        const int k = 16;
+        var a = new float[4 * k];
+        a[3] = float.NaN;
+        a[k + 9] = float.Epsilon;
+        a[2 * k + 14] = -0f;
+        var lists = new int[k];
+        var counts = new int[1];
+        var packedA = new float[4 * k];
+        fixed (float* pa = a, pk = packedA)
+        fixed (int* pl = lists, pc = counts)
+            SmallMatMul.ActivePositions(pa, 4, k, pl, pc, pk);
+        Assert.Equal([3, 9], lists.AsSpan(0, counts[0]).ToArray());
+    }
+
     [Fact]
     public void PackKeepsEveryWeightOnceAndRefusesWidthsTheKernelsDoNotTake()
     {

@@ -86,6 +86,44 @@ public class SmallMlpKernelTests
     }
 
     [Fact]
+    public void ReluLayersWithPackedWeightsSkipZerosAndKeepTheValues()
+    {
+        // A frozen ReLU MLP (packed weights) with negative biases, so that most of a hidden layer's
+        // outputs are 0 in whole 4-row blocks as in a trained DeepFM: the next layer's product then
+        // skips them. Against the same layers unpacked (the dense product) and plain loops.
+        var rng = new Random(21);
+        InferenceLayer Packed(int inDim, int outDim, InferenceActivation act)
+        {
+            var l = Layer(rng, inDim, outDim, act);
+            var bias = l.Bias!.Select(v => v - 0.35f).ToArray();
+            return l with { Bias = bias, Panels = SmallMatMul.Pack(l.Weight, inDim, outDim) };
+        }
+        InferenceLayer[] packed = [Packed(48, 256, InferenceActivation.Relu), Packed(256, 256, InferenceActivation.Relu), Packed(256, 64, InferenceActivation.Relu)];
+        var output = Layer(rng, 64, 1, InferenceActivation.Identity);
+        InferenceLayer[] unpacked = [.. packed.Select(l => l with { Panels = null })];
+        const int rows = 100;
+        var x = Random(rng, rows * 48);
+        float[] skipping = new float[rows], dense = new float[rows];
+        SmallMlpKernel.Forward(x, rows, 48, packed, output, skipping);
+        SmallMlpKernel.Forward(x, rows, 48, unpacked, output, dense);
+        Assert.Equal(dense, skipping);
+        AssertClose(Reference(x, rows, 48, packed, output), skipping, 1e-4, 1e-4, "relu, skipping zeros");
+
+        // the premise: the first layer leaves more than a tenth of its positions 0 across whole blocks
+        var h = new double[rows * 256];
+        int allZero = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var v = ReferenceLayer(packed[0], x.Skip(r * 48).Take(48).Select(f => (double)f).ToArray());
+            Array.Copy(v, 0, h, r * 256, 256);
+        }
+        for (int block = 0; block < rows / 4; block++)
+            for (int p = 0; p < 256; p++)
+                if (Enumerable.Range(0, 4).All(r => h[(block * 4 + r) * 256 + p] == 0)) allZero++;
+        Assert.True(allZero > rows / 4 * 256 / 10, $"only {allZero} all-zero positions of {rows / 4 * 256}");
+    }
+
+    [Fact]
     public void TwoThreadsGiveTheSameBitsAsOne()
     {
         var rng = new Random(8);
