@@ -38,6 +38,8 @@ public static class EngineBenchmark
         new("din_unit_fused_packed_us", "µs", "same on 1 thread, weights packed as a frozen bundle's are", _ => DinUnitUs(1, packed: true)),
         new("mlp_100x208_256x3_us", "µs", "request MLP: 100 rows, input 208, [256, 256, 256] ReLU + 1 output, 1 thread, weights unpacked", _ => SmallMlpUs(packed: false)),
         new("mlp_100x208_256x3_packed_us", "µs", "same with packed weights (frozen model; same scores)", _ => SmallMlpUs(packed: true)),
+        new("relu_layer_100x256_dense_us", "µs", "one 256×256 layer of a request MLP (100 rows) on a ReLU output where 42 % of the positions are 0 across each 4-row block (a trained DeepFM's share), dense product, packed weights, 1 thread", _ => ReluLayerUs(skip: false)),
+        new("relu_layer_100x256_skip_us", "µs", "same, skipping the all-zero positions (what a frozen ReLU MLP does; same values)", _ => ReluLayerUs(skip: true)),
         new("t5_encoder_80x32_ops_us", "µs", "GenCI-small's history encoder (80 tokens, d 32, 2 heads × 16, d_ff 64, 2 layers), op graph, inference mode, 1 thread", _ => T5EncoderUs(fused: false)),
         new("t5_encoder_80x32_fused_us", "µs", "same through T5FusedInference on frozen (packed) weights", _ => T5EncoderUs(fused: true)),
         new("t5_decode_3x2_ops_us", "µs", "3 greedy decoding steps, 2 layers, against 80 memory tokens (GenCI-small's generation), op graph with the cache, 1 thread", _ => T5DecodeUs(fused: false)),
@@ -269,6 +271,26 @@ public static class EngineBenchmark
         var x = RandomArray(rng, rows * inDim);
         var y = new float[rows];
         return OnThreads(1, () => BenchTimer.MedianSecondsPerCall(() => SmallMlpKernel.Forward(x, rows, inDim, hidden, output, y)) * 1e6);
+    }
+
+    /// <summary>A 256×256 layer over 100 ReLU-output rows whose 4-row blocks are all 0 at 42 % of the
+    /// positions (and single values 0 at about half the rest): DeepFM's second layer on a request.</summary>
+    private static unsafe double ReluLayerUs(bool skip)
+    {
+        const int rows = 100, k = 256, n = 256;
+        var rng = new Random(14);
+        var x = RandomArray(rng, rows * k);
+        for (int i = 0; i < x.Length; i++) if (x[i] < 0) x[i] = 0;
+        for (int block = 0; block < rows / 4; block++)
+            for (int p = 0; p < k; p++)
+                if (rng.NextDouble() < 0.42) for (int r = 0; r < 4; r++) x[(block * 4 + r) * k + p] = 0;
+        var weight = RandomArray(rng, k * n);
+        var layer = new InferenceLayer(weight, RandomArray(rng, n), k, n, InferenceActivation.Relu, Panels: SmallMatMul.Pack(weight, k, n));
+        var y = new float[rows * n];
+        return OnThreads(1, () => BenchTimer.MedianSecondsPerCall(() =>
+        {
+            fixed (float* px = x, py = y) layer.Forward(px, rows, rows, py, afterRelu: skip);
+        }) * 1e6);
     }
 
     private static double DinUnitUs(int threads, bool packed = false)
