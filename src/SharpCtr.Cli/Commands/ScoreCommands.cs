@@ -19,6 +19,7 @@ public static class ScoreCommands
         onError.AcceptOnlyFromAmong("fail", "skip");
         var maxCandidates = new Option<int>("--max-candidates") { Description = "most candidates per request", DefaultValueFactory = _ => 1000 }.AtLeast(1);
         var now = new Option<long?>("--now") { Description = "unix seconds for requests without context.timestamp (default: the current time)" };
+        now.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is < 0) r.AddError("--now must be unix seconds, 0 or more"); });
         var threads = new Option<int>("--threads") { Description = "requests scored at once", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) }.AtLeast(1);
         var cmd = new Command("score", "Score a JSON-lines file of requests with a bundle, as the service would (no HTTP); write one JSON answer per request")
             { bundle, requests, output, store, onError, maxCandidates, now, threads };
@@ -39,7 +40,7 @@ public static class ScoreCommands
             };
             var s = RequestFileScorer.Run(model, input, outPath, options);
             var inv = CultureInfo.InvariantCulture;
-            Console.WriteLine(string.Format(inv, "{0} version {1}: {2:N0} requests, {3:N0} candidates in {4:F1} s ({5:N0} requests/s); {6:N0} refused, {7:N0} with an empty history",
+            Console.WriteLine(string.Format(inv, "{0} version {1}: {2:N0} requests, {3:N0} candidates in {4:F1} s ({5:N0} requests/s); {6:N0} refused, {7:N0} without a history (none in the request, none in the store)",
                 model.ModelName, model.Version, s.Requests, s.Candidates, s.Seconds, s.Requests / Math.Max(s.Seconds, 1e-9), s.Refused, s.WithoutHistory));
             Console.WriteLine($"written: {outPath}");
         });
