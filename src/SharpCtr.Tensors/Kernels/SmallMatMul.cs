@@ -13,7 +13,8 @@ namespace SharpCtr.Tensors.Kernels;
 /// contiguous [k, width] rows, which lets a 6-row × 64-column block (24 accumulators, 10 loads
 /// per 24 FMAs instead of 8 per 16) stream its panel: 1.26–1.39× the unpacked 4-row kernel on
 /// the request MLP (`bench kernels --only mlp_`, docs/BENCHMARKS.md). Every kernel here sums p = 0..k−1 in order with one FMA
-/// per step, so all of them give the same bits.
+/// per step, so all of them give the same bits; the Active kernels leave out positions whose 4
+/// inputs are all ±0, which add nothing, so they give the same values (a zero's sign aside).
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class SmallMatMul
