@@ -24,6 +24,25 @@ public sealed class EndpointTests(ServingFixture fx)
     }
 
     [Fact]
+    public async Task ARequestIdIsEchoedAndAMalformedOneRefused()
+    {
+        await using var service = await fx.StartAsync(fx.BundleV1);
+        var c = service.Client;
+        async Task<JsonElement> Answer(string body)
+        {
+            var response = await c.PostAsync("/v1/score", Json(body));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, text);
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+        Assert.Equal("req-7", (await Answer("""{"user_id": "3", "request_id": "req-7", "candidates": [{"item_id": "5"}]}""")).GetProperty("request_id").GetString());
+        Assert.Equal("42", (await Answer("""{"user_id": "3", "request_id": 42, "candidates": [{"item_id": "5"}]}""")).GetProperty("request_id").GetString());
+        Assert.False((await Answer("""{"user_id": "3", "candidates": [{"item_id": "5"}]}""")).TryGetProperty("request_id", out _));
+        var problem = await ProblemAsync(await c.PostAsync("/v1/score", Json("""{"user_id": "3", "request_id": {"a": 1}, "candidates": [{"item_id": "5"}]}""")), HttpStatusCode.BadRequest);
+        Assert.Contains("request_id", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task HealthModelsMetricsAndOpenApiAnswer()
     {
         await using var service = await fx.StartAsync(fx.BundleV1);

@@ -118,6 +118,26 @@ public sealed class RequestFileScorerTests(ServingFixture fx)
     }
 
     [Fact]
+    public void RequestIdsAreEchoedOnScoredAndRefusedLines()
+    {
+        var path = WriteLines([
+            """{"user_id": "1", "request_id": "a-1", "candidates": [{"item_id": "3"}]}""",
+            """{"user_id": "1", "request_id": 77, "candidates": []}""",
+            """{"user_id": "1", "candidates": [{"item_id": "3"}]}""",
+            """{"user_id": "1", "request_id": [1], "candidates": [{"item_id": "3"}]}""",
+        ]);
+        var bundle = ModelBundle.Load(fx.BundleV1);
+        RequestFileScorer.Run(bundle, path, path + ".out", new RequestFileScorer.Options { SkipRefused = true });
+        var answers = ReadAnswers(path + ".out");
+        Assert.Equal("a-1", answers[0].GetProperty("request_id").GetString());
+        Assert.Equal("77", answers[1].GetProperty("request_id").GetString());   // refused for its empty candidates, still named
+        Assert.True(answers[1].TryGetProperty("error", out _));
+        Assert.False(answers[2].TryGetProperty("request_id", out _));
+        Assert.False(answers[3].TryGetProperty("request_id", out _));            // refused for the id itself
+        Assert.Contains("request_id", answers[3].GetProperty("error").GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task RequestsWithoutHistoryReadTheStore()
     {
         var data = fx.Data.Dataset;

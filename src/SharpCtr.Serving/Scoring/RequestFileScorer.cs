@@ -15,8 +15,8 @@ namespace SharpCtr.Serving.Scoring;
 /// scores are the service's for the same bundle, history and time. For replaying logged traffic,
 /// scoring a new day offline, or checking a bundle before it serves.
 /// Output: one JSON line per request, in input order (blank lines are skipped, not answered):
-/// <c>{"line", "user_id", "model", "version", "scores", "history_length"}</c>, or
-/// <c>{"line", "error": {"status", "title", "detail"}}</c> for a refused request when skipping.
+/// <c>{"line", ["request_id",] "user_id", "model", "version", "scores", "history_length"}</c>, or
+/// <c>{"line", ["request_id",] "error": {"status", "title", "detail"}}</c> for a refused request when skipping.
 /// </summary>
 public static class RequestFileScorer
 {
@@ -89,13 +89,14 @@ public static class RequestFileScorer
         return new Summary(requests, candidates, refused, withoutHistory, clock.Elapsed.TotalSeconds);
     }
 
-    readonly record struct Result(string? UserId, float[]? Scores, int HistoryLength, bool NoHistory, RequestException? Error);
+    readonly record struct Result(string? RequestId, string? UserId, float[]? Scores, int HistoryLength, bool NoHistory, RequestException? Error);
 
     static Result ScoreLine(ModelBundle bundle, string text, Options options)
     {
+        ScoreRequest? request = null;
         try
         {
-            var request = RequestJson.Parse<ScoreRequest>(Encoding.UTF8.GetBytes(text), oneLine: true);
+            request = RequestJson.Parse<ScoreRequest>(Encoding.UTF8.GetBytes(text), oneLine: true);
             Scorer.CheckModel(bundle, request);
             var input = ScoreInput.From(request, options.MaxCandidates);
             bool noHistory = false;
@@ -112,15 +113,24 @@ public static class RequestFileScorer
             var batch = bundle.Encoder.Encode(input, options.NowSeconds);
             float[] scores;
             using (KernelThreads.Allow(1)) scores = Scorer.Score(bundle, batch);
-            return new Result(input.UserId, scores, Scorer.HistoryLength(bundle, input), noHistory, null);
+            return new Result(input.RequestId, input.UserId, scores, Scorer.HistoryLength(bundle, input), noHistory, null);
         }
-        catch (RequestException e) { return new Result(null, null, 0, false, e); }
+        catch (RequestException e) { return new Result(RefusedRequestId(request), null, null, 0, false, e); }
+    }
+
+    /// <summary>A refused request's id, when it parsed and its id is well-formed (the refusal may be about something else).</summary>
+    static string? RefusedRequestId(ScoreRequest? request)
+    {
+        if (request is null) return null;
+        try { return ScoreInput.RequestIdOf(request); }
+        catch (RequestException) { return null; }
     }
 
     static void Write(Utf8JsonWriter w, ModelBundle bundle, int line, Result r)
     {
         w.WriteStartObject();
         w.WriteNumber("line", line);
+        if (r.RequestId is { } id) w.WriteString("request_id", id);
         if (r.Error is { } e)
         {
             w.WriteStartObject("error");

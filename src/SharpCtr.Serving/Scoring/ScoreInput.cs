@@ -11,6 +11,8 @@ public sealed record ItemInput(string ItemId, IReadOnlyDictionary<string, string
 public sealed class ScoreInput
 {
     public required string UserId { get; init; }
+    /// <summary>The caller's request id (string or integer, as text), echoed in the answer; null when not given.</summary>
+    public string? RequestId { get; init; }
     public string? Query { get; init; }
     public required Dictionary<string, string[]> Context { get; init; }
     /// <summary>The request's scene attributes (row.scene.* fields); empty when not given.</summary>
@@ -26,6 +28,7 @@ public sealed class ScoreInput
     public static ScoreInput From(ScoreRequest r, int maxCandidates)
     {
         var user = Id(r.UserId, "user_id");
+        string? requestId = RequestIdOf(r);
         if (r.Candidates is null || r.Candidates.Count == 0) throw RequestException.BadField("candidates", "at least one candidate is required");
         if (r.Candidates.Count > maxCandidates) throw new RequestException(413, "too many candidates", $"field 'candidates': {r.Candidates.Count} candidates; the limit is {maxCandidates}");
         var context = Attributes(r.Context, "context");
@@ -40,8 +43,12 @@ public sealed class ScoreInput
             for (int i = 0; i < r.History.Count; i++) history.Add(Item(r.History[i], "history", i));
         }
         var scene = Attributes(r.Scene, "scene");
-        return new ScoreInput { UserId = user, Query = r.Query, Context = context, Scene = scene, Timestamp = ts, Candidates = candidates, History = history };
+        return new ScoreInput { UserId = user, RequestId = requestId, Query = r.Query, Context = context, Scene = scene, Timestamp = ts, Candidates = candidates, History = history };
     }
+
+    /// <summary>The request's "request_id" as text, or null when it has none; a malformed one is a 400.</summary>
+    public static string? RequestIdOf(ScoreRequest r) =>
+        r.RequestId.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? null : Id(r.RequestId, "request_id");
 
     public static List<BehaviorEvent> Events(EventsRequest r, int maxEvents, long now)
     {

@@ -8,6 +8,8 @@ namespace SharpCtr.Serving.Scoring;
 public sealed class ScoreRequest
 {
     [JsonPropertyName("user_id")] public JsonElement UserId { get; init; }
+    /// <summary>Optional: the caller's id for this request (string or integer), echoed in the answer for joins with logs.</summary>
+    [JsonPropertyName("request_id")] public JsonElement RequestId { get; init; }
     /// <summary>Optional: the model name or bundle version the client expects; another one is a 404.</summary>
     [JsonPropertyName("model")] public string? Model { get; init; }
     [JsonPropertyName("query")] public string? Query { get; init; }
@@ -100,7 +102,8 @@ public sealed record ScoreResponse(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("version")] string Version,
     [property: JsonPropertyName("scores")] float[] Scores,
-    [property: JsonPropertyName("history_length")] int HistoryLength);
+    [property: JsonPropertyName("history_length")] int HistoryLength,
+    [property: JsonPropertyName("request_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RequestId = null);
 
 /// <summary>POST /v1/events body: behaviour events to append to the user-history store.</summary>
 public sealed class EventsRequest

@@ -88,7 +88,7 @@ public static class ServiceApp
                 }
                 finally { scoring.Release(); }
                 metrics.AddScored(scores.Length);
-                var body = JsonSerializer.SerializeToUtf8Bytes(new ScoreResponse(bundle.ModelName, bundle.Version, scores, Scorer.HistoryLength(bundle, input)));
+                var body = JsonSerializer.SerializeToUtf8Bytes(new ScoreResponse(bundle.ModelName, bundle.Version, scores, Scorer.HistoryLength(bundle, input), input.RequestId));
                 stages.Add(StageTimes.Stage.Write, t);
                 stages.CountRequest();
                 return Results.Bytes(body, "application/json; charset=utf-8");
