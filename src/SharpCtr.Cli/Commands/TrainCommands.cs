@@ -48,9 +48,9 @@ public static class TrainCommands
             var exp = Experiment.Load(parse.GetValue(config)!, parse.GetValue(set) ?? []);
             var data = DatasetLoader.Load(exp.Data, DataRoot.Resolve(parse.GetValue(dataDir))).Dataset;
             var trainer = new ModelTrainer(exp, data, Path.Combine(Path.GetTempPath(), "sharpctr-bench"), TextWriter.Null);
-            var (rate, bytes, ms, cpuMs) = trainer.MeasureThroughput(parse.GetValue(steps));
+            var (rate, bytes, ms, cpuMs, medianBytes) = trainer.MeasureThroughput(parse.GetValue(steps));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{exp.Name}: {rate:N0} samples/s, {ms:F2} ms/step ({cpuMs:F1} CPU ms, batch {exp.Train.BatchSize}), {bytes / 1024:N1} KiB allocated/step, GEMM: {SharpCtr.Tensors.Kernels.Gemm.Backend}"));
+                $"{exp.Name}: {rate:N0} samples/s, {ms:F2} ms/step ({cpuMs:F1} CPU ms, batch {exp.Train.BatchSize}), {medianBytes / 1024:N1} KiB allocated/step (median; mean {bytes / 1024:N1}), GEMM: {SharpCtr.Tensors.Kernels.Gemm.Backend}"));
             return 0;
         });
         return cmd;
