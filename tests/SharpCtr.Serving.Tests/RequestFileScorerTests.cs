@@ -77,6 +77,28 @@ public sealed class RequestFileScorerTests(ServingFixture fx)
     }
 
     [Fact]
+    public void GzipFilesAreReadAndWrittenByTheirExtension()
+    {
+        var lines = Requests(12).Select(r => JsonSerializer.Serialize(r, OmitNulls)).ToArray();
+        var plain = WriteLines(lines);
+        var packed = plain + ".gz";
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(packed), System.IO.Compression.CompressionLevel.Fastest))
+        using (var w = new StreamWriter(gz)) foreach (var l in lines) w.WriteLine(l);
+        var bundle = ModelBundle.Load(fx.BundleV1);
+        var options = new RequestFileScorer.Options { NowSeconds = 0 };
+
+        RequestFileScorer.Run(bundle, plain, plain + ".out", options);
+        RequestFileScorer.Run(bundle, packed, plain + ".out.gz", options);
+
+        using var unzip = new StreamReader(new System.IO.Compression.GZipStream(File.OpenRead(plain + ".out.gz"), System.IO.Compression.CompressionMode.Decompress));
+        Assert.Equal(File.ReadAllText(plain + ".out"), unzip.ReadToEnd());
+        File.WriteAllText(plain + ".bad.gz", "not gzip at all");
+        var e = Assert.Throws<InvalidDataException>(() => RequestFileScorer.Run(bundle, plain + ".bad.gz", plain + ".bad.out", options));
+        Assert.StartsWith($"{plain}.bad.gz: not a readable gzip file", e.Message);
+        Assert.False(File.Exists(plain + ".bad.out"));
+    }
+
+    [Fact]
     public void ARefusedRequestNamesFileAndLineAndWritesNothing()
     {
         var good = JsonSerializer.Serialize(Requests(1)[0], OmitNulls);

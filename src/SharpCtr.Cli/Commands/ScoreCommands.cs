@@ -12,8 +12,8 @@ public static class ScoreCommands
     public static Command Build()
     {
         var bundle = new Argument<string>("bundle") { Description = "a bundle folder, or a folder of bundles (the newest is used), written by `sharpctr export`" };
-        var requests = new Argument<string>("requests") { Description = "JSON-lines file: one POST /v1/score body per line" };
-        var output = new Option<string?>("--out") { Description = "JSON-lines answers, one per request in input order (default: REQUESTS with .scores.jsonl)" };
+        var requests = new Argument<string>("requests") { Description = "JSON-lines file: one POST /v1/score body per line (gzip-compressed when it ends in .gz)" };
+        var output = new Option<string?>("--out") { Description = "JSON-lines answers, one per request in input order; gzip-compressed when it ends in .gz (default: REQUESTS' stem + .scores.jsonl[.gz])" };
         var store = new Option<string?>("--store") { Description = "history store for requests without \"history\": sqlite:PATH or postgres:CONNECTION-STRING (default: none, such requests score with an empty history)" };
         var onError = new Option<string>("--on-error") { Description = "a refused request: fail (stop, write nothing) or skip (an error line in the output)", DefaultValueFactory = _ => "fail" };
         onError.AcceptOnlyFromAmong("fail", "skip");
@@ -27,7 +27,7 @@ public static class ScoreCommands
         {
             var model = new BundleHost(parse.GetValue(bundle)!).Current;
             var input = parse.GetValue(requests)!;
-            var outPath = parse.GetValue(output) ?? Path.ChangeExtension(input, null) + ".scores.jsonl";
+            var outPath = parse.GetValue(output) ?? DefaultOutput(input);
             var spec = parse.GetValue(store);
             // a misspelt path would open a new, empty database and score every user as new
             if (spec is not null && spec.StartsWith("sqlite:", StringComparison.Ordinal) && !File.Exists(spec["sqlite:".Length..]))
@@ -45,5 +45,12 @@ public static class ScoreCommands
             Console.WriteLine($"written: {outPath}");
         });
         return cmd;
+    }
+
+    /// <summary>requests.jsonl → requests.scores.jsonl; requests.jsonl.gz → requests.scores.jsonl.gz.</summary>
+    static string DefaultOutput(string input)
+    {
+        bool gzip = input.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        return Path.ChangeExtension(gzip ? input[..^3] : input, null) + ".scores.jsonl" + (gzip ? ".gz" : "");
     }
 }

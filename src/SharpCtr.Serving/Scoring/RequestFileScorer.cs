@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -13,7 +14,8 @@ namespace SharpCtr.Serving.Scoring;
 /// Scores a JSON-lines file of score requests (one POST /v1/score body per line) with a bundle,
 /// without the HTTP service: the same parsing, validation, encoding and forward pass, so a line's
 /// scores are the service's for the same bundle, history and time. For replaying logged traffic,
-/// scoring a new day offline, or checking a bundle before it serves.
+/// scoring a new day offline, or checking a bundle before it serves. A path ending in ".gz" is read
+/// or written gzip-compressed.
 /// Output: one JSON line per request, in input order (blank lines are skipped, not answered):
 /// <c>{"line", ["request_id",] "user_id", "model", "version", "scores", "history_length"}</c>, or
 /// <c>{"line", ["request_id",] "error": {"status", "title", "detail"}}</c> for a refused request when skipping.
@@ -47,8 +49,10 @@ public static class RequestFileScorer
         var clock = Stopwatch.StartNew();
         int requests = 0, refused = 0, withoutHistory = 0;
         long candidates = 0;
-        AtomicFile.Write(outPath, stream =>
+        AtomicFile.Write(outPath, file =>
         {
+            using var gzip = IsGzip(outPath) ? new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true) : null;
+            Stream stream = (Stream?)gzip ?? file;
             // a file, not HTML: keep quotes and apostrophes in error details readable
             using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
             var chunk = new List<(int Line, string Text)>(ChunkLines);
@@ -77,7 +81,7 @@ public static class RequestFileScorer
                 chunk.Clear();
             }
             int lineNo = 0;
-            foreach (var line in File.ReadLines(requestsPath, Encoding.UTF8))
+            foreach (var line in ReadLines(requestsPath))
             {
                 lineNo++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
@@ -87,6 +91,23 @@ public static class RequestFileScorer
             Flush();
         });
         return new Summary(requests, candidates, refused, withoutHistory, clock.Elapsed.TotalSeconds);
+    }
+
+    static bool IsGzip(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+
+    static IEnumerable<string> ReadLines(string path)
+    {
+        using var file = File.OpenRead(path);
+        using var stream = IsGzip(path) ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (true)
+        {
+            string? line;
+            try { line = reader.ReadLine(); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a readable gzip file ({e.Message})", e); }
+            if (line is null) yield break;
+            yield return line;
+        }
     }
 
     readonly record struct Result(string? RequestId, string? UserId, float[]? Scores, int HistoryLength, bool NoHistory, RequestException? Error);
