@@ -53,7 +53,7 @@ public class GroundTruthTests(ITestOutputHelper output)
     {
         var r = Results.Value;
         var gains = r.Select(x => x.Recorded.Purified - x.Recorded.History).ToArray();
-        Assert.Equal(0.0, gains[0], 12);   // clean: nothing to remove
+        Assert.Equal(0.0, gains[0], 1e-12);   // clean: nothing to remove
         Assert.True(gains[1] > 0 && gains[2] > gains[1], $"gains clean/moderate/heavy: {string.Join(", ", gains)}");
     }
 
@@ -62,7 +62,7 @@ public class GroundTruthTests(ITestOutputHelper output)
     {
         var clean = Results.Value[0];
         Assert.True(clean.Recorded.History > 0.65, $"clean history AUC {clean.Recorded.History:F4}");
-        Assert.Equal(clean.Recorded.History, clean.Genuine.History, 12);
+        Assert.Equal(clean.Recorded.History, clean.Genuine.History, 1e-12);
     }
 
     /// <summary>The generator's click probability (true intent known) is calibrated — its mean is the

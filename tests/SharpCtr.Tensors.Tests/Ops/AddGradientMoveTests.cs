@@ -54,8 +54,8 @@ public class AddGradientMoveTests
         for (int i = 0; i < 3; i++)
         {
             float g = 8f * (a.Data[i] + b.Data[i]);
-            Assert.Equal(g, a.Grad!.Data[i], 4);
-            Assert.Equal(g, b.Grad!.Data[i], 4);
+            Assert.Equal(g, a.Grad!.Data[i], 1e-4);
+            Assert.Equal(g, b.Grad!.Data[i], 1e-4);
         }
     }
 
@@ -89,6 +89,6 @@ public class AddGradientMoveTests
         var y = O.Add(x, O.MulScalar(p, -1f));   // both inputs are temporaries without a gradient
         var loss = O.Sum(O.Mul(y, y));           // Σ (2p)² → d/dp = 8p
         tape.Backward(loss);
-        for (int i = 0; i < 6; i++) Assert.Equal(8f * p.Data[i], p.Grad!.Data[i], 4);
+        for (int i = 0; i < 6; i++) Assert.Equal(8f * p.Data[i], p.Grad!.Data[i], 1e-4);
     }
 }

@@ -16,16 +16,16 @@ public sealed class WeightAverageTests
         // Update 1: d = min(0.9, 2/11) = 2/11; the average moves 9/11 of the way to the weights.
         w.Span[0] = 12f; w.Span[1] = 20f;
         avg.Update();
-        Assert.Equal(1f + 11f * 9f / 11f, avg.Averages[0].Span[0], 5);
-        Assert.Equal(-2f + 22f * 9f / 11f, avg.Averages[0].Span[1], 5);
+        Assert.Equal(1f + 11f * 9f / 11f, avg.Averages[0].Span[0], 1e-5);
+        Assert.Equal(-2f + 22f * 9f / 11f, avg.Averages[0].Span[1], 1e-5);
 
         // Many updates later the decay is the configured one: d = min(0.9, (1+n)/(10+n)) = 0.9.
         avg.Updates = 1000;
         var before = avg.Averages[0].ToArray();
         w.Span[0] = 0f; w.Span[1] = 0f;
         avg.Update();
-        Assert.Equal(before[0] * 0.9f, avg.Averages[0].Span[0], 4);
-        Assert.Equal(before[1] * 0.9f, avg.Averages[0].Span[1], 4);
+        Assert.Equal(before[0] * 0.9f, avg.Averages[0].Span[0], 1e-4);
+        Assert.Equal(before[1] * 0.9f, avg.Averages[0].Span[1], 1e-4);
         Assert.Equal(1001, avg.Updates);
     }
 

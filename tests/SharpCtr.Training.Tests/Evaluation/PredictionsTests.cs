@@ -25,8 +25,8 @@ public sealed class PredictionsTests(PlantedDataFixture fixture) : IClassFixture
         using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "metrics.json"))))
         {
             var test = metrics.RootElement.GetProperty("test");
-            Assert.Equal(test.GetProperty("auc").GetDouble(), p.Metrics.Auc, 9);
-            Assert.Equal(test.GetProperty("logloss").GetDouble(), p.Metrics.LogLoss, 9);
+            Assert.Equal(test.GetProperty("auc").GetDouble(), p.Metrics.Auc, 1e-9);
+            Assert.Equal(test.GetProperty("logloss").GetDouble(), p.Metrics.LogLoss, 1e-9);
             Assert.Equal(test.GetProperty("rows").GetInt32(), p.Samples.Length);
         }
 

@@ -29,9 +29,9 @@ public sealed class TSneTests
         {
             double h = 0, sum = 0;
             for (int j = 0; j < n; j++) { sum += p[i * n + j]; if (p[i * n + j] > 0) h -= p[i * n + j] * Math.Log(p[i * n + j]); }
-            Assert.Equal(1.0, sum, 9);
+            Assert.Equal(1.0, sum, 1e-9);
             Assert.Equal(0.0, p[i * n + i]);
-            Assert.Equal(12.0, Math.Exp(h), 3);
+            Assert.Equal(12.0, Math.Exp(h), 1e-3);
         }
     }
 
@@ -54,7 +54,7 @@ public sealed class TSneTests
                 y[i, d] = keep + h; double up = TSne.KlDivergence(p, y, n);
                 y[i, d] = keep - h; double down = TSne.KlDivergence(p, y, n);
                 y[i, d] = keep;
-                Assert.Equal((up - down) / (2 * h), grad[i, d], 6);
+                Assert.Equal((up - down) / (2 * h), grad[i, d], 1e-6);
             }
     }
 

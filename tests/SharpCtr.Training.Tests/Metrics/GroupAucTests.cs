@@ -15,8 +15,8 @@ public class GroupAucTests
         float[] y = [1, 1, 0, 1, 0, 0, 0, 0, 0];
         int[] g = [7, 7, 7, 3, 3, 3, 3, 5, 5];
         var r = GroupAuc.Compute(s, y, g);
-        Assert.Equal((1.5 + 4 * 5.0 / 6.0) / 7, r.Gauc, 12);
-        Assert.Equal(2.0 / 3.0, r.Uauc, 12);
+        Assert.Equal((1.5 + 4 * 5.0 / 6.0) / 7, r.Gauc, 1e-12);
+        Assert.Equal(2.0 / 3.0, r.Uauc, 1e-12);
         Assert.Equal(2, r.GroupsCounted);
         Assert.Equal(3, r.Groups);
         Assert.Equal(7, r.RowsCounted);
@@ -30,8 +30,8 @@ public class GroupAucTests
         var y = new float[500];
         for (int i = 0; i < s.Length; i++) { s[i] = MathF.Round((float)rng.NextDouble(), 2); y[i] = rng.Next(2); }
         var r = GroupAuc.Compute(s, y, new int[500]);
-        Assert.Equal(Auc.Compute(s, y), r.Gauc, 12);
-        Assert.Equal(Auc.Compute(s, y), r.Uauc, 12);
+        Assert.Equal(Auc.Compute(s, y), r.Gauc, 1e-12);
+        Assert.Equal(Auc.Compute(s, y), r.Uauc, 1e-12);
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public class GroupAucTests
         float[] s = [0.5f, 0.1f, 0.9f, 0.5f];
         float[] y = [1, 0, 1, 0];
         int[] g = [1, 1, 2, 2];
-        Assert.Equal(1.0, GroupAuc.Gauc(s, y, g), 12);
+        Assert.Equal(1.0, GroupAuc.Gauc(s, y, g), 1e-12);
     }
 
     [Fact]
@@ -69,8 +69,8 @@ public class GroupAucTests
             var y = Fixtures.Floats(c.GetProperty("labels"));
             var g = Fixtures.Ints(c.GetProperty("groups"));
             var r = GroupAuc.Compute(s, y, g);
-            Assert.Equal(c.GetProperty("gauc").GetDouble(), r.Gauc, 12);
-            Assert.Equal(c.GetProperty("uauc").GetDouble(), r.Uauc, 12);
+            Assert.Equal(c.GetProperty("gauc").GetDouble(), r.Gauc, 1e-12);
+            Assert.Equal(c.GetProperty("uauc").GetDouble(), r.Uauc, 1e-12);
             Assert.Equal(c.GetProperty("groups_counted").GetInt32(), r.GroupsCounted);
             Assert.Equal(c.GetProperty("groups_total").GetInt32(), r.Groups);
 
@@ -82,7 +82,7 @@ public class GroupAucTests
                 var want = c.GetProperty("per_group")[k++];
                 Assert.Equal(want.GetProperty("group").GetInt32(), per.GroupIds[i]);
                 Assert.Equal(want.GetProperty("count").GetInt32(), per.Counts[i]);
-                Assert.Equal(want.GetProperty("auc").GetDouble(), per.Aucs[i], 12);
+                Assert.Equal(want.GetProperty("auc").GetDouble(), per.Aucs[i], 1e-12);
             }
             Assert.Equal(c.GetProperty("per_group").GetArrayLength(), k);
         }

@@ -16,10 +16,10 @@ public class UserPairAucTests
         float[] y = [1, 1, 0, 1, 0, 0, 0, 0, 0];
         int[] u = [7, 7, 7, 3, 3, 3, 3, 5, 5];
         var r = UserPairAuc.Compute(s, y, u);
-        Assert.Equal(11.5 / 18, r.Auc, 12);
-        Assert.Equal(0.7, r.SameUser, 12);
-        Assert.Equal(8.0 / 13, r.CrossUser, 12);
-        Assert.Equal(5.0 / 18, r.SameUserShare, 12);
+        Assert.Equal(11.5 / 18, r.Auc, 1e-12);
+        Assert.Equal(0.7, r.SameUser, 1e-12);
+        Assert.Equal(8.0 / 13, r.CrossUser, 1e-12);
+        Assert.Equal(5.0 / 18, r.SameUserShare, 1e-12);
     }
 
     [Fact]
@@ -45,10 +45,10 @@ public class UserPairAucTests
                 if (u[i] == u[j]) { sameWins += w; same++; } else { crossWins += w; cross++; }
             }
         var r = UserPairAuc.Compute(s, y, u);
-        Assert.Equal(sameWins / same, r.SameUser, 10);
-        Assert.Equal(crossWins / cross, r.CrossUser, 10);
-        Assert.Equal(same / (same + cross), r.SameUserShare, 12);
-        Assert.Equal((sameWins + crossWins) / (same + cross), r.Auc, 12);
+        Assert.Equal(sameWins / same, r.SameUser, 1e-10);
+        Assert.Equal(crossWins / cross, r.CrossUser, 1e-10);
+        Assert.Equal(same / (same + cross), r.SameUserShare, 1e-12);
+        Assert.Equal((sameWins + crossWins) / (same + cross), r.Auc, 1e-12);
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public class UserPairAucTests
         for (int i = 0; i < n; i++) shifted[i] = s[i] + u[i] * 0.7f;
         var a = UserPairAuc.Compute(s, y, u);
         var b = UserPairAuc.Compute(shifted, y, u);
-        Assert.Equal(a.SameUser, b.SameUser, 12);
+        Assert.Equal(a.SameUser, b.SameUser, 1e-12);
         Assert.NotEqual(a.CrossUser, b.CrossUser, 3);
     }
 
@@ -73,9 +73,9 @@ public class UserPairAucTests
     public void One_user_has_no_cross_pairs()
     {
         var r = UserPairAuc.Compute([0.2f, 0.7f, 0.4f], [0f, 1f, 0f], [4, 4, 4]);
-        Assert.Equal(1.0, r.SameUser, 12);
+        Assert.Equal(1.0, r.SameUser, 1e-12);
         Assert.True(double.IsNaN(r.CrossUser));
-        Assert.Equal(1.0, r.SameUserShare, 12);
+        Assert.Equal(1.0, r.SameUserShare, 1e-12);
     }
 
     [Fact]

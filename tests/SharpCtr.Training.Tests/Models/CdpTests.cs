@@ -27,14 +27,14 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
     public void ScheduleMatchesTheClosedForm()
     {
         var s = new DiffusionSchedule(100, 0.005, 0.01);
-        Assert.Equal(0.005, s.Beta[1], 12);
-        Assert.Equal(0.01, s.Beta[100], 12);
-        Assert.Equal(0.005 + 0.005 * 49 / 99.0, s.Beta[50], 12);
+        Assert.Equal(0.005, s.Beta[1], 1e-12);
+        Assert.Equal(0.01, s.Beta[100], 1e-12);
+        Assert.Equal(0.005 + 0.005 * 49 / 99.0, s.Beta[50], 1e-12);
         double prod = 1;
         for (int t = 1; t <= 100; t++)
         {
             prod *= 1 - s.Beta[t];
-            Assert.Equal(prod, s.AlphaBar[t], 12);
+            Assert.Equal(prod, s.AlphaBar[t], 1e-12);
             var (a, b) = s.Marginal(t);
             Assert.Equal(Math.Sqrt(prod), a, 1e-6);
             Assert.Equal(Math.Sqrt(1 - prod), b, 1e-6);
@@ -69,7 +69,7 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
         {
             float x0 = (float)rng.NextNormal(), eps = (float)rng.NextNormal();
             float xt = a * x0 + b * eps;
-            Assert.Equal(x0, cx * xt - ce * eps, 4);
+            Assert.Equal(x0, cx * xt - ce * eps, 1e-4);
         }
     }
 
@@ -115,7 +115,7 @@ public sealed class CdpTests(PlantedDataFixture fixture) : IClassFixture<Planted
             else if (emptyHistory == "learned") { for (int k = 0; k < dim; k++) expect[k] = empty.Data[k]; count = 1; fallback++; }
             else if (len > 0) { for (int l = 0; l < len; l++) Accumulate(seq.Items[r * seq.MaxLen + l]); count = len; fallback++; }
             for (int k = 0; k < dim; k++)
-                Assert.Equal(expect[k] / Math.Max(1, count), x0[r * dim + k], 5);
+                Assert.Equal(expect[k] / Math.Max(1, count), x0[r * dim + k], 1e-5);
 
             void Accumulate(int item) { for (int k = 0; k < dim; k++) expect[k] += table.Data[item * dim + k]; }
         }

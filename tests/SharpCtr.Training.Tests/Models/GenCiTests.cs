@@ -404,7 +404,7 @@ public sealed class GenCiTests(GenCiPlantedData data) : IClassFixture<GenCiPlant
                 for (int k = 0; k < 2; k++)
                 {
                     float expected = members.Length == 0 ? 0 : members.Average(i => table.Data[i * 2 + k]);
-                    Assert.Equal(expected, means[c * 2 + k], 5);
+                    Assert.Equal(expected, means[c * 2 + k], 1e-5);
                 }
             }
         }

@@ -25,7 +25,7 @@ public sealed partial class LearningRateScheduleTests(PlantedDataFixture fixture
     public void CombinedMonitorIsAucMinusLogLossAndHigherIsBetter()
     {
         var m = new SharpCtr.Training.Evaluation.SplitMetrics(Auc: 0.9, LogLoss: 0.35, Gauc: 0.8, Uauc: 0.7, Rows: 10);
-        Assert.Equal(0.55, m.Get("auc-logloss"), 12);
+        Assert.Equal(0.55, m.Get("auc-logloss"), 1e-12);
         Assert.True(SharpCtr.Training.Evaluation.SplitMetrics.Better("auc-logloss", 0.56, 0.55));
         Assert.True(SharpCtr.Training.Evaluation.SplitMetrics.Better("logloss", 0.34, 0.35));
         Assert.False(SharpCtr.Training.Evaluation.SplitMetrics.Better("auc", 0.89, 0.9));
@@ -46,10 +46,10 @@ public sealed partial class LearningRateScheduleTests(PlantedDataFixture fixture
         var epochs = EpochLine().Matches(log.ToString())
             .Select(m => (Lr: double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Best: m.Groups[2].Success)).ToList();
         Assert.Equal(6, epochs.Count);
-        Assert.Equal(0.03, epochs[0].Lr, 6);
+        Assert.Equal(0.03, epochs[0].Lr, 1e-6);
         Assert.Contains(epochs.Take(5), e => !e.Best);   // the setting must produce a plateau, or the test proves nothing
         for (int e = 1; e < epochs.Count; e++)
-            Assert.Equal(epochs[e - 1].Lr * (epochs[e - 1].Best ? 1 : 0.1), epochs[e].Lr, 6);
+            Assert.Equal(epochs[e - 1].Lr * (epochs[e - 1].Best ? 1 : 0.1), epochs[e].Lr, 1e-6);
 
         var dir = Path.Combine(data.Root, "runs", "plateau-killed");
         var first = new ModelTrainer(Experiment.Load(data.ExperimentPath, set), data.Dataset, dir, TextWriter.Null)

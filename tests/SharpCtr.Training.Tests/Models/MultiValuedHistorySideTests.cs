@@ -75,8 +75,8 @@ public sealed class MultiValuedHistorySideTests(MultiGenrePlantedFixture fixture
                 var expectedGenre = MeanRow(genres, genre, (r * sv.MaxLen + l) * 3, 3);
                 for (int d = 0; d < Dim; d++)
                 {
-                    Assert.Equal(items[sv.Items[r * sv.MaxLen + l] * Dim + d], packed.Keys.Data[key * 2 * Dim + d], 6);
-                    Assert.Equal(expectedGenre[d], packed.Keys.Data[key * 2 * Dim + Dim + d], 5);
+                    Assert.Equal(items[sv.Items[r * sv.MaxLen + l] * Dim + d], packed.Keys.Data[key * 2 * Dim + d], 1e-6);
+                    Assert.Equal(expectedGenre[d], packed.Keys.Data[key * 2 * Dim + Dim + d], 1e-5);
                 }
                 checkedPositions++;
             }
@@ -93,7 +93,7 @@ public sealed class MultiValuedHistorySideTests(MultiGenrePlantedFixture fixture
         for (int r = 0; r < batch.Count; r++)
         {
             var expected = MeanRow(genres, m.Ids, r * m.Width, m.Width);
-            for (int d = 0; d < Dim; d++) Assert.Equal(expected[d], query.Data[r * 2 * Dim + Dim + d], 5);
+            for (int d = 0; d < Dim; d++) Assert.Equal(expected[d], query.Data[r * 2 * Dim + Dim + d], 1e-5);
         }
     }
 
@@ -111,7 +111,7 @@ public sealed class MultiValuedHistorySideTests(MultiGenrePlantedFixture fixture
             int count = 0;
             for (int k = r * sv.MaxLen * 3; k < (r * sv.MaxLen + sv.Lengths[r]) * 3; k++)
                 if (genre[k] != 0) { count++; for (int d = 0; d < Dim; d++) sum[d] += genres[genre[k] * Dim + d]; }
-            for (int d = 0; d < Dim; d++) Assert.Equal(count == 0 ? 0 : sum[d] / count, pooled[1].Data[r * Dim + d], 5);
+            for (int d = 0; d < Dim; d++) Assert.Equal(count == 0 ? 0 : sum[d] / count, pooled[1].Data[r * Dim + d], 1e-5);
         }
     }
 
@@ -205,7 +205,7 @@ public sealed class MultiValuedHistorySideTests(MultiGenrePlantedFixture fixture
                 }
             }
             for (int k = 0; k < dim; k++)
-                Assert.Equal(count == 0 ? empty.Data[k] : expect[k] / count, x0[r * dim + k], 5);
+                Assert.Equal(count == 0 ? empty.Data[k] : expect[k] / count, x0[r * dim + k], 1e-5);
         }
         Assert.True(onlyBySecondGenre > 20, $"only {onlyBySecondGenre} history items share a genre other than the first: the gates are not told apart");
     }

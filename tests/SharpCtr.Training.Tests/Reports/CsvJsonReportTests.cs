@@ -13,11 +13,11 @@ public class CsvJsonReportTests
         Assert.Equal(4, lines.Length);
         var lr = lines[1].Split(',');
         Assert.Equal("LR", lr[0]);
-        Assert.Equal(0.801, double.Parse(lr[2], System.Globalization.CultureInfo.InvariantCulture), 12);
+        Assert.Equal(0.801, double.Parse(lr[2], System.Globalization.CultureInfo.InvariantCulture), 1e-12);
         Assert.Equal("", lr[6]); // no RelaImpr of the base against itself
         var din = lines[3].Split(',');
         Assert.Equal("", din[7]); // no p-value of the reference against itself
-        Assert.Equal(19.933554817275745, double.Parse(din[6], System.Globalization.CultureInfo.InvariantCulture), 9);
+        Assert.Equal(19.933554817275745, double.Parse(din[6], System.Globalization.CultureInfo.InvariantCulture), 1e-9);
     }
 
     [Fact]
@@ -35,10 +35,10 @@ public class CsvJsonReportTests
             var deepfm = root.GetProperty("models")[1];
             Assert.Equal("DeepFM", deepfm.GetProperty("model").GetString());
             var auc = deepfm.GetProperty("metrics").GetProperty("auc");
-            Assert.Equal(0.852, auc.GetProperty("mean").GetDouble(), 12);
-            Assert.Equal(0.002, auc.GetProperty("std").GetDouble(), 12);
+            Assert.Equal(0.852, auc.GetProperty("mean").GetDouble(), 1e-12);
+            Assert.Equal(0.002, auc.GetProperty("std").GetDouble(), 1e-12);
             Assert.Equal(0.854, auc.GetProperty("values")[2].GetDouble());
-            Assert.Equal(0.004089996689521373, deepfm.GetProperty("p_value").GetDouble(), 9);
+            Assert.Equal(0.004089996689521373, deepfm.GetProperty("p_value").GetDouble(), 1e-9);
             Assert.Equal(JsonValueKind.Null, root.GetProperty("models")[2].GetProperty("p_value").ValueKind);
 
             CsvReport.Write(Path.Combine(dir, "results.csv"), ReportTestData.ThreeModels());

@@ -95,9 +95,9 @@ public class SvgChartTests
     {
         var t = NiceTicks.For(0.8312, 0.8897);
         // raw step 0.0585/4 = 0.0146 → 0.02; range widened to 0.82–0.90
-        Assert.Equal(0.02, t.Step, 12);
-        Assert.Equal(0.82, t.Min, 12);
-        Assert.Equal(0.90, t.Max, 12);
+        Assert.Equal(0.02, t.Step, 1e-12);
+        Assert.Equal(0.82, t.Min, 1e-12);
+        Assert.Equal(0.90, t.Max, 1e-12);
         Assert.Equal(5, t.Count);
         Assert.Equal("0.86", t.Label(t[2]));
         var flat = NiceTicks.For(3, 3);

@@ -26,8 +26,8 @@ public sealed class SweepReportTests : IDisposable
     {
         var sweep = SweepReport.Load([("0.1", Folder("a", [0.80, 0.82])), ("1", Folder("b", [0.85, 0.85])), ("5", Folder("c", [0.84]))], "genci");
         Assert.Equal(["0.1", "1", "5"], sweep.Select(p => p.X));
-        Assert.Equal(0.81, sweep[0].Metrics["auc"].Mean, 12);
-        Assert.Equal(Math.Sqrt(0.0002), sweep[0].Metrics["auc"].Std, 12);
+        Assert.Equal(0.81, sweep[0].Metrics["auc"].Mean, 1e-12);
+        Assert.Equal(Math.Sqrt(0.0002), sweep[0].Metrics["auc"].Std, 1e-12);
         Assert.True(double.IsNaN(sweep[2].Metrics["auc"].Std));   // one seed: no spread
         var md = SweepReport.Markdown(sweep, "η");
         Assert.Contains("| 0.1 | 2 | 0.8100 ± 0.0141 | 0.1900 ± 0.0141 | — |", md);

@@ -13,15 +13,15 @@ public class ItemVectorTests
         var t = TfIdf.Fit(docs);
         Assert.Equal(new[] { "a", "b", "c" }, t.Vocabulary);
         double rare = Math.Log(4.0 / 2.0) + 1;   // ln((1+n)/(1+df)) + 1 with n = 3, df = 1
-        Assert.Equal(1.0, t.Idf[0], 12);           // in every document: ln(4/4) + 1
-        Assert.Equal(rare, t.Idf[1], 12);
+        Assert.Equal(1.0, t.Idf[0], 1e-12);           // in every document: ln(4/4) + 1
+        Assert.Equal(rare, t.Idf[1], 1e-12);
         var m = t.Matrix;
         Assert.Equal(new[] { 0, 2, 3, 5 }, m.RowStart);
         Assert.Equal(new[] { 0, 1, 0, 0, 2 }, m.Col);
         Assert.Equal(new[] { 1.0, rare, 1.0, 1.0, 2 * rare }, m.Value);
 
         var sub = TfIdf.Fit(docs, minDocumentFrequency: 1, sublinearTf: true).Matrix;
-        Assert.Equal((1 + Math.Log(2)) * rare, sub.Value[4], 12);
+        Assert.Equal((1 + Math.Log(2)) * rare, sub.Value[4], 1e-12);
         var pruned = TfIdf.Fit(docs, minDocumentFrequency: 2);
         Assert.Equal(new[] { "a" }, pruned.Vocabulary);
     }
@@ -33,8 +33,8 @@ public class ItemVectorTests
         var a = TfIdf.Fit(docs).Matrix;
         var field = new[] { 1, 0, 0, 0 };          // columns in ordinal order: genre:g, title:x, title:y, title:z
         TextItemVectors.NormalizeFieldBlocks(a, field, new[] { 1.0, 0.5 });
-        Assert.Equal(0.5, a.Value[0], 12);
-        Assert.Equal(1.0, a.Value[1] * a.Value[1] + a.Value[2] * a.Value[2] + a.Value[3] * a.Value[3], 12);
+        Assert.Equal(0.5, a.Value[0], 1e-12);
+        Assert.Equal(1.0, a.Value[1] * a.Value[1] + a.Value[2] * a.Value[2] + a.Value[3] * a.Value[3], 1e-12);
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public class ItemVectorTests
         var m = RandomColumnMajor(rows, cols, new Rng(3));
         var s = JacobiSvd.Compute(m, rows, cols);
         var back = Reconstruct(s, s.Rank);
-        for (int i = 0; i < m.Length; i++) Assert.Equal(m[i], back[i], 10);
+        for (int i = 0; i < m.Length; i++) Assert.Equal(m[i], back[i], 1e-10);
         for (int r = 1; r < s.Rank; r++) Assert.True(s.S[r - 1] >= s.S[r]);
         for (int p = 0; p < s.Rank; p++)
             for (int q = 0; q < s.Rank; q++)
@@ -86,8 +86,8 @@ public class ItemVectorTests
                 double du = 0, dv = 0;
                 for (int i = 0; i < rows; i++) du += s.U[p * rows + i] * s.U[q * rows + i];
                 for (int j = 0; j < cols; j++) dv += s.V[p * cols + j] * s.V[q * cols + j];
-                Assert.Equal(p == q ? 1 : 0, du, 10);
-                Assert.Equal(p == q ? 1 : 0, dv, 10);
+                Assert.Equal(p == q ? 1 : 0, du, 1e-10);
+                Assert.Equal(p == q ? 1 : 0, dv, 1e-10);
             }
     }
 
@@ -146,7 +146,7 @@ public class ItemVectorTests
         double total = 30;   // row sums 9, 9, 7, 5
         Assert.Equal(new[] { 0, 1, 2, 3, 4 }, m.RowStart);
         Assert.Equal(new[] { 1, 0, 3, 2 }, m.Col);
-        Assert.Equal(Math.Log(8 * total / (9 * 9)), m.Value[0], 12);
-        Assert.Equal(Math.Log(5 * total / (7 * 5)), m.Value[2], 12);
+        Assert.Equal(Math.Log(8 * total / (9 * 9)), m.Value[0], 1e-12);
+        Assert.Equal(Math.Log(5 * total / (7 * 5)), m.Value[2], 1e-12);
     }
 }
