@@ -158,9 +158,9 @@ internal static unsafe class SmallMatMul
                 int count = counts[block];
                 float* ci = c + i * n + j;
                 if (!wide) Active256x16(a0, k, list, count, panel, ci, n);
-                else if (w == 16) Active4x16(a0, k, list, count, panel, 16, ci, n);
-                else
-                    for (int h = 0; h < w; h += 32) Active4x32(a0, k, list, count, panel + h, w, ci + h, n);
+                else if (w == 64) Active4x64(a0, list, count, panel, ci, n);
+                else if (w == 32) Active4x32(a0, k, list, count, panel, 32, ci, n);
+                else Active4x16(a0, k, list, count, panel, 16, ci, n);
             }
         }
     }
@@ -188,6 +188,37 @@ internal static unsafe class SmallMatMul
         Vector256.Store(c10, c); Vector256.Store(c11, c + 8); c += ldc;
         Vector256.Store(c20, c); Vector256.Store(c21, c + 8); c += ldc;
         Vector256.Store(c30, c); Vector256.Store(c31, c + 8);
+    }
+
+    /// <summary>
+    /// 4 rows × one packed 64-column panel over the listed positions (<see cref="Block4x64"/>'s FMAs):
+    /// 16 accumulators, so each listed position's index, address and 4 broadcasts serve 16 FMAs. Two
+    /// 4×32 passes over the same list ran at ~75 % of the dense kernel's FMA rate on a Zen 4.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Active4x64(float* ap, int* list, int count, float* panel, float* c, int ldc)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        for (int t = 0; t < count; t++, ap += 4)
+        {
+            float* bp = panel + list[t] * 64;
+            var b0 = Vector512.Load(bp); var b1 = Vector512.Load(bp + 16); var b2 = Vector512.Load(bp + 32); var b3 = Vector512.Load(bp + 48);
+            var x = Vector512.Create(ap[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+            x = Vector512.Create(ap[1]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+            x = Vector512.Create(ap[2]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21); c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+            x = Vector512.Create(ap[3]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+        }
+        Vector512.Store(c00, c); Vector512.Store(c01, c + 16); Vector512.Store(c02, c + 32); Vector512.Store(c03, c + 48); c += ldc;
+        Vector512.Store(c10, c); Vector512.Store(c11, c + 16); Vector512.Store(c12, c + 32); Vector512.Store(c13, c + 48); c += ldc;
+        Vector512.Store(c20, c); Vector512.Store(c21, c + 16); Vector512.Store(c22, c + 32); Vector512.Store(c23, c + 48); c += ldc;
+        Vector512.Store(c30, c); Vector512.Store(c31, c + 16); Vector512.Store(c32, c + 32); Vector512.Store(c33, c + 48);
     }
 
     /// <summary>4 rows × 32 columns of a panel with row stride ldb, over the listed positions (<see cref="Block4x32"/>'s FMAs).</summary>
