@@ -115,6 +115,28 @@ public sealed class ModelTests(PlantedDataFixture fixture) : IClassFixture<Plant
             Assert.True(MathF.Abs(fused[i] - reference[i]) < 1e-5f, $"row {i}: fused {fused[i]} vs op-by-op {reference[i]}");
     }
 
+    [Theory]
+    [InlineData("fm")]
+    [InlineData("deepfm")]
+    public void ScoringWithoutATapeEqualsTheRecordedGraph(string model)
+    {
+        // Scoring takes fused paths (the FM's pairwise term in one pass, DeepFM's request MLP);
+        // training records the op graph. Trained a little, so the embeddings are not at their 1e-4 start.
+        var trainer = new ModelTrainer(Load(model, "train.epochs=1"), data.Dataset, Path.Combine(data.Root, "runs", model + "-tape"), TextWriter.Null);
+        trainer.Run(resume: false);
+        var m = trainer.Model;
+        m.Eval();
+        var rows = data.Dataset.Indices(Splits.Test)[..48];
+        var batch = new Batch(data.Dataset, rows.Length);
+        batch.Fill(data.Dataset, rows);
+        float[] recorded, scored;
+        using (Tape.Train()) recorded = m.Forward(batch).Logits.ToArray();
+        using (Tape.Inference()) scored = m.Forward(batch).Logits.ToArray();
+        Assert.Contains(recorded, x => Math.Abs(x) > 0.1f);   // a trained model, not all zeros
+        for (int i = 0; i < rows.Length; i++)
+            Assert.True(MathF.Abs(recorded[i] - scored[i]) < 1e-5f * Math.Max(1, MathF.Abs(recorded[i])), $"{model} row {i}: recorded {recorded[i]} vs scored {scored[i]}");
+    }
+
     [Fact]
     public void DinFusedTrainingEndsWithTheOpByOpMetrics()
     {
