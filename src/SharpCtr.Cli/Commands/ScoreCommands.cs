@@ -27,7 +27,7 @@ public static class ScoreCommands
         {
             var model = new BundleHost(parse.GetValue(bundle)!).Current;
             var input = parse.GetValue(requests)!;
-            var outPath = parse.GetValue(output) ?? DefaultOutput(input);
+            var outPath = parse.GetValue(output) ?? RequestFileScorer.DefaultOutputPath(input);
             var spec = parse.GetValue(store);
             // a misspelt path would open a new, empty database and score every user as new
             if (spec is not null && spec.StartsWith("sqlite:", StringComparison.Ordinal) && !File.Exists(spec["sqlite:".Length..]))
@@ -45,12 +45,5 @@ public static class ScoreCommands
             Console.WriteLine($"written: {outPath}");
         });
         return cmd;
-    }
-
-    /// <summary>requests.jsonl → requests.scores.jsonl; requests.jsonl.gz → requests.scores.jsonl.gz.</summary>
-    static string DefaultOutput(string input)
-    {
-        bool gzip = input.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        return Path.ChangeExtension(gzip ? input[..^3] : input, null) + ".scores.jsonl" + (gzip ? ".gz" : "");
     }
 }

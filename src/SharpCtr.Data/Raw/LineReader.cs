@@ -36,6 +36,7 @@ public sealed class LineReader : IDisposable
             string? line;
             try { line = _reader.ReadLine(); }
             catch (DecoderFallbackException) { throw new DataFormatException(File, LineNumber + 1, "(line)", "invalid text encoding", "expected UTF-8"); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{File}: not a readable gzip file ({e.Message})", e); }
             if (line == null)
             {
                 if (LinesRead == 0) throw new DataFormatException(File, 0, "(file)", "empty file");

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using SharpCtr.Data.Raw;
 using SharpCtr.Serving.Bundles;
 using SharpCtr.Serving.Store;
 using SharpCtr.Tensors.IO;
@@ -45,7 +46,8 @@ public static class RequestFileScorer
     /// <exception cref="InvalidDataException">a refused request when not skipping: FILE:LINE, the field and the problem.</exception>
     public static Summary Run(ModelBundle bundle, string requestsPath, string outPath, Options options)
     {
-        if (!File.Exists(requestsPath)) throw new FileNotFoundException($"{requestsPath}: no such requests file", requestsPath);
+        // gzip by extension, strict UTF-8, line numbers, and a missing, empty or corrupt file named (Data's LineReader)
+        using var reader = new LineReader(requestsPath);
         var clock = Stopwatch.StartNew();
         int requests = 0, refused = 0, withoutHistory = 0;
         long candidates = 0;
@@ -80,12 +82,10 @@ public static class RequestFileScorer
                 }
                 chunk.Clear();
             }
-            int lineNo = 0;
-            foreach (var line in ReadLines(requestsPath))
+            while (reader.Next() is { } line)
             {
-                lineNo++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
-                chunk.Add((lineNo, line));
+                chunk.Add(((int)reader.LineNumber, line));
                 if (chunk.Count == ChunkLines) Flush();
             }
             Flush();
@@ -95,19 +95,11 @@ public static class RequestFileScorer
 
     static bool IsGzip(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
 
-    static IEnumerable<string> ReadLines(string path)
+    /// <summary>requests.jsonl → requests.scores.jsonl; requests.jsonl.gz → requests.scores.jsonl.gz.</summary>
+    public static string DefaultOutputPath(string requestsPath)
     {
-        using var file = File.OpenRead(path);
-        using var stream = IsGzip(path) ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (true)
-        {
-            string? line;
-            try { line = reader.ReadLine(); }
-            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a readable gzip file ({e.Message})", e); }
-            if (line is null) yield break;
-            yield return line;
-        }
+        bool gzip = IsGzip(requestsPath);
+        return Path.ChangeExtension(gzip ? requestsPath[..^3] : requestsPath, null) + ".scores.jsonl" + (gzip ? ".gz" : "");
     }
 
     readonly record struct Result(string? RequestId, string? UserId, float[]? Scores, int HistoryLength, bool NoHistory, RequestException? Error);

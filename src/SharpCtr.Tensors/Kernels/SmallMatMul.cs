@@ -157,17 +157,17 @@ internal static unsafe class SmallMatMul
                 int* list = lists + block * k;
                 int count = counts[block];
                 float* ci = c + i * n + j;
-                if (!wide) Active256x16(a0, k, list, count, panel, ci, n);
+                if (!wide) Active256x16(a0, list, count, panel, ci, n);
                 else if (w == 64) Active4x64(a0, list, count, panel, ci, n);
-                else if (w == 32) Active4x32(a0, k, list, count, panel, 32, ci, n);
-                else Active4x16(a0, k, list, count, panel, 16, ci, n);
+                else if (w == 32) Active4x32(a0, list, count, panel, 32, ci, n);
+                else Active4x16(a0, list, count, panel, 16, ci, n);
             }
         }
     }
 
     /// <summary>4 rows × 16 columns in 256-bit vectors over the listed positions (<see cref="Strips256"/>'s FMAs, fewer of them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Active256x16(float* ap, int k, int* list, int count, float* b, float* c, int ldc)
+    static void Active256x16(float* ap, int* list, int count, float* b, float* c, int ldc)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -223,7 +223,7 @@ internal static unsafe class SmallMatMul
 
     /// <summary>4 rows × 32 columns of a panel with row stride ldb, over the listed positions (<see cref="Block4x32"/>'s FMAs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Active4x32(float* ap, int k, int* list, int count, float* b, int ldb, float* c, int ldc)
+    static void Active4x32(float* ap, int* list, int count, float* b, int ldb, float* c, int ldc)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -248,7 +248,7 @@ internal static unsafe class SmallMatMul
 
     /// <summary>4 rows × 16 columns over the listed positions (<see cref="Block4x16"/>'s FMAs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Active4x16(float* ap, int k, int* list, int count, float* b, int ldb, float* c, int ldc)
+    static void Active4x16(float* ap, int* list, int count, float* b, int ldb, float* c, int ldc)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int t = 0; t < count; t++, ap += 4)

@@ -165,8 +165,7 @@ public sealed class ModelTrainer
         return result;
     }
 
-    /// <summary>Training throughput over <paramref name="steps"/> steps after a warm-up (the model's weights change).</summary>
-    /// <summary>Training throughput over <paramref name="steps"/> steps after <paramref name="warmup"/>. Allocation per step
+    /// <summary>Training throughput over <paramref name="steps"/> steps after <paramref name="warmup"/> (the model's weights change). Allocation per step
     /// (this thread, batch loading included) as the median and the mean over the steps: a step whose shapes are new to the
     /// buffer pool allocates its temporaries once, so the mean moves with how many such steps the window holds.</summary>
     public (double SamplesPerSecond, double AllocatedBytesPerStep, double MsPerStep, double CpuMsPerStep, double MedianAllocatedBytesPerStep) MeasureThroughput(int steps, int warmup = 20)
@@ -174,7 +173,7 @@ public sealed class ModelTrainer
         var train = data.Indices(Splits.Train);
         var loader = new BatchLoader(data, train, exp.Train.BatchSize, shuffle: true, seed: seed);
         Model.Train();
-        int done = 0; long samples = 0, bytes0 = 0, previous = 0;
+        int done = 0; long samples = 0, previous = 0;
         var perStep = new List<long>(steps);
         var sw = new Stopwatch();
         var process = Process.GetCurrentProcess();
@@ -182,7 +181,7 @@ public sealed class ModelTrainer
         for (int epoch = 0; done < warmup + steps; epoch++)
             foreach (var batch in loader.Epoch(epoch))
             {
-                if (done == warmup) { sw.Start(); bytes0 = previous = GC.GetAllocatedBytesForCurrentThread(); process.Refresh(); cpu0 = process.TotalProcessorTime; }
+                if (done == warmup) { sw.Start(); previous = GC.GetAllocatedBytesForCurrentThread(); process.Refresh(); cpu0 = process.TotalProcessorTime; }
                 Step(batch);
                 if (++done > warmup)
                 {
@@ -195,12 +194,11 @@ public sealed class ModelTrainer
             }
         sw.Stop();
         process.Refresh();
-        double allocated = GC.GetAllocatedBytesForCurrentThread() - bytes0;
         // CPU time of the whole process (all threads, spinning included): on a shared machine it moves less than wall time.
         double cpuMs = (process.TotalProcessorTime - cpu0).TotalMilliseconds;
         perStep.Sort();
         double median = perStep.Count == 0 ? 0 : perStep.Count % 2 == 1 ? perStep[perStep.Count / 2] : (perStep[perStep.Count / 2 - 1] + perStep[perStep.Count / 2]) / 2.0;
-        return (samples / sw.Elapsed.TotalSeconds, allocated / steps, sw.Elapsed.TotalMilliseconds / steps, cpuMs / steps, median);
+        return (samples / sw.Elapsed.TotalSeconds, perStep.Count == 0 ? 0 : perStep.Average(), sw.Elapsed.TotalMilliseconds / steps, cpuMs / steps, median);
     }
 
     /// <summary>One optimisation step: forward, backward, regularise, clip, update. Returns the batch's CTR loss.</summary>

@@ -41,6 +41,16 @@ public class BadInputTests
     }
 
     [Fact]
+    public void ACorruptGzipFileIsNamed()
+    {
+        var dir = Dir(Text("ratings.csv.gz", "not gzip at all"));
+        var path = Path.Combine(dir, "ratings.csv.gz");
+        using var reader = new LineReader(path);
+        var e = Assert.Throws<InvalidDataException>(() => reader.Next());
+        Assert.StartsWith($"{path}: not a readable gzip file", e.Message);
+    }
+
+    [Fact]
     public void EmptyFileIsAnError()
     {
         var dir = Dir(Text("ratings.dat", ""));
