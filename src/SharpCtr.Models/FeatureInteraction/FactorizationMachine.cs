@@ -36,19 +36,6 @@ public sealed class FactorizationMachine : CtrModel
     internal static Tensor Stack(FieldInputs inputs, Batch b) =>
         Ops.Reshape(Ops.Concat(inputs.Embed(b), 1), b.Count, inputs.Count, inputs.Embeddings.Dim);
 
-    /// <summary>Σ_{i&lt;j} ⟨v_i, v_j⟩ for v = [B, F, D], as [B].</summary>
-    internal static Tensor PairwiseInteractions(Tensor v)
-    {
-        if (!Tape.IsRecording)
-        {
-            // scoring: one fused pass (Kernels.FactorizationPairs) instead of six ops
-            var y = Tensor.Temp([v.Shape[0]]);
-            Tensors.Kernels.FactorizationPairs.Forward(v.Data.AsSpan(0, v.Size), v.Shape[0], v.Shape[1], v.Shape[2], y.Data);
-            return y;
-        }
-        var sum = Ops.Sum(v, 1);                                  // [B, D]
-        var squareOfSum = Ops.Mul(sum, sum);
-        var sumOfSquares = Ops.Sum(Ops.Mul(v, v), 1);
-        return Ops.MulScalar(Ops.Sum(Ops.Sub(squareOfSum, sumOfSquares), 1), 0.5f);
-    }
+    /// <summary>Σ_{i&lt;j} ⟨v_i, v_j⟩ for v = [B, F, D], as [B] (one fused op each way).</summary>
+    internal static Tensor PairwiseInteractions(Tensor v) => Ops.FactorizationPairs(v);
 }

@@ -58,6 +58,8 @@ public static class EngineBenchmark
         new("tiny_op_floor_fwd_bwd_us", "µs", "the same memory passes on raw arrays (y=a+b, ga+=gy, gb+=gy: 576 KB moved), no engine", _ => TinyOpFloorUs()),
         new("tiny_op_16_fwd_us", "µs", "1×16 add forward: the per-op cost of the engine itself", _ => TinyOpUs(1, backward: false)),
         new("tiny_op_16_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
+        new("fm_pairs_1024x9x16_graph_fwd_bwd_us", "µs", "DeepFM's pairwise FM term on MovieLens-1M (1024 rows, 9 fields × 16) as the six ops it was before session 23, forward+backward, recording on", _ => FmPairsUs(fused: false)),
+        new("fm_pairs_1024x9x16_fwd_bwd_us", "µs", "same as the fused op Ops.FactorizationPairs (same bits)", _ => FmPairsUs(fused: true)),
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
         new("embedding_bag_fwd_bwd_us", "µs", "mean-pooled bags: 1024 histories of 0–50 ids (random lengths) into 3700×16, forward+backward (sparse row gradient; DeepFM's history field)", _ => EmbeddingBagOpUs()),
         new("embedding_floor_fwd_bwd_us", "µs", "the bytes embedding_fwd_bwd_us must move (write 3.2 MB output, read 3.2 MB gradient) as plain passes on the kernel threads, no indexing", _ => EmbeddingFloorUs()),
@@ -478,6 +480,28 @@ public static class EngineBenchmark
     // ---- engine-level measurements (tensors, tape, optimizer) ----------------------------
 
     static double TinyOpUs(int rows, bool backward) => BenchTimer.MedianSecondsPerCall(TinyOp(rows, backward)) * 1e6;
+
+    /// <summary>The FM pairwise term of a [1024, 9, 16] parameter inside a recording scope, back-propagated from a given gradient.</summary>
+    static double FmPairsUs(bool fused)
+    {
+        var rng = new Rng(2);
+        var v = Tensor.Parameter("v", 1024, 9, 16);
+        for (int i = 0; i < v.Size; i++) v.Data[i] = rng.NextFloat() - 0.5f;
+        var seed = Tensor.Full(1f, 1024);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            using var tape = Tape.Train();
+            Tensor y;
+            if (fused) y = Ops.FactorizationPairs(v);
+            else
+            {
+                var sum = Ops.Sum(v, 1);
+                y = Ops.MulScalar(Ops.Sum(Ops.Sub(Ops.Mul(sum, sum), Ops.Sum(Ops.Mul(v, v), 1)), 1), 0.5f);
+            }
+            y.Grad = seed;
+            tape.BackwardFrom(y);
+        }) * 1e6;
+    }
 
     /// <summary>y = a + b on [rows, 16] parameters inside a recording scope, optionally back-propagated from a given gradient.</summary>
     static Action TinyOp(int rows, bool backward)
