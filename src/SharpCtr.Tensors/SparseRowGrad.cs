@@ -126,6 +126,7 @@ public sealed class SparseRowGrad
                 float* src = po + (long)k * dim;
                 if (s < 0) new Span<float>(src, dim).CopyTo(new Span<float>(pv + (long)NewSlot(row) * dim, dim));
                 else if (dim == 16) Vector512.Store(Vector512.Load(src) + Vector512.Load(pv + (long)s * 16), pv + (long)s * 16);
+                else if (dim == 1) pv[s] = *src + pv[s];
                 else RowMath.AddRow(other.values, other.origin + k * dim, values, origin + s * dim, dim);
             }
         }
@@ -162,6 +163,27 @@ public sealed class SparseRowGrad
                         Vector512.Store(g, pv + (long)s * 16);
                     }
                     else Vector512.Store(g + Vector512.Load(pv + (long)s * 16), pv + (long)s * 16);
+                }
+                return;
+            }
+            if (dim == 1)
+            {
+                // A first-order (width-1) table: scalar moves. A masked one-lane store followed by a
+                // load of the same slot (a repeated id) is not forwarded on AMD cores and stalls.
+                for (int i = from; i < to; i++)
+                {
+                    int id = pi[i];
+                    if (id == paddingIdx) continue;
+                    float g = pg[gradOffset + (long)i * gradStride];
+                    int s = ps[id];
+                    if (s < 0)
+                    {
+                        s = count++;
+                        pr[s] = id;
+                        ps[id] = s;
+                        pv[s] = g;
+                    }
+                    else pv[s] = g + pv[s];
                 }
                 return;
             }
@@ -246,6 +268,33 @@ public sealed class SparseRowGrad
         fixed (int* pi = ids, ps = slotOfRow, pr = rows)
         {
             float* pv = pv0 + origin;
+            if (dim == 1)
+            {
+                // Width-1 rows as scalars (see AccumulateRows): the same products and adds.
+                for (int r = fromRow; r < toRow; r++)
+                {
+                    int len = Math.Min(lengths[r], width);
+                    if (len <= 0) continue;
+                    float g = pg[r] * scale[r];
+                    int* bag = pi + (long)r * width;
+                    for (int l = 0; l < len; l++)
+                    {
+                        int id = bag[l];
+                        if (id == paddingIdx) continue;
+                        int s = ps[id];
+                        if (s < 0)
+                        {
+                            s = count++;
+                            pr[s] = id;
+                            ps[id] = s;
+                            pv[s] = g;
+                        }
+                        else pv[s] = g + pv[s];
+                    }
+                }
+                Count = count;
+                return;
+            }
             for (int r = fromRow; r < toRow; r++)
             {
                 int len = Math.Min(lengths[r], width);

@@ -80,6 +80,18 @@ internal static class RowMath
     {
         fixed (float* pt = table, pd = dst)
         {
+            if (dim == 1)
+            {
+                // A first-order (width-1) table: a scalar sum, the same adds as lane 0 of the vector's.
+                float sum = 0;
+                for (int l = 0; l < count; l++)
+                {
+                    int id = ids[idStart + l];
+                    if (id != skipId) sum += pt[id];
+                }
+                pd[dstOffset] = sum;
+                return;
+            }
             var acc = Vector512<float>.Zero;
             for (int l = 0; l < count; l++)
             {

@@ -74,6 +74,7 @@ public class TrainingPathTests
     [InlineData(5, 100)]
     [InlineData(16, 400)]   // ≥ 4,096 positions: forward and backward split over the threads
     [InlineData(3, 400)]
+    [InlineData(1, 400)]    // a first-order (width-1) table: the scalar path
     public void SparseBagBackwardGivesTheSameBitsOnOneAndTwoThreads(int dim, int rows)
     {
         var rng = new Random(dim);

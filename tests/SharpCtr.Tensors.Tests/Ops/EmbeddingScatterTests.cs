@@ -57,6 +57,8 @@ public class EmbeddingScatterTests
     [InlineData(4000, 4, 20000, 3)]   // large, rows first touched in the second half
     [InlineData(4000, 16, 20000, 5)]  // large, the 16-wide merge of nearly every row
     [InlineData(2000, 9, 20000, 1)]   // large, the merge of odd-width rows
+    [InlineData(300, 1, 5000, 7)]     // width 1 (a first-order table): scalar moves
+    [InlineData(4000, 1, 20000, 3)]   // large width 1: two halves and the scalar merge
     public void MatchesPlainReferenceOnOneAndTwoThreads(int vocab, int dim, int n, int paddingIdx)
     {
         var rng = new Random(vocab * 31 + dim);

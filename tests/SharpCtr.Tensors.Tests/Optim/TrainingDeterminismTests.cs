@@ -123,4 +123,44 @@ public class TrainingDeterminismTests
         Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), two.Select(BitConverter.SingleToInt32Bits));
         Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), three.Select(BitConverter.SingleToInt32Bits));
     }
+
+    /// <summary>
+    /// A lazy update of many touched rows splits the row list over the kernel threads: the same
+    /// bits as one thread, and untouched rows stay as they were.
+    /// </summary>
+    [Fact]
+    public void LargeSparseRowUpdateSplitAcrossThreadsIsBitIdentical()
+    {
+        const int vocab = 6000, dim = 16;
+        (float[] Params, float[] Untouched) RunLazyAdam(int threads)
+        {
+            int saved = SharpCtr.Tensors.Kernels.KernelThreads.Max;
+            SharpCtr.Tensors.Kernels.KernelThreads.Max = threads;
+            try
+            {
+                var rng = new Rng(9);
+                var p = TestUtil.Randn(rng, vocab, dim);
+                p.RequiresGrad = true; p.Name = "table";
+                p.SparseGrad = new SparseRowGrad(vocab, dim);
+                var untouched = p.Data.AsSpan(0, dim).ToArray();
+                var opt = new Adam([p], 0.01f, weightDecay: 0.1f);
+                for (int s = 0; s < 3; s++)
+                {
+                    for (int row = 1 + s; row < vocab; row += 2)   // ~3,000 rows of 16: split when threads > 1
+                    {
+                        var g = p.SparseGrad.Slot(row);
+                        for (int j = 0; j < dim; j++) g[j] = (float)rng.NextNormal();
+                    }
+                    opt.Step();
+                    p.SparseGrad.Clear();
+                }
+                return (p.ToArray(), untouched);
+            }
+            finally { SharpCtr.Tensors.Kernels.KernelThreads.Max = saved; }
+        }
+        var one = RunLazyAdam(1);
+        var two = RunLazyAdam(2);
+        Assert.Equal(one.Params.Select(BitConverter.SingleToInt32Bits), two.Params.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(one.Untouched, one.Params.AsSpan(0, dim).ToArray());   // row 0 is never touched
+    }
 }
