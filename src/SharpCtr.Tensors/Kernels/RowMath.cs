@@ -72,33 +72,40 @@ internal static class RowMath
     }
 
     /// <summary>
-    /// dst[dstOffset..+dim] = Σ table rows ids[idStart..+count] (ids equal to <paramref name="skipId"/>
-    /// skipped), for dim ≤ 16: the sum stays in one register, added in id order (the same bits as
-    /// adding row by row into a zeroed dst). Callers check the ids.
+    /// dst[dstOffset..+dim] = scale · Σ table rows ids[idStart..+count] (ids equal to
+    /// <paramref name="skipId"/> skipped), for dim ≤ 16: the sum stays in one register, added in
+    /// id order, and is scaled once (the same bits as adding row by row into a zeroed dst and then
+    /// scaling it). Checks the ids on the way (one pass, not a checking pass before the sum):
+    /// returns the position of the first id outside [0, vocab), or −1; dst is then not written.
     /// </summary>
-    public static unsafe void SumRowsShort(float[] table, int dim, int[] ids, int idStart, int count, int skipId, float[] dst, int dstOffset)
+    public static unsafe int SumRowsShort(float[] table, int dim, int vocab, int[] ids, int idStart, int count, int skipId, float scale, float[] dst, int dstOffset)
     {
         fixed (float* pt = table, pd = dst)
+        fixed (int* pi = ids)
         {
+            int* bag = pi + idStart;
             if (dim == 1)
             {
                 // A first-order (width-1) table: a scalar sum, the same adds as lane 0 of the vector's.
                 float sum = 0;
                 for (int l = 0; l < count; l++)
                 {
-                    int id = ids[idStart + l];
+                    int id = bag[l];
+                    if ((uint)id >= (uint)vocab) return l;
                     if (id != skipId) sum += pt[id];
                 }
-                pd[dstOffset] = sum;
-                return;
+                pd[dstOffset] = scale == 1f ? sum : sum * scale;
+                return -1;
             }
             var acc = Vector512<float>.Zero;
             for (int l = 0; l < count; l++)
             {
-                int id = ids[idStart + l];
+                int id = bag[l];
+                if ((uint)id >= (uint)vocab) return l;
                 if (id != skipId) acc += VectorMath.LoadPartial(pt + (long)id * dim, dim);
             }
-            VectorMath.StorePartial(acc, pd + dstOffset, dim);
+            VectorMath.StorePartial(scale == 1f ? acc : acc * scale, pd + dstOffset, dim);
+            return -1;
         }
     }
 }

@@ -88,7 +88,7 @@ public static partial class Ops
     {
         if (table.Rank != 2) throw new ArgumentException($"embedding table must be [vocab, dim], got {Tensor.ShapeString(table.Shape)}");
         int vocab = table.Shape[0], dim = table.Shape[1];
-        var y = Tensor.Temp([rows, dim], zero: true);
+        var y = Tensor.Temp([rows, dim], zero: dim > 16);   // rows of ≤ 16 are written whole
         var scale = Tensor.Temp([rows]).Data;
         // Bags are independent: split over the cores by rows (a position costs about one row load
         // whatever the width, so the work is counted in positions).
@@ -125,15 +125,19 @@ public static partial class Ops
             {
                 int len = Math.Min(lengths[r], width);
                 scale[r] = mean && len > 0 ? 1f / len : 1f;
+                if (dim <= 16)
+                {
+                    int bad = Kernels.RowMath.SumRowsShort(table, dim, vocab, ids, r * width, len, paddingIdx, scale[r], y, r * dim);
+                    if (bad >= 0) throw BagIdOutOfRange(ids[r * width + bad], r, tableName, vocab);
+                    continue;
+                }
                 for (int l = 0; l < len; l++)
                     if ((uint)ids[r * width + l] >= (uint)vocab) throw BagIdOutOfRange(ids[r * width + l], r, tableName, vocab);
-                if (dim <= 16) Kernels.RowMath.SumRowsShort(table, dim, ids, r * width, len, paddingIdx, y, r * dim);
-                else
-                    for (int l = 0; l < len; l++)
-                    {
-                        int id = ids[r * width + l];
-                        if (id != paddingIdx) Kernels.RowMath.AddRow(table, id * dim, y, r * dim, dim);
-                    }
+                for (int l = 0; l < len; l++)
+                {
+                    int id = ids[r * width + l];
+                    if (id != paddingIdx) Kernels.RowMath.AddRow(table, id * dim, y, r * dim, dim);
+                }
                 if (scale[r] != 1f) Kernels.RowMath.ScaleRow(y, r * dim, scale[r], dim);
             }
         }

@@ -190,4 +190,25 @@ public class EmbeddingScatterTests
         ids[123] = -1;
         Assert.Throws<ArgumentOutOfRangeException>(() => O.Embedding(table, ids, [200]));
     }
+
+    [Theory]
+    [InlineData(1)]    // a first-order table: the scalar sum checks ids as it goes
+    [InlineData(16)]   // the register sum checks ids as it goes
+    [InlineData(20)]   // wider rows: a checking pass first
+    public void BagIdOutsideTheTableIsRejectedWithItsBag(int dim)
+    {
+        var table = Tensor.Zeros(10, dim);
+        const int rows = 300, width = 50;   // ≥ 4,096 positions: bags split over the threads
+        var ids = new int[rows * width];
+        var lengths = new int[rows];
+        Array.Fill(lengths, width);
+        ids[217 * width + 31] = 10;
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => O.EmbeddingBag(table, ids, rows, width, lengths, mean: true));
+        Assert.Contains("id 10 in bag 217", ex.Message);
+        ids[217 * width + 31] = -3;
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() => O.EmbeddingBag(table, ids, rows, width, lengths, mean: true));
+        Assert.Contains("id -3 in bag 217", ex.Message);
+        lengths[217] = 31;   // past the bag's length the id is not read
+        O.EmbeddingBag(table, ids, rows, width, lengths, mean: true);
+    }
 }
