@@ -168,22 +168,13 @@ public sealed class SparseRowGrad
             }
             if (dim == 1)
             {
-                // A first-order (width-1) table: scalar moves. A masked one-lane store followed by a
-                // load of the same slot (a repeated id) is not forwarded on AMD cores and stalls.
+                // A first-order (width-1) table: scalar moves. Through the masked path below it was
+                // slower than a 16-wide table (design note 49): most likely a masked one-lane store
+                // is not forwarded to the next load of the same slot (a repeated id) on AMD cores.
                 for (int i = from; i < to; i++)
                 {
                     int id = pi[i];
-                    if (id == paddingIdx) continue;
-                    float g = pg[gradOffset + (long)i * gradStride];
-                    int s = ps[id];
-                    if (s < 0)
-                    {
-                        s = count++;
-                        pr[s] = id;
-                        ps[id] = s;
-                        pv[s] = g;
-                    }
-                    else pv[s] = g + pv[s];
+                    if (id != paddingIdx) AddToSlot(pg[gradOffset + (long)i * gradStride], id, ps, pr, pv, ref count);
                 }
                 return;
             }
@@ -280,16 +271,7 @@ public sealed class SparseRowGrad
                     for (int l = 0; l < len; l++)
                     {
                         int id = bag[l];
-                        if (id == paddingIdx) continue;
-                        int s = ps[id];
-                        if (s < 0)
-                        {
-                            s = count++;
-                            pr[s] = id;
-                            ps[id] = s;
-                            pv[s] = g;
-                        }
-                        else pv[s] = g + pv[s];
+                        if (id != paddingIdx) AddToSlot(g, id, ps, pr, pv, ref count);
                     }
                 }
                 Count = count;
@@ -325,6 +307,21 @@ public sealed class SparseRowGrad
             VectorMath.StorePartial(g, values + (long)s * dim, dim);
         }
         else VectorMath.StorePartial(g + VectorMath.LoadPartial(values + (long)s * dim, dim), values + (long)s * dim, dim);
+    }
+
+    /// <summary>The same for a row of one float (a first-order table), as a scalar.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void AddToSlot(float g, int id, int* slotOfRow, int* rows, float* values, ref int count)
+    {
+        int s = slotOfRow[id];
+        if (s < 0)
+        {
+            s = count++;
+            rows[s] = id;
+            slotOfRow[id] = s;
+            values[s] = g;
+        }
+        else values[s] = g + values[s];
     }
 
     void EnsureCapacity(int slots)
