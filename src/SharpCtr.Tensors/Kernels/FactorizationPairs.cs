@@ -8,9 +8,9 @@ namespace SharpCtr.Tensors.Kernels;
 /// <see cref="Ops.FactorizationPairs"/>). Written as six ops (sum, product, sum of products,
 /// difference, sum, scale) it made six passes and six temporaries over [rows, fields, dim] each
 /// way; on a 100-candidate DeepFM request that was ~4 % of the time.
-/// Both passes round exactly as that six-op graph did, so models train and score to the same
-/// bits as before the fusion: sums over fields run in field order, the sum over d runs lane by
-/// lane in order (not as a tree), and the gradient adds its parts in the graph's order —
+/// Both passes round exactly as that six-op graph did, so training keeps its bits and scoring
+/// gives the training graph's value: sums over fields run in field order, the sum over d runs
+/// lane by lane in order (not as a tree), and the gradient adds its parts in the graph's order —
 /// ((g_v + p) + p) + (r + r) with p = −½g·v and r = ½g·S, S = Σ_f v (FactorizationPairsTests).
 /// </summary>
 public static unsafe class FactorizationPairs
