@@ -169,8 +169,9 @@ public sealed class SparseRowGrad
             if (dim == 1)
             {
                 // A first-order (width-1) table: scalar moves. Through the masked path below it was
-                // slower than a 16-wide table (design note 49): most likely a masked one-lane store
-                // is not forwarded to the next load of the same slot (a repeated id) on AMD cores.
+                // slower than a 16-wide table: a masked one-lane store is not forwarded to the next
+                // load of the same slot (a repeated id) on AMD cores, 8 ns against 0.7 per update
+                // (design note 49; bench key one_float_row_update_masked_ns).
                 for (int i = from; i < to; i++)
                 {
                     int id = pi[i];

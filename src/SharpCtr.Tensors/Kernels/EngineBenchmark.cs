@@ -60,6 +60,8 @@ public static class EngineBenchmark
         new("tiny_op_16_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
         new("fm_pairs_1024x9x16_graph_fwd_bwd_us", "µs", "DeepFM's pairwise FM term on MovieLens-1M (1024 rows, 9 fields × 16) as the six ops it was before session 23, forward+backward, recording on", _ => FmPairsUs(fused: false)),
         new("fm_pairs_1024x9x16_fwd_bwd_us", "µs", "same as the fused op Ops.FactorizationPairs (same bits)", _ => FmPairsUs(fused: true)),
+        new("one_float_row_update_masked_ns", "ns", "slot += g for one-float rows (a width-1 table's gradient), 51,200 updates into 8 slots (ids repeat back to back), each a one-lane masked load and store (how rows of ≤ 16 floats are moved)", _ => OneFloatUpdateNs(masked: true)),
+        new("one_float_row_update_scalar_ns", "ns", "same as scalar loads and stores (the width-1 path since session 23)", _ => OneFloatUpdateNs(masked: false)),
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
         new("embedding_bag_fwd_bwd_us", "µs", "mean-pooled bags: 1024 histories of 0–50 ids (random lengths) into 3700×16, forward+backward (sparse row gradient; DeepFM's history field)", _ => EmbeddingBagOpUs()),
         new("embedding_floor_fwd_bwd_us", "µs", "the bytes embedding_fwd_bwd_us must move (write 3.2 MB output, read 3.2 MB gradient) as plain passes on the kernel threads, no indexing", _ => EmbeddingFloorUs()),
@@ -480,6 +482,30 @@ public static class EngineBenchmark
     // ---- engine-level measurements (tensors, tape, optimizer) ----------------------------
 
     static double TinyOpUs(int rows, bool backward) => BenchTimer.MedianSecondsPerCall(TinyOp(rows, backward)) * 1e6;
+
+    /// <summary>ns per one-float slot update with ids that repeat back to back: where a masked store is
+    /// not forwarded to the next load of the same address, each repeat waits for the store.</summary>
+    static unsafe double OneFloatUpdateNs(bool masked)
+    {
+        const int n = 51_200, slotCount = 8;
+        var rng = new Rng(6);
+        var ids = new int[n];
+        var g = new float[n];
+        for (int i = 0; i < n; i++) { ids[i] = rng.NextInt(slotCount); g[i] = rng.NextFloat(); }
+        var slots = new float[slotCount + 16];
+        double seconds = BenchTimer.MedianSecondsPerCall(() =>
+        {
+            fixed (float* pg = g, ps = slots)
+            fixed (int* pi = ids)
+                for (int i = 0; i < n; i++)
+                {
+                    float* at = ps + pi[i];
+                    if (masked) VectorMath.StorePartial(VectorMath.LoadPartial(pg + i, 1) + VectorMath.LoadPartial(at, 1), at, 1);
+                    else *at = pg[i] + *at;
+                }
+        });
+        return seconds * 1e9 / n;
+    }
 
     /// <summary>The FM pairwise term of a [1024, 9, 16] parameter inside a recording scope, back-propagated from a given gradient.</summary>
     static double FmPairsUs(bool fused)
