@@ -58,17 +58,18 @@ public class Adam : Optimizer
     // step on MovieLens-1M updates ~4,500 rows of 16 per table: ~0.3 ms on one thread).
     protected override void UpdateRows(ParamState state, SparseRowGrad grad)
     {
-        var job = new RowsJob(state.Param.Data, state.Buffers[0].Data, state.Buffers[1].Data, grad,
-            new Constants(Beta1, Beta2, l2, decay, stepSize, invBiasCorrection2Sqrt, Eps));
         int rows = grad.Count;
-        // each element reads and writes four arrays
-        Kernels.KernelThreads.Run(job, rows, Kernels.KernelThreads.ForElements(4L * rows * grad.Dim));
+        // each element reads and writes four arrays; the job is boxed once per parallel call, so it
+        // carries references, not the constants' vectors
+        Kernels.KernelThreads.Run(new RowsJob(this, state, grad), rows, Kernels.KernelThreads.ForElements(4L * rows * grad.Dim));
     }
 
-    readonly struct RowsJob(float[] p, float[] m, float[] v, SparseRowGrad grad, Constants c) : Kernels.IRangeJob
+    readonly struct RowsJob(Adam adam, ParamState state, SparseRowGrad grad) : Kernels.IRangeJob
     {
         public void Run(int start, int end)
         {
+            var c = new Constants(adam.Beta1, adam.Beta2, adam.l2, adam.decay, adam.stepSize, adam.invBiasCorrection2Sqrt, adam.Eps);
+            float[] p = state.Param.Data, m = state.Buffers[0].Data, v = state.Buffers[1].Data;
             var rows = grad.Rows;
             int dim = grad.Dim;
             for (int i = start; i < end; i++)
