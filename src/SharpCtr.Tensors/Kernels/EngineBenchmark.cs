@@ -64,6 +64,7 @@ public static class EngineBenchmark
         new("one_float_row_update_scalar_ns", "ns", "same as scalar loads and stores (the width-1 path since session 23)", _ => OneFloatUpdateNs(masked: false)),
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
         new("embedding_bag_fwd_bwd_us", "µs", "mean-pooled bags: 1024 histories of 0–50 ids (random lengths) into 3700×16, forward+backward (sparse row gradient; DeepFM's history field)", _ => EmbeddingBagOpUs()),
+        new("embedding_bag_width1_fwd_bwd_us", "µs", "DeepFM's first-order history field: 1024 full bags of 50 skewed ids (popular ids repeat) into a 3700×1 table, mean-pooled, forward+backward (sparse row gradient)", _ => EmbeddingBagWidth1Us()),
         new("embedding_floor_fwd_bwd_us", "µs", "the bytes embedding_fwd_bwd_us must move (write 3.2 MB output, read 3.2 MB gradient) as plain passes on the kernel threads, no indexing", _ => EmbeddingFloorUs()),
         new("embedding_gather_us", "µs", "embedding_fwd_bwd_us's forward kernel alone: 1024×50 rows gathered from 4000×16 on the kernel threads", _ => EmbeddingPhaseUs(backward: false)),
         new("embedding_scatter_us", "µs", "its backward kernel alone: the 3.2 MB gradient summed into the touched rows (SparseRowGrad.ScatterAdd), then cleared", _ => EmbeddingPhaseUs(backward: true)),
@@ -619,12 +620,23 @@ public static class EngineBenchmark
         return SparseLookupUs(vocab, table => Ops.EmbeddingBag(table, ids, rows, width, lengths, mean: true), Tensor.Full(1f, rows, 16));
     }
 
-    /// <summary>µs of a lookup into a [vocab, 16] table with a sparse row gradient, forward and backward
-    /// from <paramref name="seed"/> (the op alone, no reduction), the gradient cleared after each.</summary>
-    static double SparseLookupUs(int vocab, Func<Tensor, Tensor> lookup, Tensor seed)
+    static double EmbeddingBagWidth1Us()
     {
-        var table = Tensor.Parameter("table", vocab, 16);
-        table.SparseGrad = new SparseRowGrad(vocab, 16);
+        var rng = new Rng(4);
+        const int rows = 1024, width = 50, vocab = 3700;
+        var ids = new int[rows * width];
+        var lengths = new int[rows];
+        Array.Fill(lengths, width);
+        for (int i = 0; i < ids.Length; i++) ids[i] = 1 + (int)((vocab - 1) * Math.Pow(rng.NextDouble(), 3));   // cubed: low ids popular
+        return SparseLookupUs(vocab, table => Ops.EmbeddingBag(table, ids, rows, width, lengths, mean: true), Tensor.Full(1f, rows, 1), dim: 1);
+    }
+
+    /// <summary>µs of a lookup into a [vocab, dim] table (16 unless given) with a sparse row gradient, forward and backward
+    /// from <paramref name="seed"/> (the op alone, no reduction), the gradient cleared after each.</summary>
+    static double SparseLookupUs(int vocab, Func<Tensor, Tensor> lookup, Tensor seed, int dim = 16)
+    {
+        var table = Tensor.Parameter("table", vocab, dim);
+        table.SparseGrad = new SparseRowGrad(vocab, dim);
         return BenchTimer.MedianSecondsPerCall(() =>
         {
             using (var tape = Tape.Train())
