@@ -60,6 +60,8 @@ public static class EngineBenchmark
         new("tiny_op_16_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
         new("fm_pairs_1024x9x16_graph_fwd_bwd_us", "µs", "DeepFM's pairwise FM term on MovieLens-1M (1024 rows, 9 fields × 16) as the six ops it was before session 23, forward+backward, recording on", _ => FmPairsUs(fused: false)),
         new("fm_pairs_1024x9x16_fwd_bwd_us", "µs", "same as the fused op Ops.FactorizationPairs (same bits)", _ => FmPairsUs(fused: true)),
+        new("relu_layers_1024x256x256_plain_fwd_bwd_us", "µs", "two ReLU layers 256→256→256 over 1024 rows, 30 % of each layer's units off for the whole batch (DeepFM's second and third layers on MovieLens-1M), forward+backward with the plain products", _ => ReluLayersUs(skip: false)),
+        new("relu_layers_1024x256x256_skip_fwd_bwd_us", "µs", "same as Ops.LinearRelu leaving the zero columns out of the products (same bits where the GEMM sums in k order)", _ => ReluLayersUs(skip: true)),
         new("one_float_row_update_masked_ns", "ns", "slot += g for one-float rows (a width-1 table's gradient), 51,200 updates into 8 slots (ids repeat back to back), each a one-lane masked load and store (how rows of ≤ 16 floats are moved)", _ => OneFloatUpdateNs(masked: true)),
         new("one_float_row_update_scalar_ns", "ns", "same as scalar loads and stores (the width-1 path since session 23)", _ => OneFloatUpdateNs(masked: false)),
         new("embedding_fwd_bwd_us", "µs", "embedding 1024×50 ids into 4000×16, forward+backward (sparse row gradient)", _ => EmbeddingOpUs()),
@@ -525,6 +527,34 @@ public static class EngineBenchmark
                 var sum = Ops.Sum(v, 1);
                 y = Ops.MulScalar(Ops.Sum(Ops.Sub(Ops.Mul(sum, sum), Ops.Sum(Ops.Mul(v, v), 1)), 1), 0.5f);
             }
+            y.Grad = seed;
+            tape.BackwardFrom(y);
+        }) * 1e6;
+    }
+
+    static double ReluLayersUs(bool skip)
+    {
+        var rng = new Rng(5);
+        Tensor Param(string name, params int[] shape)
+        {
+            var t = Tensor.Parameter(name, shape);
+            for (int i = 0; i < t.Size; i++) t.Data[i] = (float)rng.NextNormal() * 0.1f;
+            return t;
+        }
+        var x = Param("x", 1024, 256);
+        var w1 = Param("w1", 256, 256);
+        var b1 = Param("b1", 256);
+        var w2 = Param("w2", 256, 256);
+        var b2 = Param("b2", 256);
+        for (int j = 0; j + 2 < 256; j += 10) { b1.Data[j] = -100f; b1.Data[j + 1] = -100f; b1.Data[j + 2] = -100f; }
+        for (int j = 5; j + 2 < 256; j += 10) { b2.Data[j] = -100f; b2.Data[j + 1] = -100f; b2.Data[j + 2] = -100f; }
+        var seed = Tensor.Full(1f, 1024, 256);
+        return BenchTimer.MedianSecondsPerCall(() =>
+        {
+            foreach (var p in new[] { x, w1, b1, w2, b2 }) p.ZeroGrad();
+            using var tape = Tape.Train();
+            var h = Ops.LinearRelu(x, w1, b1, null, out var live, skip);
+            var y = Ops.LinearRelu(h, w2, b2, live, out _, skip);
             y.Grad = seed;
             tape.BackwardFrom(y);
         }) * 1e6;

@@ -73,11 +73,23 @@ public sealed class Linear : Module
         return Bias is null ? Ops.MatMul(x, Weight) : Forward(x, Kernels.Activation.Identity);
     }
 
+    /// <summary>
+    /// relu(x·W + b) (<see cref="Ops.LinearRelu"/>), told which of x's columns may be nonzero
+    /// (the live columns of the ReLU layer that made x, or null), and telling the same of its output.
+    /// </summary>
+    public Tensor ForwardRelu(Tensor x, LiveColumns? inputLive, out LiveColumns outputLive)
+    {
+        if (x.Rank == 0 || x.Shape[^1] != In)
+            throw new ArgumentException($"Linear({In}→{Out}): input shape {Tensor.ShapeString(x.Shape)} does not end in {In}");
+        return Ops.LinearRelu(x, Weight, Bias, inputLive, out outputLive);
+    }
+
     /// <summary>act(x·W + b) with the bias and activation fused into one pass (and one tape op).</summary>
     public Tensor Forward(Tensor x, Kernels.Activation activation)
     {
         if (x.Rank == 0 || x.Shape[^1] != In)
             throw new ArgumentException($"Linear({In}→{Out}): input shape {Tensor.ShapeString(x.Shape)} does not end in {In}");
+        if (activation == Kernels.Activation.Relu) return Ops.LinearRelu(x, Weight, Bias);
         var z = Ops.MatMul(x, Weight);
         int rows = z.Rows;
         var y = Tensor.Temp(z.Shape);

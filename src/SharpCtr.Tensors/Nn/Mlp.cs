@@ -222,14 +222,17 @@ public sealed class Mlp : Module
             Kernels.SmallMlpKernel.Forward(x.Data, x.Rows, InputDim, form.Hidden, form.Output, y.Data);
             return y;
         }
+        LiveColumns? live = null;   // of x, when a ReLU layer made it (dropout keeps its zero columns zero)
         for (int i = 0; i < Layers.Length; i++)
         {
             if (Norms[i] is null && FusedKernel(Activation) is { } fused)
             {
-                x = Layers[i].Forward(x, fused);
+                if (fused == Kernels.Activation.Relu) x = Layers[i].ForwardRelu(x, live, out live);
+                else { x = Layers[i].Forward(x, fused); live = null; }
                 if (Training && DropoutP > 0) x = Ops.Dropout(x, DropoutP, dropoutRng);
                 continue;
             }
+            live = null;
             x = Layers[i].Forward(x);
             x = Norms[i] switch
             {

@@ -84,6 +84,48 @@ public class ModuleBehaviourTests
         Assert.Equal(plain, c);
     }
 
+    /// <summary>
+    /// A ReLU MLP whose hidden layers have units no row switches on (bias −100): the layers pass
+    /// those zero columns on and leave them out of their products (Ops.LinearRelu); the output and
+    /// every gradient agree with the same net written as MatMul, Add and Relu.
+    /// </summary>
+    [Fact]
+    public void AReluMlpWithDeadUnitsHasTheThreeOpGraphsGradients()
+    {
+        var rng = new Rng(8);
+        var mlp = new Mlp(12, [32, 32], rng, outputDim: 1);
+        foreach (var layer in mlp.Layers)
+            for (int j = 0; j < 32; j += 4) layer.Bias!.Data[j] = -100f;
+        var x = TestUtil.Randn(rng, 20, 12);
+        x.RequiresGrad = true;
+        var parameters = mlp.Parameters().Select(p => p.Item2).Append(x).ToArray();
+        float[][] Run(Func<Tensor> forward)
+        {
+            foreach (var p in parameters) p.Grad = null;
+            using var tape = Tape.Train();
+            var y = forward();
+            tape.Backward(Ops.Sum(Ops.Mul(y, y)));
+            return [y.ToArray(), .. parameters.Select(p => p.Grad!.ToArray())];
+        }
+        Tensor Graph()
+        {
+            var h = x;
+            foreach (var layer in mlp.Layers) h = Ops.Relu(Ops.Add(Ops.MatMul(h, layer.Weight), layer.Bias!));
+            return Ops.Add(Ops.MatMul(h, mlp.Output!.Weight), mlp.Output.Bias!);
+        }
+        var viaMlp = Run(() => mlp.Forward(x));
+        var viaGraph = Run(Graph);
+        for (int t = 0; t < viaMlp.Length; t++) TestUtil.AssertClose(viaGraph[t], viaMlp[t], 1e-5f);
+        // The dead units' incoming weights get exactly zero, with dropout between the layers too.
+        var dropped = new Mlp(12, [32, 32], new Rng(9), dropout: 0.3f, outputDim: 1);
+        foreach (var layer in dropped.Layers)
+            for (int j = 0; j < 32; j += 4) layer.Bias!.Data[j] = -100f;
+        using (var tape = Tape.Train()) tape.Backward(Ops.Sum(dropped.Forward(x)));
+        foreach (var layer in dropped.Layers)
+            for (int j = 0; j < 32; j += 4)
+                for (int i = 0; i < layer.In; i++) Assert.Equal(0f, layer.Weight.Grad!.Data[i * 32 + j]);
+    }
+
     [Fact]
     public void AttentionIgnoresPaddingAndFuture()
     {
