@@ -49,6 +49,11 @@ public static class TrainCommands
             var data = DatasetLoader.Load(exp.Data, DataRoot.Resolve(parse.GetValue(dataDir))).Dataset;
             var trainer = new ModelTrainer(exp, data, Path.Combine(Path.GetTempPath(), "sharpctr-bench"), TextWriter.Null);
             var (rate, bytes, ms, cpuMs, medianBytes) = trainer.MeasureThroughput(parse.GetValue(steps));
+            // ReLU layers: the share of units a batch switched on; the products skip the others (design note 50).
+            // Printed first: scripts read the throughput from the last line.
+            var relu = trainer.Model.Modules().Where(m => m.Value is SharpCtr.Tensors.Nn.Linear { LiveUnitShare: not null })
+                .Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Name} {((SharpCtr.Tensors.Nn.Linear)m.Value).LiveUnitShare:P0}")).ToArray();
+            if (relu.Length > 0) Console.WriteLine($"  ReLU units some row of a batch switched on (mean over the run; a layer's products skip the rest when an eighth or more are off): {string.Join(", ", relu)}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{exp.Name}: {rate:N0} samples/s, {ms:F2} ms/step ({cpuMs:F1} CPU ms, batch {exp.Train.BatchSize}), {medianBytes / 1024:N1} KiB allocated/step (median; mean {bytes / 1024:N1}), GEMM: {SharpCtr.Tensors.Kernels.Gemm.Backend}"));
             return 0;

@@ -81,7 +81,26 @@ public sealed class Linear : Module
     {
         if (x.Rank == 0 || x.Shape[^1] != In)
             throw new ArgumentException($"Linear({In}→{Out}): input shape {Tensor.ShapeString(x.Shape)} does not end in {In}");
-        return Ops.LinearRelu(x, Weight, Bias, inputLive, out outputLive);
+        var y = Ops.LinearRelu(x, Weight, Bias, inputLive, out outputLive);
+        Interlocked.Increment(ref reluForwards);
+        Interlocked.Add(ref reluLiveUnits, outputLive.Count);
+        return y;
+    }
+
+    long reluForwards, reluLiveUnits;
+
+    /// <summary>
+    /// The mean share of this layer's units that some row of the batch switched on, over its
+    /// <see cref="ForwardRelu"/> calls so far (null before any): the products skip the rest
+    /// (design note 50). `bench train` prints it.
+    /// </summary>
+    public double? LiveUnitShare
+    {
+        get
+        {
+            long calls = Interlocked.Read(ref reluForwards);
+            return calls == 0 || Out == 0 ? null : Interlocked.Read(ref reluLiveUnits) / ((double)calls * Out);
+        }
     }
 
     /// <summary>act(x·W + b) with the bias and activation fused into one pass (and one tape op).</summary>

@@ -10,24 +10,21 @@ namespace SharpCtr.Tensors;
 /// </summary>
 public sealed class LiveColumns
 {
-    public readonly int Total, Count;
+    public int Total { get; }
+    public int Count { get; private set; }
     readonly float[] storage;
 
+    /// <summary>Room for <paramref name="total"/> indices; <see cref="Find"/> fills it.</summary>
     internal LiveColumns(int total)
     {
         Total = total;
         storage = Tensor.Temp([total]).Data;
     }
 
-    LiveColumns(int total, int count, float[] storage)
-    {
-        Total = total;
-        Count = count;
-        this.storage = storage;
-    }
+    /// <summary>y = max(z + bias, 0) over [rows, Total], recording y's live columns (<see cref="ZeroColumns.BiasRelu"/>).</summary>
+    internal void Find(ReadOnlySpan<float> z, ReadOnlySpan<float> bias, int rows, Span<float> y) =>
+        Count = ZeroColumns.BiasRelu(z, bias, rows, Total, y, MemoryMarshal.Cast<float, int>(storage.AsSpan(0, Total)));
 
-    internal Span<int> Slots => MemoryMarshal.Cast<float, int>(storage.AsSpan(0, Total));
-    internal LiveColumns WithCount(int count) => new(Total, count, storage);
     public ReadOnlySpan<int> Indices => MemoryMarshal.Cast<float, int>(storage.AsSpan(0, Count));
     /// <summary>Whether enough columns are zero for the products to leave them out.</summary>
     public bool WorthSkipping => ZeroColumns.WorthSkipping(Count, Total);
@@ -90,7 +87,7 @@ public static partial class Ops
         }
         var y = Tensor.Temp(shape);
         var live = new LiveColumns(outDim);
-        live = live.WithCount(ZeroColumns.BiasRelu(z.Span, bias is null ? ReadOnlySpan<float>.Empty : bias.Span, rows, outDim, y.Span, live.Slots));
+        live.Find(z.Span, bias is null ? ReadOnlySpan<float>.Empty : bias.Span, rows, y.Span);
         outputLive = live;
 
         if (Tape.IsRecording && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))

@@ -116,6 +116,8 @@ public class ModuleBehaviourTests
         var viaMlp = Run(() => mlp.Forward(x));
         var viaGraph = Run(Graph);
         for (int t = 0; t < viaMlp.Length; t++) TestUtil.AssertClose(viaGraph[t], viaMlp[t], 1e-5f);
+        Assert.Equal(24.0 / 32, mlp.Layers[0].LiveUnitShare!.Value, 1e-12);   // one forward so far; 8 of 32 units planted off
+        Assert.Null(mlp.Output!.LiveUnitShare);                               // not a ReLU layer
         // The dead units' incoming weights get exactly zero, with dropout between the layers too.
         var dropped = new Mlp(12, [32, 32], new Rng(9), dropout: 0.3f, outputDim: 1);
         foreach (var layer in dropped.Layers)
