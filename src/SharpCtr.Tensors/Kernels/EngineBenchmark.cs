@@ -60,6 +60,8 @@ public static class EngineBenchmark
         new("tiny_op_16_fwd_bwd_us", "µs", "1×16 add forward+backward: per-op cost with recording and backward", _ => TinyOpUs(1, backward: true)),
         new("fm_pairs_1024x9x16_graph_fwd_bwd_us", "µs", "DeepFM's pairwise FM term on MovieLens-1M (1024 rows, 9 fields × 16) as the six ops it was before session 23, forward+backward, recording on", _ => FmPairsUs(fused: false)),
         new("fm_pairs_1024x9x16_fwd_bwd_us", "µs", "same as the fused op Ops.FactorizationPairs (same bits)", _ => FmPairsUs(fused: true)),
+        new("bias_relu_1024x256_us", "µs", "y = relu(z + b) over 1024×256 (BiasActivation.Forward, the plain ReLU pass)", _ => BiasReluUs(findLive: false)),
+        new("bias_relu_live_1024x256_us", "µs", "same, also finding the columns with a nonzero value (ZeroColumns.BiasRelu, the pass Ops.LinearRelu runs)", _ => BiasReluUs(findLive: true)),
         new("relu_layers_1024x256x256_plain_fwd_bwd_us", "µs", "two ReLU layers 256→256→256 over 1024 rows, 30 % of each layer's units off for the whole batch (DeepFM's second and third layers on MovieLens-1M), forward+backward with the plain products", _ => ReluLayersUs(skip: false)),
         new("relu_layers_1024x256x256_skip_fwd_bwd_us", "µs", "same as Ops.LinearRelu leaving the zero columns out of the products (same bits where the GEMM sums in k order)", _ => ReluLayersUs(skip: true)),
         new("one_float_row_update_masked_ns", "ns", "slot += g for one-float rows (a width-1 table's gradient), 51,200 updates into 8 slots (ids repeat back to back), each a one-lane masked load and store (how rows of ≤ 16 floats are moved)", _ => OneFloatUpdateNs(masked: true)),
@@ -530,6 +532,19 @@ public static class EngineBenchmark
             y.Grad = seed;
             tape.BackwardFrom(y);
         }) * 1e6;
+    }
+
+    static double BiasReluUs(bool findLive)
+    {
+        var rng = new Random(6);
+        var z = RandomArray(rng, 1024 * 256);
+        var bias = RandomArray(rng, 256);
+        for (int j = 0; j < 256; j += 3) bias[j] = -100f;   // a third of the columns off, as in DeepFM's layers
+        var y = new float[z.Length];
+        var live = new int[256];
+        return BenchTimer.MedianSecondsPerCall(findLive
+            ? () => ZeroColumns.BiasRelu(z, bias, 1024, 256, y, live)
+            : () => BiasActivation.Forward(z, bias, 1024, 256, Activation.Relu, y)) * 1e6;
     }
 
     static double ReluLayersUs(bool skip)
