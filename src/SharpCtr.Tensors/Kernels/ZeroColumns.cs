@@ -159,9 +159,7 @@ public static unsafe class ZeroColumns
                         }
                         else
                         {
-                            var packed = Avx512F.Compress(Vector512<float>.Zero, KeepMask(bits, laneBits), g);
-                            if (pos + 16 <= Count) Vector512.Store(packed, d + pos);
-                            else VectorMath.StorePartial(packed, d + pos, kept);
+                            StorePacked(g, bits, kept, laneBits, d, pos, Count);
                         }
                         pos += kept;
                     }
@@ -175,6 +173,19 @@ public static unsafe class ZeroColumns
     /// <summary>The lanes of a 16-column chunk whose bit is set, as a VCOMPRESSPS mask.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     static Vector512<float> KeepMask(uint bits, Vector512<uint> laneBits) => Vector512.Equals(Vector512.Create(bits) & laneBits, laneBits).AsSingle();
+
+    /// <summary>
+    /// Packs the lanes of <paramref name="v"/> whose bit is set (<paramref name="kept"/> of them) to
+    /// row[pos..]. A full store spills past them into slots later chunks of this row fill; near the
+    /// row's end (<paramref name="rowLength"/>) it would spill into the next row, another thread's.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static void StorePacked(Vector512<float> v, uint bits, int kept, Vector512<uint> laneBits, float* row, int pos, int rowLength)
+    {
+        var packed = Avx512F.Compress(Vector512<float>.Zero, KeepMask(bits, laneBits), v);
+        if (pos + 16 <= rowLength) Vector512.Store(packed, row + pos);
+        else VectorMath.StorePartial(packed, row + pos, kept);
+    }
 
     /// <summary>Per 16-column chunk, the bits of the listed columns (a pooled array: return it).</summary>
     static uint[] ChunkMasks(ReadOnlySpan<int> live, int count, int cols)
@@ -232,12 +243,8 @@ public static unsafe class ZeroColumns
                 {
                     uint bits = Masks[ch];
                     if (bits == 0) continue;
-                    var packed = Avx512F.Compress(Vector512<float>.Zero, KeepMask(bits, laneBits), VectorMath.LoadPartial(s + ch * 16, Cols - ch * 16));
                     int n = System.Numerics.BitOperations.PopCount(bits);
-                    // A full store spills past the packed values into slots later chunks of this row
-                    // fill; near the row's end it would spill into the next row (another thread's).
-                    if (pos + 16 <= Count) Vector512.Store(packed, d + pos);
-                    else VectorMath.StorePartial(packed, d + pos, n);
+                    StorePacked(VectorMath.LoadPartial(s + ch * 16, Cols - ch * 16), bits, n, laneBits, d, pos, Count);
                     pos += n;
                 }
             }
